@@ -1,0 +1,83 @@
+// Package service is the topology-neutral description of the application's
+// services. The Kubernetes workloads and the VPS compose project are both
+// rendered from the same []Spec, so the two topologies cannot drift apart.
+package service
+
+import "github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+// Spec is one service, with defaults applied and references resolved.
+type Spec struct {
+	Name    string
+	Image   string
+	Port    int // 0 for workers
+	Health  string
+	Command []string
+	Public  *Route
+	// Env is plain configuration.
+	Env map[string]string
+	// SecretEnv holds secrets (Pulumi secrets): declared secret env and the
+	// database connection strings.
+	SecretEnv map[string]pulumi.StringOutput
+	Replicas  int
+	Resources Resources
+	Autoscale *Autoscale
+	// DependsOn lists the services this one calls.
+	DependsOn []string
+	// Peers: replicas find each other (gossip) through a headless service.
+	Peers   bool
+	Metrics *Metrics
+	// ReadOnlyRootFilesystem unless the image needs to write outside volumes.
+	ReadOnlyRootFilesystem bool
+	// User is the non-root uid the container runs as.
+	User                int
+	Volumes             []Volume
+	Migrate             []string
+	CronJobs            []CronJob
+	ServiceAccountToken bool
+	// UsesDatabase: the service holds a connection string (egress to the database).
+	UsesDatabase bool
+}
+
+// Route is how a public service is reached from the internet.
+type Route struct {
+	// Host is the fully qualified name (api.example.com).
+	Host string
+	Path string
+	// Auth puts basic authentication in front (admin tools).
+	Auth bool
+}
+
+// Resources are requests and limits in Kubernetes quantities.
+type Resources struct {
+	CPU           string
+	Memory        string
+	RequestCPU    string
+	RequestMemory string
+}
+
+// Autoscale bounds a horizontal autoscaler; CPU and Memory are target
+// utilisation percentages (0: not used).
+type Autoscale struct {
+	Min, Max    int
+	CPU, Memory int
+}
+
+// Metrics is where Prometheus scrapes.
+type Metrics struct {
+	Path string
+	Port int
+}
+
+// Volume is persistent state.
+type Volume struct {
+	Name string
+	Path string
+	Size string
+}
+
+// CronJob is a scheduled command.
+type CronJob struct {
+	Name     string
+	Schedule string
+	Command  []string
+}

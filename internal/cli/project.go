@@ -1,0 +1,44 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/goccy/go-yaml"
+
+	"infra/stacks"
+)
+
+// Project is a Pulumi project directory and one of its stacks.
+type Project struct {
+	Dir   string
+	Name  string
+	Stack string
+}
+
+// StackFile is the path of the stack's config file.
+func (p Project) StackFile() string { return stacks.StackFile(p.Dir, p.Stack) }
+
+// openProject reads the project name from dir/Pulumi.yaml and checks the
+// stack's file exists.
+func openProject(dir, stack string) (Project, error) {
+	if stack == "" {
+		return Project{}, usageError("--stack is required")
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "Pulumi.yaml"))
+	if err != nil {
+		return Project{}, usageError("%s is not a Pulumi project: %v", dir, err)
+	}
+	var doc struct {
+		Name string `yaml:"name"`
+	}
+	if err := yaml.Unmarshal(b, &doc); err != nil || doc.Name == "" {
+		return Project{}, fmt.Errorf("read project name from %s: %v", filepath.Join(dir, "Pulumi.yaml"), err)
+	}
+	p := Project{Dir: dir, Name: doc.Name, Stack: stack}
+	if _, err := os.Stat(p.StackFile()); err != nil {
+		return Project{}, usageError("stack %q has no config file: %v", stack, err)
+	}
+	return p, nil
+}

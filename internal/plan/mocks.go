@@ -1,0 +1,163 @@
+package plan
+
+import (
+	"crypto/rand"
+	"fmt"
+	"math/big"
+	"strings"
+	"sync"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// recorder is a pulumi.MockResourceMonitor that keeps every resource the
+// program registers and answers with plausible computed outputs, so the
+// program's own Apply code runs as it would against the cloud.
+type recorder struct {
+	project   string
+	stack     string
+	mu        sync.Mutex
+	resources []Resource
+	// generated are secret values the mocks made up (passwords), kept so
+	// tests can prove none of them leaks.
+	generated []string
+	ids       int
+}
+
+var _ pulumi.MockResourceMonitor = (*recorder)(nil)
+
+func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ids++
+	id := fmt.Sprintf("%s-id-%d", args.Name, r.ids)
+	rec := Resource{
+		Type:   args.TypeToken,
+		Name:   args.Name,
+		Custom: args.Custom,
+		Inputs: maskProperties(args.Inputs),
+	}
+	if rpc := args.RegisterRPC; rpc != nil {
+		rec.Parent = rpc.GetParent()
+		rec.Protect = rpc.GetProtect()
+		rec.Dependencies = append([]string(nil), rpc.GetDependencies()...)
+		rec.Provider = providerURN(rpc.GetProvider())
+		rec.DeletedWith = rpc.GetDeletedWith()
+	}
+	if !args.Custom {
+		id = ""
+	}
+	rec.URN = r.urn(rec.Parent, args.TypeToken, args.Name)
+	rec.ID = id
+	r.resources = append(r.resources, rec)
+
+	state := args.Inputs.Copy()
+	for k, v := range r.computed(args.TypeToken, args.Name) {
+		if _, set := state[resource.PropertyKey(k)]; !set {
+			state[resource.PropertyKey(k)] = v
+		}
+	}
+	return id, state, nil
+}
+
+func (r *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	switch args.Token {
+	case "digitalocean:index/getKubernetesVersions:getKubernetesVersions":
+		prefix := ""
+		if p, ok := args.Args["versionPrefix"]; ok && p.IsString() {
+			prefix = p.StringValue()
+		}
+		latest := strings.TrimSuffix(prefix, ".") + ".1-do.0"
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"latestVersion": latest,
+			"validVersions": []any{latest},
+		}), nil
+	}
+	return resource.PropertyMap{}, nil
+}
+
+// computed returns outputs the cloud would compute for a resource type.
+func (r *recorder) computed(typ, name string) map[string]resource.PropertyValue {
+	str := resource.NewStringProperty
+	num := resource.NewNumberProperty
+	switch typ {
+	case "random:index/randomPassword:RandomPassword":
+		pw := randomString(32)
+		r.generated = append(r.generated, pw)
+		return map[string]resource.PropertyValue{"result": resource.MakeSecret(str(pw))}
+	case "digitalocean:index/databaseCluster:DatabaseCluster":
+		pw := randomString(24)
+		r.generated = append(r.generated, pw)
+		return map[string]resource.PropertyValue{
+			"host":        str(name + ".db.ondigitalocean.com"),
+			"privateHost": str("private-" + name + ".db.ondigitalocean.com"),
+			"port":        num(25060),
+			"user":        str("doadmin"),
+			"database":    str("defaultdb"),
+			"password":    resource.MakeSecret(str(pw)),
+			"urn":         str("do:dbaas:" + name),
+		}
+	case "digitalocean:index/databaseConnectionPool:DatabaseConnectionPool":
+		return map[string]resource.PropertyValue{
+			"host":        str(name + ".db.ondigitalocean.com"),
+			"privateHost": str("private-" + name + ".db.ondigitalocean.com"),
+			"port":        num(25061),
+		}
+	case "digitalocean:index/droplet:Droplet":
+		return map[string]resource.PropertyValue{
+			"ipv4Address":        str("203.0.113.10"),
+			"ipv4AddressPrivate": str("10.10.0.2"),
+			"urn":                str("do:droplet:" + name),
+		}
+	case "digitalocean:index/reservedIp:ReservedIp":
+		return map[string]resource.PropertyValue{"ipAddress": str("203.0.113.20"), "urn": str("do:reservedip:" + name)}
+	case "digitalocean:index/loadBalancer:LoadBalancer":
+		return map[string]resource.PropertyValue{"ip": str("203.0.113.30"), "urn": str("do:loadbalancer:" + name)}
+	case "digitalocean:index/kubernetesCluster:KubernetesCluster":
+		return map[string]resource.PropertyValue{
+			"endpoint": str("https://" + name + ".k8s.ondigitalocean.com"),
+			"urn":      str("do:kubernetes:" + name),
+			"kubeConfigs": resource.NewArrayProperty([]resource.PropertyValue{resource.NewObjectProperty(resource.PropertyMap{
+				"rawConfig":            resource.MakeSecret(str("apiVersion: v1\nkind: Config\n")),
+				"clusterCaCertificate": str("LS0tLS1CRUdJTi0tLS0t"),
+				"host":                 str("https://" + name + ".k8s.ondigitalocean.com"),
+				"token":                resource.MakeSecret(str("mock-token")),
+			})}),
+		}
+	case "digitalocean:index/vpc:Vpc", "digitalocean:index/project:Project", "digitalocean:index/spacesBucket:SpacesBucket":
+		return map[string]resource.PropertyValue{"urn": str("do:" + name), "bucketDomainName": str(name + ".nyc3.digitaloceanspaces.com")}
+	}
+	return nil
+}
+
+func randomString(n int) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	b := make([]byte, n)
+	for i := range b {
+		k, err := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
+		if err != nil {
+			panic(err) // crypto/rand never fails on supported platforms
+		}
+		b[i] = alphabet[k.Int64()]
+	}
+	return string(b)
+}
+
+// providerURN strips the id from a provider reference ("urn::id").
+func providerURN(ref string) string {
+	if i := strings.LastIndex(ref, "::"); i > 0 {
+		return ref[:i]
+	}
+	return ref
+}
+
+// urn computes a resource's URN the way the mock monitor (and the engine) do.
+func (r *recorder) urn(parent, typ, name string) string {
+	parentType := tokens.Type("")
+	if p := resource.URN(parent); p != "" && p.QualifiedType() != resource.RootStackType {
+		parentType = p.QualifiedType()
+	}
+	return string(resource.NewURN(tokens.QName(r.stack), tokens.PackageName(r.project), parentType, tokens.Type(typ), name))
+}

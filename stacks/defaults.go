@@ -1,0 +1,176 @@
+package stacks
+
+// Defaults live here and only here, so what a stack gets without saying is
+// visible in one file.
+const (
+	DefaultPostgresVersion   = "16"
+	DefaultDropletImage      = "ubuntu-24-04-x64"
+	DefaultVPCCIDR           = "10.10.0.0/16"
+	DefaultKubernetesVersion = "1.34"
+	DefaultUser              = 10001
+)
+
+// Production reports whether the stack gets production safeguards.
+func (c *Config) Production() bool {
+	return c.Environment == "prod" || c.Environment == "production"
+}
+
+func applyDefaults(c *Config) {
+	prod := c.Production()
+	if c.Network == nil {
+		c.Network = &Network{}
+	}
+	if c.Network.VPCCIDR == "" {
+		c.Network.VPCCIDR = DefaultVPCCIDR
+	}
+	if d := c.Database; d != nil {
+		if d.Version == "" {
+			d.Version = DefaultPostgresVersion
+		}
+		if d.Nodes == 0 {
+			d.Nodes = 1
+		}
+		if d.Maintenance == nil {
+			d.Maintenance = &MaintenanceWindow{Day: "sunday", Hour: "03:00"}
+		}
+		if d.BackupRetentionDays == 0 {
+			d.BackupRetentionDays = 7
+		}
+		if d.Size == "" && d.Engine == "managed" {
+			d.Size = "db-s-1vcpu-1gb"
+		}
+		for i := range d.Databases {
+			if d.Databases[i].Owner == "" {
+				d.Databases[i].Owner = firstRoleFor(d.Roles, d.Databases[i].Name)
+			}
+		}
+	}
+	for i := range c.Services {
+		s := &c.Services[i]
+		if s.Replicas == 0 {
+			s.Replicas = 1
+			if s.Autoscale != nil {
+				s.Replicas = s.Autoscale.Min
+			}
+		}
+		if s.Resources == nil {
+			s.Resources = &Resources{}
+		}
+		r := s.Resources
+		if r.CPU == "" {
+			r.CPU = "500m"
+		}
+		if r.Memory == "" {
+			r.Memory = "512Mi"
+		}
+		if r.RequestCPU == "" {
+			r.RequestCPU = "100m"
+		}
+		if r.RequestMemory == "" {
+			r.RequestMemory = "128Mi"
+		}
+		if s.User == 0 {
+			s.User = DefaultUser
+		}
+		if s.Public != nil && s.Public.Path == "" {
+			s.Public.Path = "/"
+		}
+		if s.Metrics != nil {
+			if s.Metrics.Path == "" {
+				s.Metrics.Path = "/metrics"
+			}
+			if s.Metrics.Port == 0 {
+				s.Metrics.Port = s.Port
+			}
+		}
+		if s.Autoscale != nil && s.Autoscale.CPU == 0 && s.Autoscale.Memory == 0 {
+			s.Autoscale.CPU = 70
+		}
+	}
+	if c.Ingress == nil {
+		c.Ingress = &Ingress{}
+	}
+	if c.Ingress.Issuer == "" {
+		c.Ingress.Issuer = "letsencrypt-staging"
+		if prod {
+			c.Ingress.Issuer = "letsencrypt-prod"
+		}
+	}
+	if c.Cluster == nil {
+		c.Cluster = &Cluster{}
+	}
+	cl := c.Cluster
+	if cl.VersionPrefix == "" {
+		cl.VersionPrefix = DefaultKubernetesVersion
+	}
+	if cl.AutoUpgrade == nil {
+		v := !prod
+		cl.AutoUpgrade = &v
+	}
+	if cl.SystemPool == nil {
+		cl.SystemPool = &NodePool{Size: "s-2vcpu-4gb", Count: 1}
+	}
+	if cl.SystemPool.Name == "" {
+		cl.SystemPool.Name = "system"
+	}
+	if len(cl.Pools) == 0 {
+		cl.Pools = []NodePool{{Name: "apps", Size: "s-2vcpu-4gb", Count: 2}}
+	}
+	for i := range cl.Pools {
+		if cl.Pools[i].Name == "" {
+			cl.Pools[i].Name = "apps"
+		}
+	}
+	if cl.Namespace == "" {
+		cl.Namespace = "app"
+	}
+	if c.VPS != nil {
+		if c.VPS.Image == "" {
+			c.VPS.Image = DefaultDropletImage
+		}
+		if c.VPS.Proxy == "" {
+			c.VPS.Proxy = "caddy"
+		}
+		if c.VPS.Tools == nil {
+			v := true
+			c.VPS.Tools = &v
+		}
+	}
+	if c.Monitoring == nil {
+		c.Monitoring = &Monitoring{}
+	}
+	m := c.Monitoring
+	if m.Enabled == nil {
+		v := true
+		m.Enabled = &v
+	}
+	if m.Retention == "" {
+		m.Retention = "15d"
+	}
+	if m.Storage == "" {
+		m.Storage = "20Gi"
+	}
+	if m.Notify == nil {
+		v := prod
+		m.Notify = &v
+	}
+	for i := range m.Alerts {
+		if m.Alerts[i].For == "" {
+			m.Alerts[i].For = "5m"
+		}
+	}
+	if c.Policy == nil {
+		c.Policy = &Policy{}
+	}
+}
+
+func firstRoleFor(roles []Role, db string) string {
+	for _, r := range roles {
+		for _, d := range r.Databases {
+			if d == db {
+				return r.Name
+			}
+		}
+	}
+	return ""
+}

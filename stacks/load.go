@@ -1,0 +1,214 @@
+package stacks
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Namespace is the Pulumi config namespace of every key infra reads.
+const Namespace = "infra"
+
+// SecretsKey is the one key whose values are secrets.
+const SecretsKey = "secrets"
+
+// Raw is a stack's `infra:` configuration before it is typed: each
+// top-level key (without the namespace) with its decoded JSON value.
+type Raw struct {
+	// Source names where it came from, for error messages.
+	Source string
+	Values map[string]any
+	// SecretsArePlain lists entries of infra:secrets given in plain text.
+	SecretsArePlain []string
+	// Problems found while reading, before the schema is checked.
+	Problems []Problem
+}
+
+// StackFile is the path of a stack's config file in a project directory.
+func StackFile(dir, stack string) string {
+	return filepath.Join(dir, "Pulumi."+stack+".yaml")
+}
+
+// ReadFile reads the `infra:` keys of a Pulumi.<stack>.yaml file. Secure
+// (encrypted) values cannot be decrypted offline: they are replaced by a
+// stable placeholder, so that planning never needs the passphrase.
+func ReadFile(path string) (*Raw, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read stack file: %w", err)
+	}
+	return ParseStackFile(path, data)
+}
+
+// ParseStackFile is ReadFile on bytes; name is used in messages.
+func ParseStackFile(name string, data []byte) (*Raw, error) {
+	var doc struct {
+		Config map[string]any `yaml:"config"`
+	}
+	if err := yaml.UnmarshalWithOptions(data, &doc, yaml.UseOrderedMap()); err != nil {
+		return nil, &ConfigError{Source: name, Problems: []Problem{{Path: "config", Message: "not a valid stack file: " + yaml.FormatError(err, false, false)}}}
+	}
+	raw := &Raw{Source: name, Values: map[string]any{}}
+	for k, v := range doc.Config {
+		ns, rest, ok := strings.Cut(k, ":")
+		if !ok || ns != Namespace {
+			continue // another provider's or Pulumi's own key
+		}
+		if rest == "" {
+			raw.Problems = append(raw.Problems, Problem{Path: k, Message: "empty key"})
+			continue
+		}
+		raw.Values[rest] = normalise(v, configPath([]string{rest}), raw)
+	}
+	return raw, nil
+}
+
+// normalise turns YAML values into JSON values (ordered maps become plain
+// maps, integers become float64 like encoding/json) and replaces secure
+// values by placeholders. Only entries of infra:secrets may be secure.
+func normalise(v any, path string, raw *Raw) any {
+	switch t := v.(type) {
+	case yaml.MapSlice:
+		m := make(map[string]any, len(t))
+		for _, item := range t {
+			k := fmt.Sprint(item.Key)
+			m[k] = normalise(item.Value, key(path, k), raw)
+		}
+		if sec, ok := secureValue(m); ok {
+			if !isSecretEntry(path) {
+				raw.Problems = append(raw.Problems, Problem{Path: path, Message: "secure values belong in infra:secrets; refer to them by name"})
+			}
+			return Placeholder(sec)
+		}
+		if path == configPath([]string{SecretsKey}) {
+			for _, item := range t {
+				if _, ok := item.Value.(yaml.MapSlice); !ok {
+					raw.SecretsArePlain = append(raw.SecretsArePlain, key(path, fmt.Sprint(item.Key)))
+				}
+			}
+		}
+		return m
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = normalise(e, index(path, i), raw)
+		}
+		return out
+	case uint64:
+		return float64(t)
+	case int64:
+		return float64(t)
+	case int:
+		return float64(t)
+	default:
+		return v
+	}
+}
+
+func isSecretEntry(path string) bool {
+	prefix := configPath([]string{SecretsKey}) + "."
+	return strings.HasPrefix(path, prefix) && !strings.ContainsAny(path[len(prefix):], ".[")
+}
+
+func secureValue(m map[string]any) (string, bool) {
+	if len(m) != 1 {
+		return "", false
+	}
+	s, ok := m["secure"].(string)
+	return s, ok
+}
+
+const placeholderPrefix = "offline-secret-"
+
+// Placeholder is what an encrypted value becomes offline: stable for the
+// same ciphertext, so plans are reproducible, and never the secret itself.
+func Placeholder(ciphertext string) string {
+	sum := sha256.Sum256([]byte(ciphertext))
+	return placeholderPrefix + hex.EncodeToString(sum[:6])
+}
+
+// PulumiConfig turns Raw back into the flat map the Pulumi runtime hands a
+// program (infra:key -> string or JSON), with the keys that are secret.
+func (r *Raw) PulumiConfig() (map[string]string, []string, error) {
+	cfg := map[string]string{}
+	var secretKeys []string
+	for k, v := range r.Values {
+		full := Namespace + ":" + k
+		if s, ok := v.(string); ok {
+			cfg[full] = s
+		} else {
+			b, err := json.Marshal(v)
+			if err != nil {
+				return nil, nil, fmt.Errorf("encode %s: %w", full, err)
+			}
+			cfg[full] = string(b)
+		}
+		if k == SecretsKey {
+			secretKeys = append(secretKeys, full)
+		}
+	}
+	return cfg, secretKeys, nil
+}
+
+// FromContext reads the `infra:` keys a Pulumi program was given. Keys are
+// looked up by name (the SDK cannot list them); when the language host
+// passes the whole config in PULUMI_CONFIG, unknown keys are reported too.
+func FromContext(ctx *pulumi.Context, env func(string) string) *Raw {
+	raw := &Raw{Source: "stack " + ctx.Stack(), Values: map[string]any{}}
+	fields := topLevelKeys()
+	for name, isString := range fields {
+		full := Namespace + ":" + name
+		v, ok := ctx.GetConfig(full)
+		if !ok {
+			continue
+		}
+		raw.Values[name] = decodeValue(v, isString)
+		if name == SecretsKey && !ctx.IsConfigSecret(full) {
+			raw.SecretsArePlain = append(raw.SecretsArePlain, configPath([]string{SecretsKey}))
+		}
+	}
+	if all := env("PULUMI_CONFIG"); all != "" {
+		var m map[string]string
+		if json.Unmarshal([]byte(all), &m) == nil {
+			for k := range m {
+				ns, rest, _ := strings.Cut(k, ":")
+				if _, known := fields[rest]; ns == Namespace && !known {
+					raw.Problems = append(raw.Problems, Problem{Path: k, Message: "unknown key"})
+				}
+			}
+		}
+	}
+	return raw
+}
+
+func decodeValue(v string, isString bool) any {
+	if isString {
+		return v
+	}
+	var out any
+	dec := json.NewDecoder(bytes.NewReader([]byte(v)))
+	if err := dec.Decode(&out); err != nil {
+		return v // the schema reports the wrong type
+	}
+	return out
+}
+
+// topLevelKeys maps each top-level key of Config to whether it is a string.
+func topLevelKeys() map[string]bool {
+	t := reflect.TypeOf(Config{})
+	out := make(map[string]bool, t.NumField())
+	for i := 0; i < t.NumField(); i++ {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		out[name] = t.Field(i).Type.Kind() == reflect.String
+	}
+	return out
+}

@@ -1,0 +1,337 @@
+package stacks
+
+import (
+	"net/netip"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+var (
+	envName        = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	secretName     = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
+	secretishKey   = regexp.MustCompile(`(?i)(password|passwd|secret|token|api_?key|private_?key|credential)`)
+	urlWithPass    = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:[^/\s@]+@`)
+	connStringPass = regexp.MustCompile(`(?i)(^|;)\s*password\s*=\s*[^;\s]+`)
+)
+
+// validate checks what the schema cannot: references between keys,
+// uniqueness, topology and secrets. Defaults are already applied.
+func validate(c *Config, ps *problems) {
+	validateNetwork(c, ps)
+	validateSecrets(c, ps)
+	dbs := validateDatabase(c, ps)
+	validateServices(c, dbs, ps)
+	validateTopology(c, ps)
+	validateMonitoring(c, ps)
+}
+
+func validateNetwork(c *Config, ps *problems) {
+	p := key(Namespace, "network")
+	if _, err := netip.ParsePrefix(c.Network.VPCCIDR); err != nil {
+		ps.add(key(p, "vpcCidr"), "not a CIDR: %q", c.Network.VPCCIDR)
+	} else if pre := netip.MustParsePrefix(c.Network.VPCCIDR); !pre.Addr().IsPrivate() || pre.Bits() < 16 || pre.Bits() > 24 {
+		ps.add(key(p, "vpcCidr"), "must be a private range from /16 to /24, got %s", c.Network.VPCCIDR)
+	}
+	for i, cidr := range c.Network.AdminCIDRs {
+		pre, err := netip.ParsePrefix(cidr)
+		switch {
+		case err != nil:
+			ps.add(index(key(p, "adminCidrs"), i), "not a CIDR: %q", cidr)
+		case pre.Bits() == 0:
+			ps.add(index(key(p, "adminCidrs"), i), "%s admits the whole internet; name your admins' addresses", cidr)
+		}
+	}
+}
+
+func validateSecrets(c *Config, ps *problems) {
+	for name := range c.Secrets {
+		if !secretName.MatchString(name) {
+			ps.add(key(key(Namespace, SecretsKey), name), "secret names are lower-case words joined by dashes")
+		}
+	}
+}
+
+func (c *Config) hasSecret(name string) bool {
+	_, ok := c.Secrets[name]
+	return ok
+}
+
+func requireSecret(c *Config, path, name string, ps *problems) {
+	if name != "" && !c.hasSecret(name) {
+		ps.add(path, "unknown secret %q: add it with `pulumi config set --secret --path 'infra:secrets.%s' ...`", name, name)
+	}
+}
+
+// databaseIndex answers which databases exist and which roles may use them.
+type databaseIndex struct {
+	engine string
+	dbs    map[string]DatabaseEntry
+	access map[string]map[string]bool // role -> database -> granted
+}
+
+func validateDatabase(c *Config, ps *problems) *databaseIndex {
+	d := c.Database
+	if d == nil {
+		return nil
+	}
+	p := key(Namespace, "database")
+	idx := &databaseIndex{engine: d.Engine, dbs: map[string]DatabaseEntry{}, access: map[string]map[string]bool{}}
+	switch d.Engine {
+	case "managed":
+	case "selfhosted":
+		if c.Topology != TopologyVPS {
+			ps.add(key(p, "engine"), "selfhosted runs on the VPS; with topology %s use managed or external", c.Topology)
+		}
+		if d.Nodes > 1 {
+			ps.add(key(p, "nodes"), "standby nodes need the managed engine")
+		}
+	case "external":
+		if d.ExternalURLSecret == "" {
+			ps.add(key(p, "externalUrlSecret"), "required for the external engine: the name of the secret holding the database URL")
+		}
+		requireSecret(c, key(p, "externalUrlSecret"), d.ExternalURLSecret, ps)
+	}
+	for i, db := range d.Databases {
+		dp := index(key(p, "databases"), i)
+		if _, dup := idx.dbs[db.Name]; dup {
+			ps.add(key(dp, "name"), "duplicate database %q", db.Name)
+		}
+		idx.dbs[db.Name] = db
+		if db.Pool != nil && d.Engine != "managed" {
+			ps.add(key(dp, "pool"), "connection pools need the managed engine")
+		}
+		if d.Engine == "external" {
+			continue
+		}
+		switch {
+		case db.Owner == "":
+			ps.add(dp, "no role uses database %q: list it under a role's databases or set owner", db.Name)
+		case !roleListsDatabase(d.Roles, db.Owner, db.Name):
+			ps.add(key(dp, "owner"), "role %q must exist and list database %q", db.Owner, db.Name)
+		}
+	}
+	for i, r := range d.Roles {
+		rp := index(key(p, "roles"), i)
+		if _, dup := idx.access[r.Name]; dup {
+			ps.add(key(rp, "name"), "duplicate role %q", r.Name)
+		}
+		if r.Name == "postgres" || r.Name == "doadmin" || strings.HasPrefix(r.Name, "pg_") {
+			ps.add(key(rp, "name"), "%q is reserved", r.Name)
+		}
+		grants := map[string]bool{}
+		for j, db := range r.Databases {
+			if _, ok := idx.dbs[db]; !ok {
+				ps.add(index(key(rp, "databases"), j), "unknown database %q", db)
+			}
+			grants[db] = true
+		}
+		idx.access[r.Name] = grants
+	}
+	if d.Engine == "external" && len(d.Roles) > 0 {
+		ps.add(key(p, "roles"), "roles of an external database are managed where it lives")
+	}
+	return idx
+}
+
+func roleListsDatabase(roles []Role, role, db string) bool {
+	for _, r := range roles {
+		if r.Name != role {
+			continue
+		}
+		for _, d := range r.Databases {
+			if d == db {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func validateServices(c *Config, dbs *databaseIndex, ps *problems) {
+	names := map[string]int{}
+	for i, s := range c.Services {
+		if j, dup := names[s.Name]; dup {
+			ps.add(key(index(key(Namespace, "services"), i), "name"), "duplicate service %q (also services[%d])", s.Name, j)
+			continue
+		}
+		names[s.Name] = i
+	}
+	routes := map[string]string{}
+	for i, s := range c.Services {
+		sp := index(key(Namespace, "services"), i)
+		if s.Port == 0 {
+			for _, f := range []struct {
+				set  bool
+				name string
+			}{{s.Public != nil, "public"}, {s.Health != "", "health"}, {s.Peers, "peers"}} {
+				if f.set {
+					ps.add(key(sp, f.name), "needs a port")
+				}
+			}
+		}
+		if s.Public != nil {
+			r := s.Public.Host + s.Public.Path
+			if other, dup := routes[r]; dup {
+				ps.add(key(sp, "public"), "route %s is already taken by service %q", r, other)
+			}
+			routes[r] = s.Name
+		}
+		if a := s.Autoscale; a != nil {
+			if a.Min > a.Max {
+				ps.add(key(sp, "autoscale"), "min %d is above max %d", a.Min, a.Max)
+			}
+			if s.Replicas < a.Min || s.Replicas > a.Max {
+				ps.add(key(sp, "replicas"), "%d is outside autoscale bounds %d-%d", s.Replicas, a.Min, a.Max)
+			}
+		}
+		for j, dep := range s.DependsOn {
+			if _, ok := names[dep]; !ok {
+				ps.add(index(key(sp, "dependsOn"), j), "unknown service %q", dep)
+			} else if dep == s.Name {
+				ps.add(index(key(sp, "dependsOn"), j), "a service cannot depend on itself")
+			}
+		}
+		validateEnv(c, s, sp, dbs, ps)
+		volumes := map[string]bool{}
+		for j, v := range s.Volumes {
+			if volumes[v.Name] {
+				ps.add(key(index(key(sp, "volumes"), j), "name"), "duplicate volume %q", v.Name)
+			}
+			volumes[v.Name] = true
+		}
+	}
+}
+
+func validateEnv(c *Config, s Service, sp string, dbs *databaseIndex, ps *problems) {
+	used := map[string]string{}
+	claim := func(kind, name string) {
+		if !envName.MatchString(name) {
+			ps.add(key(key(sp, kind), name), "not a valid environment variable name")
+		}
+		if other, dup := used[name]; dup {
+			ps.add(key(key(sp, kind), name), "also set in %s", other)
+		}
+		used[name] = kind
+	}
+	for _, name := range sortedKeys(s.Env) {
+		claim("env", name)
+		v := s.Env[name]
+		switch {
+		case urlWithPass.MatchString(v):
+			ps.add(key(key(sp, "env"), name), "URL with an embedded password in plain config: put it in infra:secrets and use secretEnv")
+		case connStringPass.MatchString(v):
+			ps.add(key(key(sp, "env"), name), "connection string with a password in plain config: use connections or secretEnv")
+		case secretishKey.MatchString(name) && v != "" && v != "false" && v != "true":
+			ps.add(key(key(sp, "env"), name), "looks like a secret in plain config: put it in infra:secrets and use secretEnv")
+		}
+	}
+	for _, name := range sortedKeys(s.SecretEnv) {
+		claim("secretEnv", name)
+		requireSecret(c, key(key(sp, "secretEnv"), name), s.SecretEnv[name], ps)
+	}
+	for _, name := range sortedKeys(s.Connections) {
+		claim("connections", name)
+		conn := s.Connections[name]
+		cp := key(key(sp, "connections"), name)
+		if dbs == nil {
+			ps.add(cp, "no infra:database is declared")
+			continue
+		}
+		if _, ok := dbs.dbs[conn.Database]; !ok {
+			ps.add(key(cp, "database"), "unknown database %q", conn.Database)
+			continue
+		}
+		if dbs.engine == "external" {
+			if conn.Format != "url" {
+				ps.add(key(cp, "format"), "an external database is handed over as its url")
+			}
+			continue
+		}
+		grants, ok := dbs.access[conn.Role]
+		switch {
+		case conn.Role == "":
+			ps.add(key(cp, "role"), "required")
+		case !ok:
+			ps.add(key(cp, "role"), "unknown role %q", conn.Role)
+		case !grants[conn.Database]:
+			ps.add(key(cp, "role"), "role %q is not granted database %q", conn.Role, conn.Database)
+		}
+	}
+}
+
+func validateTopology(c *Config, ps *problems) {
+	switch c.Topology {
+	case TopologyVPS:
+		if c.VPS == nil {
+			ps.add(key(Namespace, "vps"), "required with topology vps (size and sshKeys at least)")
+		}
+	case TopologyKubernetes:
+		cp := key(Namespace, "cluster")
+		pools := map[string]bool{c.Cluster.SystemPool.Name: true}
+		for i, p := range c.Cluster.Pools {
+			pp := index(key(cp, "pools"), i)
+			if pools[p.Name] {
+				ps.add(key(pp, "name"), "duplicate node pool %q", p.Name)
+			}
+			pools[p.Name] = true
+			auto := p.MinNodes > 0 || p.MaxNodes > 0
+			switch {
+			case auto && p.Count > 0:
+				ps.add(pp, "set count or minNodes/maxNodes, not both")
+			case auto && (p.MinNodes == 0 || p.MaxNodes == 0):
+				ps.add(pp, "autoscaling needs both minNodes and maxNodes")
+			case auto && p.MinNodes > p.MaxNodes:
+				ps.add(pp, "minNodes %d is above maxNodes %d", p.MinNodes, p.MaxNodes)
+			case !auto && p.Count == 0:
+				ps.add(key(pp, "count"), "required unless minNodes/maxNodes are set")
+			}
+		}
+	}
+}
+
+func validateMonitoring(c *Config, ps *problems) {
+	mp := key(Namespace, "monitoring")
+	names := map[string]bool{}
+	services := map[string]bool{}
+	for _, s := range c.Services {
+		services[s.Name] = true
+	}
+	for i, a := range c.Monitoring.Alerts {
+		ap := index(key(mp, "alerts"), i)
+		if names[a.Name] {
+			ps.add(key(ap, "name"), "duplicate alert %q", a.Name)
+		}
+		names[a.Name] = true
+		if a.Service != "" && !services[a.Service] {
+			ps.add(key(ap, "service"), "unknown service %q", a.Service)
+		}
+		if a.Threshold < 0 {
+			ps.add(key(ap, "threshold"), "must not be negative")
+		}
+		if percent[a.Metric] && a.Threshold > 100 {
+			ps.add(key(ap, "threshold"), "%s is a percentage: at most 100, got %v", a.Metric, a.Threshold)
+		}
+	}
+	if r := c.Monitoring.Receivers; r != nil {
+		rp := key(mp, "receivers")
+		requireSecret(c, key(rp, "slackWebhookSecret"), r.SlackWebhookSecret, ps)
+		requireSecret(c, key(rp, "smtpPasswordSecret"), r.SMTPPasswordSecret, ps)
+		requireSecret(c, key(rp, "pagerdutyKeySecret"), r.PagerDutyKeySecret, ps)
+		requireSecret(c, key(rp, "deadMansSwitchSecret"), r.DeadMansSwitchSecret, ps)
+		if r.Email != "" && r.SMTPHost == "" {
+			ps.add(key(rp, "smtpHost"), "required to send email")
+		}
+	}
+}
+
+var percent = map[string]bool{"cpu": true, "memory": true, "disk": true, "errorRate": true, "rate429": true, "jobFailures": true, "workflowSuccess": true}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
