@@ -7,8 +7,11 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+
 	"infra/components/database"
 	"infra/components/network"
+	"infra/components/service"
 )
 
 // Program is the Pulumi program: `pulumi up` in the repo root and the infra
@@ -49,6 +52,20 @@ type Deployment struct {
 	// plan` writes them out for review and for the tools that check them.
 	// Never put a secret in one: a secret artifact is written masked.
 	Artifacts map[string]pulumi.StringOutput
+
+	// ExtraServices run beside the application on the VPS (monitoring,
+	// admin tools); on Kubernetes the same roles are Helm charts.
+	ExtraServices []service.Spec
+	// HostFiles are files the VPS host needs beside the compose project,
+	// by path relative to the project directory. May be secret.
+	HostFiles map[string]pulumi.StringOutput
+	// PublicEndpoints are the https URLs of the public services (set by the
+	// topology); uptime checks and `infra health` probe them.
+	PublicEndpoints []string
+	// KubeProvider is the cluster's provider (topology kubernetes only).
+	KubeProvider *kubernetes.Provider
+	// Namespace is where the application's workloads run (kubernetes only).
+	Namespace string
 }
 
 // AddArtifact records a rendered file.
@@ -65,6 +82,7 @@ func Deploy(ctx *pulumi.Context, cfg *Config) (*Deployment, error) {
 		Secrets:     map[string]pulumi.StringOutput{},
 		Outputs:     pulumi.Map{},
 		Artifacts:   map[string]pulumi.StringOutput{},
+		HostFiles:   map[string]pulumi.StringOutput{},
 	}
 	d.Tags = []string{"infra", d.Name, cfg.Environment}
 	for name, v := range cfg.Secrets {
@@ -82,6 +100,9 @@ func Deploy(ctx *pulumi.Context, cfg *Config) (*Deployment, error) {
 	if err := d.declareDatabase(ctx); err != nil {
 		return nil, err
 	}
+	if err := d.prepareMonitoring(ctx); err != nil {
+		return nil, fmt.Errorf("prepare monitoring: %w", err)
+	}
 	switch cfg.Topology {
 	case TopologyVPS:
 		err = deployVPS(ctx, d)
@@ -90,6 +111,9 @@ func Deploy(ctx *pulumi.Context, cfg *Config) (*Deployment, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("declare %s topology: %w", cfg.Topology, err)
+	}
+	if err := d.declareMonitoring(ctx); err != nil {
+		return nil, fmt.Errorf("declare monitoring: %w", err)
 	}
 	d.Outputs["topology"] = pulumi.String(string(cfg.Topology))
 	d.Outputs["environment"] = pulumi.String(cfg.Environment)

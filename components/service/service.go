@@ -36,6 +36,17 @@ type Spec struct {
 	ServiceAccountToken bool
 	// UsesDatabase: the service holds a connection string (egress to the database).
 	UsesDatabase bool
+	// Mounts are host files mounted into the container (VPS only: config of
+	// infrastructure services such as Prometheus).
+	Mounts []Mount
+}
+
+// Mount is a file or directory from the host's project directory.
+type Mount struct {
+	// Source is relative to the compose project directory.
+	Source   string
+	Target   string
+	ReadOnly bool
 }
 
 // Route is how a public service is reached from the internet.
