@@ -1,298 +1,95 @@
-// Package stacks holds the typed configuration of an `infra` stack, its
-// validation, and the program that composes the components from it.
-//
-// Data flows one way: stack file -> Config (validated here, once) ->
-// component Args -> resources -> outputs. Components never read config.
 package stacks
 
-// Topology selects where the services run.
-type Topology string
+// The config types live in stacks/config (free of the Pulumi SDK, so the
+// loader can be fuzzed); these aliases let the program speak of them plainly.
 
-// The topologies a stack can choose with `infra:topology`.
-const (
-	TopologyVPS        Topology = "vps"
-	TopologyKubernetes Topology = "kubernetes"
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"infra/stacks/config"
 )
 
-// Config is the whole typed configuration of one stack. Each field is one
-// top-level key in the `infra:` namespace of Pulumi.<stack>.yaml
-// (infra:topology, infra:database, ...).
-type Config struct {
-	// Environment names the stage; "prod" and "production" turn on the
-	// production safeguards (protection, prod certificates, paging).
-	Environment string   `json:"environment" jsonschema:"minLength=1,pattern=^[a-z][a-z0-9-]*$"`
-	Topology    Topology `json:"topology" jsonschema:"enum=vps,enum=kubernetes"`
-	// Region is a DigitalOcean region slug such as nyc3 or fra1.
-	Region string `json:"region" jsonschema:"pattern=^[a-z]{3}[0-9]$"`
-	// Domain is the DNS zone the public hosts live in (managed by DigitalOcean DNS).
-	Domain     string      `json:"domain" jsonschema:"pattern=^([a-z0-9]([a-z0-9-]*[a-z0-9])?\\.)+[a-z][a-z]+$"`
-	Network    *Network    `json:"network,omitempty"`
-	Database   *Database   `json:"database,omitempty"`
-	Services   []Service   `json:"services" jsonschema:"minItems=1"`
-	Cluster    *Cluster    `json:"cluster,omitempty"`
-	VPS        *VPS        `json:"vps,omitempty"`
-	Ingress    *Ingress    `json:"ingress,omitempty"`
-	Monitoring *Monitoring `json:"monitoring,omitempty"`
-	Policy     *Policy     `json:"policy,omitempty"`
-	// Secrets maps a secret's name to its value. Every value must be a
-	// Pulumi secret (`pulumi config set --secret --path 'infra:secrets.name'`);
-	// other keys refer to secrets by name only.
-	Secrets map[string]string `json:"secrets,omitempty"`
-}
+type (
+	Topology          = config.Topology
+	Config            = config.Config
+	Network           = config.Network
+	Database          = config.Database
+	MaintenanceWindow = config.MaintenanceWindow
+	DatabaseEntry     = config.DatabaseEntry
+	Pool              = config.Pool
+	Role              = config.Role
+	Service           = config.Service
+	Route             = config.Route
+	Connection        = config.Connection
+	Resources         = config.Resources
+	Autoscale         = config.Autoscale
+	Metrics           = config.Metrics
+	Volume            = config.Volume
+	Job               = config.Job
+	CronJob           = config.CronJob
+	Cluster           = config.Cluster
+	NodePool          = config.NodePool
+	Taint             = config.Taint
+	VPS               = config.VPS
+	Ingress           = config.Ingress
+	RateLimit         = config.RateLimit
+	Monitoring        = config.Monitoring
+	Alert             = config.Alert
+	Receivers         = config.Receivers
+	Policy            = config.Policy
+	Waiver            = config.Waiver
+	Problem           = config.Problem
+	ConfigError       = config.ConfigError
+	Raw               = config.Raw
+)
 
-// Network is the stack's private network and who may administer it.
-type Network struct {
-	// VPCCIDR is the private range of the stack's VPC (a /16 to /24).
-	VPCCIDR string `json:"vpcCidr,omitempty"`
-	// AdminCIDRs may reach SSH and the database from outside the VPC.
-	AdminCIDRs []string `json:"adminCidrs,omitempty"`
-}
+// The topologies and config constants.
+const (
+	TopologyVPS        = config.TopologyVPS
+	TopologyKubernetes = config.TopologyKubernetes
+	Namespace          = config.Namespace
+	SecretsKey         = config.SecretsKey
+)
 
-// Database declares PostgreSQL: where it runs, and the databases and roles in it.
-type Database struct {
-	// Engine: managed (DigitalOcean cluster), selfhosted (a container on the
-	// VPS) or external (a connection string given as a secret).
-	Engine  string `json:"engine" jsonschema:"enum=managed,enum=selfhosted,enum=external"`
-	Version string `json:"version,omitempty" jsonschema:"enum=14,enum=15,enum=16,enum=17"`
-	// Size is the DigitalOcean database size slug (managed only).
-	Size string `json:"size,omitempty"`
-	// Nodes is the node count: 2 or 3 adds standby nodes (managed only).
-	Nodes       int                `json:"nodes,omitempty" jsonschema:"minimum=1,maximum=3"`
-	Maintenance *MaintenanceWindow `json:"maintenance,omitempty"`
-	// ExternalURLSecret names the secret that holds the URL of an external database.
-	ExternalURLSecret string          `json:"externalUrlSecret,omitempty"`
-	Databases         []DatabaseEntry `json:"databases,omitempty"`
-	Roles             []Role          `json:"roles,omitempty"`
-	// BackupRetentionDays is how long self-hosted nightly dumps are kept.
-	BackupRetentionDays int `json:"backupRetentionDays,omitempty" jsonschema:"minimum=1,maximum=365"`
-}
+// StackFile is the path of a stack's config file in a project directory.
+func StackFile(dir, stack string) string { return config.StackFile(dir, stack) }
 
-// MaintenanceWindow is a weekly window in UTC.
-type MaintenanceWindow struct {
-	Day  string `json:"day" jsonschema:"enum=monday,enum=tuesday,enum=wednesday,enum=thursday,enum=friday,enum=saturday,enum=sunday"`
-	Hour string `json:"hour" jsonschema:"pattern=^([01][0-9]|2[0-3]):[0-5][0-9]$"`
-}
+// ReadFile reads the `infra:` keys of a stack file (see config.ReadFile).
+func ReadFile(path string) (*Raw, error) { return config.ReadFile(path) }
 
-// DatabaseEntry is one database in the cluster.
-type DatabaseEntry struct {
-	Name string `json:"name" jsonschema:"pattern=^[a-z_][a-z0-9_]*$,maxLength=63"`
-	// Owner is the role that owns the database; by default the first role
-	// that lists it.
-	Owner string `json:"owner,omitempty"`
-	Pool  *Pool  `json:"pool,omitempty"`
-}
+// Parse types and validates raw config (see config.Parse).
+func Parse(raw *Raw) (*Config, error) { return config.Parse(raw) }
 
-// Pool is a PgBouncer connection pool in front of a database.
-type Pool struct {
-	Mode string `json:"mode" jsonschema:"enum=transaction,enum=session,enum=statement"`
-	Size int    `json:"size" jsonschema:"minimum=1,maximum=500"`
-}
-
-// Role is a login role and the databases it may use.
-type Role struct {
-	Name      string   `json:"name" jsonschema:"pattern=^[a-z_][a-z0-9_]*$,maxLength=63"`
-	Databases []string `json:"databases" jsonschema:"minItems=1"`
-}
-
-// Service is one containerised process of the application.
-type Service struct {
-	Name  string `json:"name" jsonschema:"pattern=^[a-z]([a-z0-9-]*[a-z0-9])?$,maxLength=40"`
-	Image string `json:"image" jsonschema:"minLength=1"`
-	// Port the container listens on; absent for workers.
-	Port int `json:"port,omitempty" jsonschema:"minimum=1,maximum=65535"`
-	// Health is the HTTP path that answers 200 when the service is ready.
-	Health  string   `json:"health,omitempty" jsonschema:"pattern=^/"`
-	Command []string `json:"command,omitempty"`
-	// Public services are routed from the internet with TLS.
-	Public *Route `json:"public,omitempty"`
-	// Env is plain configuration; never secrets.
-	Env map[string]string `json:"env,omitempty"`
-	// SecretEnv maps an environment variable to the name of a secret in infra:secrets.
-	SecretEnv map[string]string `json:"secretEnv,omitempty"`
-	// Connections maps an environment variable to a database connection string.
-	Connections map[string]Connection `json:"connections,omitempty"`
-	Replicas    int                   `json:"replicas,omitempty" jsonschema:"minimum=1,maximum=100"`
-	Resources   *Resources            `json:"resources,omitempty"`
-	Autoscale   *Autoscale            `json:"autoscale,omitempty"`
-	// DependsOn lists services this one calls (network policy, start order).
-	DependsOn []string `json:"dependsOn,omitempty"`
-	// Peers: the replicas discover each other (gossip) through a headless service.
-	Peers   bool     `json:"peers,omitempty"`
-	Metrics *Metrics `json:"metrics,omitempty"`
-	// WritableRootFilesystem: the image writes outside its volumes.
-	WritableRootFilesystem bool `json:"writableRootFilesystem,omitempty"`
-	// User is the numeric uid the container runs as (never 0).
-	User     int       `json:"user,omitempty" jsonschema:"minimum=1"`
-	Volumes  []Volume  `json:"volumes,omitempty"`
-	Pool     string    `json:"pool,omitempty"`
-	Migrate  *Job      `json:"migrate,omitempty"`
-	CronJobs []CronJob `json:"cronJobs,omitempty"`
-	// ServiceAccountToken mounts the Kubernetes API token (off by default).
-	ServiceAccountToken bool `json:"serviceAccountToken,omitempty"`
-}
-
-// Route is how a public service is reached.
-type Route struct {
-	// Host is the name under infra:domain ("api" -> api.<domain>; "@" the apex).
-	Host string `json:"host" jsonschema:"pattern=^(@|[a-z0-9]([a-z0-9-]*[a-z0-9])?)$"`
-	Path string `json:"path,omitempty" jsonschema:"pattern=^/"`
-	// Auth puts the route behind basic authentication (admin tools).
-	Auth bool `json:"auth,omitempty"`
-}
-
-// Connection is a database connection string handed to a service.
-type Connection struct {
-	Database string `json:"database"`
-	Role     string `json:"role,omitempty"`
-	Format   string `json:"format" jsonschema:"enum=npgsql,enum=url,enum=libpq"`
-	// Direct bypasses the database's pool (migrations, advisory locks).
-	Direct bool `json:"direct,omitempty"`
-}
-
-// Resources are a container's requests and limits, in Kubernetes quantities.
-type Resources struct {
-	CPU           string `json:"cpu,omitempty" jsonschema:"pattern=^([0-9]+m|[0-9]+(\\.[0-9]+)?)$"`
-	Memory        string `json:"memory,omitempty" jsonschema:"pattern=^[0-9]+(Mi|Gi)$"`
-	RequestCPU    string `json:"requestCpu,omitempty" jsonschema:"pattern=^([0-9]+m|[0-9]+(\\.[0-9]+)?)$"`
-	RequestMemory string `json:"requestMemory,omitempty" jsonschema:"pattern=^[0-9]+(Mi|Gi)$"`
-}
-
-// Autoscale bounds a horizontal pod autoscaler.
-type Autoscale struct {
-	Min    int `json:"min" jsonschema:"minimum=1"`
-	Max    int `json:"max" jsonschema:"minimum=1"`
-	CPU    int `json:"cpu,omitempty" jsonschema:"minimum=1,maximum=100"`
-	Memory int `json:"memory,omitempty" jsonschema:"minimum=1,maximum=100"`
-}
-
-// Metrics is where Prometheus scrapes a service.
-type Metrics struct {
-	Path string `json:"path,omitempty" jsonschema:"pattern=^/"`
-	Port int    `json:"port,omitempty" jsonschema:"minimum=1,maximum=65535"`
-}
-
-// Volume is persistent state mounted into a service.
-type Volume struct {
-	Name string `json:"name" jsonschema:"pattern=^[a-z]([a-z0-9-]*[a-z0-9])?$"`
-	Path string `json:"path" jsonschema:"pattern=^/"`
-	Size string `json:"size,omitempty" jsonschema:"pattern=^[0-9]+(Mi|Gi)$"`
-}
-
-// Job is a one-off command run from the service's image.
-type Job struct {
-	Command []string `json:"command" jsonschema:"minItems=1"`
-}
-
-// CronJob is a command run on a schedule from the service's image.
-type CronJob struct {
-	Name     string   `json:"name" jsonschema:"pattern=^[a-z]([a-z0-9-]*[a-z0-9])?$"`
-	Schedule string   `json:"schedule" jsonschema:"minLength=9"`
-	Command  []string `json:"command" jsonschema:"minItems=1"`
-}
-
-// Cluster is the DigitalOcean Kubernetes cluster (topology kubernetes).
-type Cluster struct {
-	// VersionPrefix picks the newest DOKS version with this prefix ("1.34").
-	VersionPrefix string `json:"versionPrefix,omitempty" jsonschema:"pattern=^1\\.[0-9]+$"`
-	HA            bool   `json:"ha,omitempty"`
-	AutoUpgrade   *bool  `json:"autoUpgrade,omitempty"`
-	// SystemPool is the cluster's own small, fixed pool.
-	SystemPool *NodePool  `json:"systemPool,omitempty"`
-	Pools      []NodePool `json:"pools,omitempty"`
-	// Namespace for the application's workloads.
-	Namespace string `json:"namespace,omitempty" jsonschema:"pattern=^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"`
-}
-
-// NodePool is a group of identical worker nodes.
-type NodePool struct {
-	Name     string            `json:"name,omitempty" jsonschema:"pattern=^[a-z]([a-z0-9-]*[a-z0-9])?$"`
-	Size     string            `json:"size"`
-	Count    int               `json:"count,omitempty" jsonschema:"minimum=1,maximum=100"`
-	MinNodes int               `json:"minNodes,omitempty" jsonschema:"minimum=1,maximum=100"`
-	MaxNodes int               `json:"maxNodes,omitempty" jsonschema:"minimum=1,maximum=100"`
-	Labels   map[string]string `json:"labels,omitempty"`
-	Taints   []Taint           `json:"taints,omitempty"`
-}
-
-// Taint keeps pods without a matching toleration off a pool.
-type Taint struct {
-	Key    string `json:"key"`
-	Value  string `json:"value,omitempty"`
-	Effect string `json:"effect" jsonschema:"enum=NoSchedule,enum=PreferNoSchedule,enum=NoExecute"`
-}
-
-// VPS is the single Droplet running Docker Compose (topology vps).
-type VPS struct {
-	Size    string   `json:"size"`
-	Image   string   `json:"image,omitempty"`
-	SSHKeys []string `json:"sshKeys" jsonschema:"minItems=1"`
-	// Proxy is the TLS reverse proxy in front of the services.
-	Proxy string `json:"proxy,omitempty" jsonschema:"enum=caddy"`
-	// Backups turns on DigitalOcean's weekly droplet backups.
-	Backups bool `json:"backups,omitempty"`
-	// Tools are the host's admin tools (cAdvisor, Dozzle, node-exporter), behind the proxy with auth.
-	Tools *bool `json:"tools,omitempty"`
-}
-
-// Ingress is TLS and rate limiting at the edge, for both topologies.
-type Ingress struct {
-	// Issuer is the Let's Encrypt environment: staging or prod.
-	Issuer string `json:"issuer,omitempty" jsonschema:"enum=letsencrypt-staging,enum=letsencrypt-prod"`
-	// Email receives Let's Encrypt expiry notices.
-	Email     string     `json:"email,omitempty" jsonschema:"format=email"`
-	RateLimit *RateLimit `json:"rateLimit,omitempty"`
-}
-
-// RateLimit is per client IP.
-type RateLimit struct {
-	RPM   int `json:"rpm" jsonschema:"minimum=1"`
-	Burst int `json:"burst" jsonschema:"minimum=1"`
-}
-
-// Monitoring is metrics, alert rules and where alerts go.
-type Monitoring struct {
-	Enabled   *bool   `json:"enabled,omitempty"`
-	Retention string  `json:"retention,omitempty" jsonschema:"pattern=^[0-9]+(d|h|w)$"`
-	Storage   string  `json:"storage,omitempty" jsonschema:"pattern=^[0-9]+(Mi|Gi)$"`
-	Alerts    []Alert `json:"alerts,omitempty"`
-	// Receivers name secrets; Notify turns notifications on outside prod.
-	Receivers *Receivers `json:"receivers,omitempty"`
-	Notify    *bool      `json:"notify,omitempty"`
-}
-
-// Alert is one typed alert rule.
-type Alert struct {
-	Name string `json:"name" jsonschema:"pattern=^[A-Za-z][A-Za-z0-9]*$"`
-	// Metric is what is measured; see the monitoring component for each one's query.
-	Metric    string  `json:"metric" jsonschema:"enum=cpu,enum=memory,enum=disk,enum=errorRate,enum=latencyP95,enum=rate429,enum=nodeDown,enum=syncLatency,enum=dbConnections,enum=jobFailures,enum=workflowSuccess,enum=containerMemory"`
-	Threshold float64 `json:"threshold"`
-	For       string  `json:"for,omitempty" jsonschema:"pattern=^[0-9]+(s|m|h)$"`
-	Severity  string  `json:"severity" jsonschema:"enum=info,enum=warning,enum=critical"`
-	// Service narrows the rule to one service.
-	Service string `json:"service,omitempty"`
-}
-
-// Receivers are where alerts are sent; each field names a secret.
-type Receivers struct {
-	SlackWebhookSecret   string `json:"slackWebhookSecret,omitempty"`
-	SlackChannel         string `json:"slackChannel,omitempty"`
-	Email                string `json:"email,omitempty" jsonschema:"format=email"`
-	SMTPHost             string `json:"smtpHost,omitempty"`
-	SMTPUser             string `json:"smtpUser,omitempty"`
-	SMTPPasswordSecret   string `json:"smtpPasswordSecret,omitempty"`
-	PagerDutyKeySecret   string `json:"pagerdutyKeySecret,omitempty"`
-	DeadMansSwitchSecret string `json:"deadMansSwitchSecret,omitempty"`
-}
-
-// Policy holds the stack's waivers of policy rules.
-type Policy struct {
-	Waivers []Waiver `json:"waivers,omitempty"`
-}
-
-// Waiver turns one policy rule off for this stack, with a reason that is
-// printed every time.
-type Waiver struct {
-	Rule     string `json:"rule" jsonschema:"minLength=1"`
-	Resource string `json:"resource,omitempty"`
-	Reason   string `json:"reason" jsonschema:"minLength=10"`
+// FromContext reads the `infra:` keys a Pulumi program was given. Keys are
+// looked up by name (the SDK cannot list them); when the language host
+// passes the whole config in PULUMI_CONFIG, unknown keys are reported too.
+func FromContext(ctx *pulumi.Context, env func(string) string) *Raw {
+	raw := &Raw{Source: "stack " + ctx.Stack(), Values: map[string]any{}}
+	fields := config.TopLevelKeys()
+	for name, isString := range fields {
+		full := Namespace + ":" + name
+		v, ok := ctx.GetConfig(full)
+		if !ok {
+			continue
+		}
+		raw.Values[name] = config.DecodeValue(v, isString)
+		if name == SecretsKey && !ctx.IsConfigSecret(full) {
+			raw.SecretsArePlain = append(raw.SecretsArePlain, Namespace+":"+SecretsKey)
+		}
+	}
+	if all := env("PULUMI_CONFIG"); all != "" {
+		var m map[string]string
+		if json.Unmarshal([]byte(all), &m) == nil {
+			for k := range m {
+				ns, rest, _ := strings.Cut(k, ":")
+				if _, known := fields[rest]; ns == Namespace && !known {
+					raw.Problems = append(raw.Problems, Problem{Path: k, Message: "unknown key"})
+				}
+			}
+		}
+	}
+	return raw
 }

@@ -52,9 +52,26 @@ type Plan struct {
 // nothing the plan prints or writes may contain them.
 func (p *Plan) GeneratedSecrets() []string { return p.generated }
 
+// Option adjusts a run.
+type Option func(*options)
+
+type options struct {
+	inspect func(*pulumi.Context, *stacks.Deployment) error
+}
+
+// WithInspect runs f inside the program after Deploy, so tests can await
+// outputs (internals.UnsafeAwaitOutput) while the mock monitor is live.
+func WithInspect(f func(*pulumi.Context, *stacks.Deployment) error) Option {
+	return func(o *options) { o.inspect = f }
+}
+
 // Run plans a stack from its raw config. A config error comes back as
 // *stacks.ConfigError before anything is declared.
-func Run(project, stack string, raw *stacks.Raw) (*Plan, error) {
+func Run(project, stack string, raw *stacks.Raw, opts ...Option) (*Plan, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	cfg, err := stacks.Parse(raw)
 	if err != nil {
 		return nil, err
@@ -88,6 +105,9 @@ func Run(project, stack string, raw *stacks.Raw) (*Plan, error) {
 				s = Masked
 			}
 			p.Artifacts[path] = s
+		}
+		if o.inspect != nil {
+			return o.inspect(ctx, d)
 		}
 		return nil
 	}

@@ -1,8 +1,9 @@
-package stacks
+package config
 
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 )
 
 // Parse types and validates raw config: the schema first (unknown keys,
@@ -18,23 +19,35 @@ func Parse(raw *Raw) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	checkSchema(schema, raw.Values, ps)
-	if len(ps.list) > 0 {
-		// Typed decoding of a value of the wrong shape would only repeat
-		// what the schema said.
-		return nil, ps.err(raw.Source)
+	failed := checkSchema(schema, raw.Values, ps)
+	values := raw.Values
+	if len(failed) > 0 {
+		values = deepCopy(raw.Values).(map[string]any)
+		prune(values, failed)
 	}
-	b, err := json.Marshal(raw.Values)
+	b, err := json.Marshal(values)
 	if err != nil {
 		return nil, fmt.Errorf("encode config: %w", err)
 	}
 	var cfg Config
 	if err := json.Unmarshal(b, &cfg); err != nil {
-		ps.add(Namespace, "%v", err)
+		if len(ps.list) == 0 {
+			ps.add(Namespace, "%v", err)
+		}
 		return nil, ps.err(raw.Source)
 	}
 	applyDefaults(&cfg)
-	validate(&cfg, ps)
+	cross := &problems{}
+	validate(&cfg, cross)
+	scopes := make([]string, 0, len(failed))
+	for _, f := range failed {
+		scopes = append(scopes, scope(f.loc, f.keyOnly))
+	}
+	for _, p := range cross.list {
+		if !within(p.Path, scopes) {
+			ps.list = append(ps.list, p)
+		}
+	}
 	if err := ps.err(raw.Source); err != nil {
 		return nil, err
 	}
@@ -53,4 +66,31 @@ func LoadFile(path string) (*Config, *Raw, error) {
 	}
 	cfg, err := Parse(raw)
 	return cfg, raw, err
+}
+
+func within(path string, scopes []string) bool {
+	for _, s := range scopes {
+		if path == s || strings.HasPrefix(path, s+".") || strings.HasPrefix(path, s+"[") {
+			return true
+		}
+	}
+	return false
+}
+
+func deepCopy(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(t))
+		for k, e := range t {
+			m[k] = deepCopy(e)
+		}
+		return m
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = deepCopy(e)
+		}
+		return out
+	}
+	return v
 }

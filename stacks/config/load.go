@@ -1,4 +1,4 @@
-package stacks
+package config
 
 import (
 	"bytes"
@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/goccy/go-yaml"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
 // Namespace is the Pulumi config namespace of every key infra reads.
@@ -159,38 +158,9 @@ func (r *Raw) PulumiConfig() (map[string]string, []string, error) {
 	return cfg, secretKeys, nil
 }
 
-// FromContext reads the `infra:` keys a Pulumi program was given. Keys are
-// looked up by name (the SDK cannot list them); when the language host
-// passes the whole config in PULUMI_CONFIG, unknown keys are reported too.
-func FromContext(ctx *pulumi.Context, env func(string) string) *Raw {
-	raw := &Raw{Source: "stack " + ctx.Stack(), Values: map[string]any{}}
-	fields := topLevelKeys()
-	for name, isString := range fields {
-		full := Namespace + ":" + name
-		v, ok := ctx.GetConfig(full)
-		if !ok {
-			continue
-		}
-		raw.Values[name] = decodeValue(v, isString)
-		if name == SecretsKey && !ctx.IsConfigSecret(full) {
-			raw.SecretsArePlain = append(raw.SecretsArePlain, configPath([]string{SecretsKey}))
-		}
-	}
-	if all := env("PULUMI_CONFIG"); all != "" {
-		var m map[string]string
-		if json.Unmarshal([]byte(all), &m) == nil {
-			for k := range m {
-				ns, rest, _ := strings.Cut(k, ":")
-				if _, known := fields[rest]; ns == Namespace && !known {
-					raw.Problems = append(raw.Problems, Problem{Path: k, Message: "unknown key"})
-				}
-			}
-		}
-	}
-	return raw
-}
-
-func decodeValue(v string, isString bool) any {
+// DecodeValue decodes a value the Pulumi runtime handed over: JSON unless
+// the key is a string.
+func DecodeValue(v string, isString bool) any {
 	if isString {
 		return v
 	}
@@ -202,8 +172,8 @@ func decodeValue(v string, isString bool) any {
 	return out
 }
 
-// topLevelKeys maps each top-level key of Config to whether it is a string.
-func topLevelKeys() map[string]bool {
+// TopLevelKeys maps each top-level key of Config to whether it is a string.
+func TopLevelKeys() map[string]bool {
 	t := reflect.TypeOf(Config{})
 	out := make(map[string]bool, t.NumField())
 	for i := 0; i < t.NumField(); i++ {

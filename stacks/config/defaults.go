@@ -1,4 +1,4 @@
-package stacks
+package config
 
 // Defaults live here and only here, so what a stack gets without saying is
 // visible in one file.

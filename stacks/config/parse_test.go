@@ -1,0 +1,200 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// validStack is a complete, valid stack file; each bad-config case edits it.
+const validStack = `config:
+  aws:region: us-east-1
+  infra:environment: prod
+  infra:topology: vps
+  infra:region: nyc3
+  infra:domain: focusdeck.example.com
+  infra:network:
+    adminCidrs: [198.51.100.7/32]
+  infra:vps:
+    size: s-2vcpu-4gb
+    sshKeys: ["aa:bb"]
+  infra:secrets:
+    openai-key: { secure: v1:Zm9vYmFy }
+  infra:database:
+    engine: managed
+    size: db-s-1vcpu-2gb
+    nodes: 2
+    databases:
+      - { name: focusdeck, pool: { mode: transaction, size: 20 } }
+      - { name: focusdeck_jobs, pool: { mode: session, size: 10 } }
+    roles:
+      - { name: focusdeck_app, databases: [focusdeck, focusdeck_jobs] }
+  infra:services:
+    - name: server
+      image: ghcr.io/focusdeck/server:1.4.2
+      port: 8080
+      health: /healthz
+      public: { host: "@" }
+      env: { ASPNETCORE_ENVIRONMENT: Production }
+      secretEnv: { OPENAI_API_KEY: openai-key }
+      connections:
+        ConnectionStrings__DefaultConnection: { database: focusdeck, role: focusdeck_app, format: npgsql }
+      autoscale: { min: 2, max: 4 }
+    - name: worker
+      image: ghcr.io/focusdeck/worker:1.4.2
+      dependsOn: [server]
+  infra:monitoring:
+    alerts:
+      - { name: HighCPU, metric: cpu, threshold: 80, severity: warning }
+  infra:policy:
+    waivers: []
+`
+
+func TestValidStackParses(t *testing.T) {
+	raw, err := ParseStackFile("valid.yaml", []byte(validStack))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Parse(raw)
+	if err != nil {
+		t.Fatalf("valid stack rejected: %v", err)
+	}
+	if cfg.Database.Databases[0].Owner != "focusdeck_app" {
+		t.Errorf("owner default: got %q", cfg.Database.Databases[0].Owner)
+	}
+	if cfg.Ingress.Issuer != "letsencrypt-prod" {
+		t.Errorf("prod issuer default: got %q", cfg.Ingress.Issuer)
+	}
+	if got := cfg.Secrets["openai-key"]; !strings.HasPrefix(got, placeholderPrefix) {
+		t.Errorf("secure value should become a placeholder offline, got %q", got)
+	}
+}
+
+func TestBadConfig(t *testing.T) {
+	type edit struct{ old, new string }
+	tests := []struct {
+		name  string
+		edits []edit
+		path  string
+		msg   string
+	}{
+		{"unknown top-level key", []edit{{"infra:region: nyc3", "infra:region: nyc3\n  infra:regoin: nyc3"}}, "infra:regoin", "unknown key"},
+		{"unknown nested key", []edit{{"nodes: 2", "nodes: 2\n    verison: \"16\""}}, "infra:database.verison", "unknown key"},
+		{"port of the wrong type", []edit{{"port: 8080", `port: "eighty"`}}, "infra:services[0].port", "got string, want integer"},
+		{"port out of range", []edit{{"port: 8080", "port: 70000"}}, "infra:services[0].port", "maximum"},
+		{"topology typo", []edit{{"infra:topology: vps", "infra:topology: vsp"}}, "infra:topology", "must be one of"},
+		{"region missing", []edit{{"  infra:region: nyc3\n", ""}}, "infra:region", "required"},
+		{"region malformed", []edit{{"infra:region: nyc3", "infra:region: New York"}}, "infra:region", "does not match"},
+		{"role grants unknown database", []edit{{"databases: [focusdeck, focusdeck_jobs]", "databases: [focusdeck, focusdek]"}}, "infra:database.roles[0].databases[1]", `unknown database "focusdek"`},
+		{"database without a role", []edit{{"databases: [focusdeck, focusdeck_jobs]", "databases: [focusdeck]"}}, "infra:database.databases[1]", `no role uses database "focusdeck_jobs"`},
+		{"duplicate database", []edit{{"name: focusdeck_jobs, pool", "name: focusdeck, pool"}}, "infra:database.databases[1].name", `duplicate database "focusdeck"`},
+		{"duplicate service", []edit{{"name: worker", "name: server"}}, "infra:services[1].name", `duplicate service "server"`},
+		{"too many nodes", []edit{{"nodes: 2", "nodes: 5"}}, "infra:database.nodes", "maximum"},
+		{"unknown pool mode", []edit{{"mode: session", "mode: sesion"}}, "infra:database.databases[1].pool.mode", "must be one of"},
+		{"plaintext password in env", []edit{{"ASPNETCORE_ENVIRONMENT: Production", "ASPNETCORE_ENVIRONMENT: Production, DB_PASSWORD: hunter2"}}, "infra:services[0].env.DB_PASSWORD", "looks like a secret"},
+		{"URL with an embedded password", []edit{{"ASPNETCORE_ENVIRONMENT: Production", "ASPNETCORE_ENVIRONMENT: Production, REDIS_URL: \"redis://app:s3cret@redis:6379\""}}, "infra:services[0].env.REDIS_URL", "embedded password"},
+		{"connection string with a password", []edit{{"ASPNETCORE_ENVIRONMENT: Production", "ASPNETCORE_ENVIRONMENT: Production, LEGACY_DB: \"Host=x;Password=hunter2\""}}, "infra:services[0].env.LEGACY_DB", "connection string with a password"},
+		{"plaintext entry in infra:secrets", []edit{{"openai-key: { secure: v1:Zm9vYmFy }", "openai-key: sk-live-123"}}, "infra:secrets.openai-key", "must be a secret"},
+		{"secure value outside infra:secrets", []edit{{"infra:domain: focusdeck.example.com", "infra:domain: { secure: v1:abc }"}}, "infra:domain", "secure values belong in infra:secrets"},
+		{"unknown secret", []edit{{"OPENAI_API_KEY: openai-key", "OPENAI_API_KEY: openai-kee"}}, "infra:services[0].secretEnv.OPENAI_API_KEY", `unknown secret "openai-kee"`},
+		{"connection to an unknown role", []edit{{"role: focusdeck_app, format", "role: focusdeck_ap, format"}}, "infra:services[0].connections.ConnectionStrings__DefaultConnection.role", `unknown role "focusdeck_ap"`},
+		{"connection to an unknown database", []edit{{"{ database: focusdeck, role", "{ database: focusdek, role"}}, "infra:services[0].connections.ConnectionStrings__DefaultConnection.database", `unknown database "focusdek"`},
+		{"connection format unknown", []edit{{"format: npgsql", "format: jdbc"}}, "infra:services[0].connections.ConnectionStrings__DefaultConnection.format", "must be one of"},
+		{"depends on an unknown service", []edit{{"dependsOn: [server]", "dependsOn: [servr]"}}, "infra:services[1].dependsOn[0]", `unknown service "servr"`},
+		{"autoscale min above max", []edit{{"autoscale: { min: 2, max: 4 }", "autoscale: { min: 5, max: 4 }"}}, "infra:services[0].autoscale", "min 5 is above max 4"},
+		{"public worker without a port", []edit{{"image: ghcr.io/focusdeck/worker:1.4.2", "image: ghcr.io/focusdeck/worker:1.4.2\n      public: { host: jobs }"}}, "infra:services[1].public", "needs a port"},
+		{"invalid env name", []edit{{"ASPNETCORE_ENVIRONMENT: Production", "ASPNETCORE_ENVIRONMENT: Production, MY-VAR: x"}}, "infra:services[0].env.MY-VAR", "not a valid environment variable name"},
+		{"env set twice", []edit{{"ASPNETCORE_ENVIRONMENT: Production", "ASPNETCORE_ENVIRONMENT: Production, OPENAI_API_KEY_X: x, ConnectionStrings__DefaultConnection: y"}}, "infra:services[0].connections.ConnectionStrings__DefaultConnection", "also set in env"},
+		{"admin CIDR is the internet", []edit{{"adminCidrs: [198.51.100.7/32]", "adminCidrs: [0.0.0.0/0]"}}, "infra:network.adminCidrs[0]", "whole internet"},
+		{"admin CIDR malformed", []edit{{"adminCidrs: [198.51.100.7/32]", "adminCidrs: [198.51.100.7/33]"}}, "infra:network.adminCidrs[0]", "not a CIDR"},
+		{"selfhosted database on kubernetes", []edit{{"engine: managed", "engine: selfhosted"}, {"infra:topology: vps", "infra:topology: kubernetes"}, {"nodes: 2", "nodes: 1"}, {"pool: { mode: transaction, size: 20 } ", ""}, {"pool: { mode: session, size: 10 } ", ""}}, "infra:database.engine", "selfhosted runs on the VPS"},
+		{"pool on a selfhosted database", []edit{{"engine: managed", "engine: selfhosted"}, {"nodes: 2", "nodes: 1"}}, "infra:database.databases[0].pool", "pools need the managed engine"},
+		{"external database without its secret", []edit{{"engine: managed", "engine: external"}}, "infra:database.externalUrlSecret", "required for the external engine"},
+		{"vps block missing", []edit{{"  infra:vps:\n    size: s-2vcpu-4gb\n    sshKeys: [\"aa:bb\"]\n", ""}}, "infra:vps", "required with topology vps"},
+		{"no services", []edit{{"  infra:services:\n", "  infra:services: []\n  infra:unused:\n"}}, "infra:services", "minItems"},
+		{"alert for an unknown service", []edit{{"severity: warning }", "severity: warning, service: web }"}}, "infra:monitoring.alerts[0].service", `unknown service "web"`},
+		{"percentage above 100", []edit{{"threshold: 80", "threshold: 180"}}, "infra:monitoring.alerts[0].threshold", "at most 100"},
+		{"waiver without a reason", []edit{{"waivers: []", "waivers: [{ rule: tls-everywhere, reason: \"\" }]"}}, "infra:policy.waivers[0].reason", "minLength"},
+		{"network of the wrong type", []edit{{"  infra:network:\n    adminCidrs: [198.51.100.7/32]", "  infra:network: 10.0.0.0/16"}}, "infra:network", "want object"},
+		{"duplicate key in the file", []edit{{"  infra:monitoring:", "  infra:services: server\n  infra:monitoring:"}}, "config", "already defined"},
+		{"not YAML", []edit{{"infra:topology: vps", "infra:topology: [vps"}}, "config", "not a valid stack file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := validStack
+			for _, e := range tt.edits {
+				if strings.Count(doc, e.old) != 1 {
+					t.Fatalf("test setup: %q occurs %d times in the valid stack", e.old, strings.Count(doc, e.old))
+				}
+				doc = strings.Replace(doc, e.old, e.new, 1)
+			}
+			err := parseDoc(doc)
+			var cfgErr *ConfigError
+			if !errors.As(err, &cfgErr) {
+				t.Fatalf("want a *ConfigError, got %v", err)
+			}
+			for _, p := range cfgErr.Problems {
+				if p.Path == tt.path && strings.Contains(p.Message, tt.msg) {
+					return
+				}
+			}
+			t.Errorf("want problem %s: ...%s...; got:\n%v", tt.path, tt.msg, err)
+		})
+	}
+	if len(tests) < 25 {
+		t.Fatalf("the issue asks for at least 25 bad-config cases, have %d", len(tests))
+	}
+}
+
+func parseDoc(doc string) error {
+	raw, err := ParseStackFile("test.yaml", []byte(doc))
+	if err != nil {
+		return err
+	}
+	_, err = Parse(raw)
+	return err
+}
+
+func TestEveryProblemAtOnce(t *testing.T) {
+	doc := strings.NewReplacer(
+		"infra:topology: vps", "infra:topology: vsp",
+		"dependsOn: [server]", "dependsOn: [servr]",
+		"databases: [focusdeck, focusdeck_jobs]", "databases: [focusdeck, focusdek]",
+		"OPENAI_API_KEY: openai-key", "OPENAI_API_KEY: nope",
+	).Replace(validStack)
+	err := parseDoc(doc)
+	var cfgErr *ConfigError
+	if !errors.As(err, &cfgErr) {
+		t.Fatalf("want a *ConfigError, got %v", err)
+	}
+	want := []string{"infra:topology", "infra:services[1].dependsOn[0]", "infra:database.roles[0].databases[1]", "infra:services[0].secretEnv.OPENAI_API_KEY"}
+	for _, w := range want {
+		found := false
+		for _, p := range cfgErr.Problems {
+			found = found || p.Path == w
+		}
+		if !found {
+			t.Errorf("problem at %s not reported; got:\n%v", w, err)
+		}
+	}
+	if !strings.Contains(err.Error(), "(5 problems)") && !strings.Contains(err.Error(), "(4 problems)") {
+		t.Errorf("message should count the problems: %v", err)
+	}
+}
+
+func TestConfigPath(t *testing.T) {
+	tests := []struct {
+		in   []string
+		want string
+	}{
+		{nil, "infra"},
+		{[]string{"region"}, "infra:region"},
+		{[]string{"database", "roles", "0", "databases", "1"}, "infra:database.roles[0].databases[1]"},
+		{[]string{"services", "2", "env", "A_B"}, "infra:services[2].env.A_B"},
+	}
+	for _, tt := range tests {
+		if got := configPath(tt.in); got != tt.want {
+			t.Errorf("configPath(%v) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
