@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -63,12 +64,17 @@ func runPlan(opts *PlanOptions) error {
 	if err != nil {
 		return err
 	}
-	written, err := p.Write(filepath.Join(opts.Out, opts.Stack))
+	return writePlan(opts.IO.Out, p, filepath.Join(opts.Out, opts.Stack), opts.JSON)
+}
+
+// writePlan writes plan.json and the artifacts under dir and reports the
+// plan on out, as a tree or as JSON.
+func writePlan(out io.Writer, p *plan.Plan, dir string, asJSON bool) error {
+	written, err := p.Write(dir)
 	if err != nil {
 		return err
 	}
-	out := opts.IO.Out
-	if opts.JSON {
+	if asJSON {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(p)
