@@ -198,3 +198,11 @@ func TestConfigPath(t *testing.T) {
 		}
 	}
 }
+
+func TestUngroup(t *testing.T) {
+	for in, want := range map[string]string{"got 70,000, want 65,535": "got 70000, want 65535", "1,000,000": "1000000", "a, b": "a, b"} {
+		if got := ungroup(in); got != want {
+			t.Errorf("ungroup(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

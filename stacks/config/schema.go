@@ -3,6 +3,7 @@ package config
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,6 +24,8 @@ func Schema() ([]byte, error) {
 	s.Title = "infra stack configuration (the infra: namespace)"
 	return json.MarshalIndent(s, "", "  ")
 }
+
+var digitGroups = regexp.MustCompile(`(\d),(\d{3})\b`)
 
 type compiledSchema struct {
 	once   sync.Once
@@ -77,7 +80,8 @@ func checkSchema(schema *jsonschema.Schema, raw map[string]any, ps *problems) []
 			return
 		}
 		path := configPath(e.InstanceLocation)
-		msg := e.ErrorKind.LocalizedString(printer)
+		// The library groups digits (70,000); config values are written plainly.
+		msg := ungroup(e.ErrorKind.LocalizedString(printer))
 		// Name unknown keys in the path itself, the way people read them.
 		if ap, ok := e.ErrorKind.(*kind.AdditionalProperties); ok {
 			for _, p := range ap.Properties {
@@ -151,4 +155,14 @@ func scope(loc []string, keyOnly bool) string {
 		return configPath(loc[:len(loc)-1])
 	}
 	return configPath(loc)
+}
+
+func ungroup(s string) string {
+	for {
+		next := digitGroups.ReplaceAllString(s, "$1$2")
+		if next == s {
+			return s
+		}
+		s = next
+	}
 }
