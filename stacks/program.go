@@ -18,7 +18,11 @@ import (
 // CLI both run it. Config is read and validated before any resource is
 // declared, so bad config never leaves a half-applied stack.
 func Program(ctx *pulumi.Context) error {
-	cfg, err := Parse(FromContext(ctx, os.Getenv))
+	return program(ctx, os.Getenv)
+}
+
+func program(ctx *pulumi.Context, getenv func(string) string) error {
+	cfg, err := Parse(FromContext(ctx, getenv))
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,99 @@
+package stacks
+
+import (
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"infra/stacks/config"
+)
+
+// countingMocks counts registrations: bad config must register none.
+type countingMocks struct{ n atomic.Int32 }
+
+func (m *countingMocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	m.n.Add(1)
+	return args.Name + "-id", args.Inputs, nil
+}
+
+func (m *countingMocks) Call(pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	return resource.PropertyMap{}, nil
+}
+
+const programStack = `config:
+  infra:environment: dev
+  infra:topology: vps
+  infra:region: nyc3
+  infra:domain: example.com
+  infra:vps: { size: s-1vcpu-1gb, sshKeys: [k] }
+  infra:secrets: { api-key: { secure: v1:abc } }
+  infra:services:
+    - { name: api, image: "nginx:1", port: 8080, secretEnv: { API_KEY: api-key } }
+`
+
+// runProgram runs Program the way the engine would, with config as the
+// language host passes it.
+func runProgram(t *testing.T, doc string, secretKeys bool, env map[string]string) (int32, error) {
+	t.Helper()
+	raw, err := config.ParseStackFile("test.yaml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf, keys, err := raw.PulumiConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !secretKeys {
+		keys = nil
+	}
+	mocks := &countingMocks{}
+	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
+		return program(ctx, func(k string) string { return env[k] })
+	}, pulumi.WithMocks("infra", "dev", mocks), func(ri *pulumi.RunInfo) {
+		ri.Config, ri.ConfigSecretKeys = conf, keys
+	})
+	return mocks.n.Load(), err
+}
+
+func TestProgramReadsConfigFromTheEngine(t *testing.T) {
+	n, err := runProgram(t, programStack, true, nil)
+	if err != nil {
+		t.Fatalf("valid config rejected: %v", err)
+	}
+	if n == 0 {
+		t.Fatal("no resources registered")
+	}
+}
+
+func TestProgramRejectsBadConfigBeforeAnyResource(t *testing.T) {
+	tests := []struct {
+		name       string
+		doc        string
+		secretKeys bool
+		env        map[string]string
+		want       string
+	}{
+		{"wrong value", strings.Replace(programStack, "port: 8080", "port: 0", 1), true, nil, "infra:services[0].port"},
+		{"secrets not encrypted", programStack, false, nil, "infra:secrets: must be a secret"},
+		{"unknown key from the language host", programStack, true, map[string]string{"PULUMI_CONFIG": `{"infra:regoin":"nyc3","aws:region":"x"}`}, "infra:regoin: unknown key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n, err := runProgram(t, tt.doc, tt.secretKeys, tt.env)
+			var cfgErr *config.ConfigError
+			if !errors.As(err, &cfgErr) {
+				t.Fatalf("want a ConfigError, got %v", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q does not mention %q", err, tt.want)
+			}
+			if n != 0 {
+				t.Errorf("%d resources registered before the config error: a half-applied stack", n)
+			}
+		})
+	}
+}
