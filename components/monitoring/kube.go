@@ -60,9 +60,10 @@ type KubeStack struct {
 
 // Names of the Kubernetes objects the chart's values refer to.
 const (
-	GrafanaSecretName   = "grafana-admin"
-	ReceiverSecretName  = "alertmanager-receivers"
-	kubeSecretMountRoot = "/etc/alertmanager/secrets/" + ReceiverSecretName
+	GrafanaSecretName  = "grafana-admin"
+	ReceiverSecretName = "alertmanager-receivers"
+	// KubeSecretDir is where the receivers' Secret is mounted in Alertmanager.
+	KubeSecretDir = "/etc/alertmanager/secrets/" + ReceiverSecretName
 )
 
 // NewKubeStack declares the CRDs, kube-prometheus-stack, the rules and the
@@ -231,7 +232,7 @@ func serviceMonitorObject(m ServiceMonitor, namespace string) map[string]any {
 
 // stackValues are kube-prometheus-stack's values.
 func stackValues(args *KubeStackArgs) (map[string]any, error) {
-	am, err := AlertmanagerValues(args.Receivers, kubeSecretMountRoot)
+	am, err := AlertmanagerValues(args.Receivers, KubeSecretDir)
 	if err != nil {
 		return nil, err
 	}

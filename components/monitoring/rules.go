@@ -97,38 +97,32 @@ func build(r Rule, t Target) (PromRule, error) {
 	var expr, cond string
 	switch {
 	case r.Metric == NodeDown:
-		expr, cond = value+" == 0", "is down"
+		expr, cond = value+" == 0", "down"
 	case spec.Below:
-		expr, cond = value+" < "+th, "is below "+th+spec.Unit
+		expr, cond = value+" < "+th, "below "+th+spec.Unit
 	default:
-		expr, cond = value+" > "+th, "is above "+th+spec.Unit
+		expr, cond = value+" > "+th, "above "+th+spec.Unit
 	}
 	labels := map[string]string{"severity": r.Severity, "metric": string(r.Metric)}
 	if r.Service != "" {
 		labels["service"] = r.Service
 	}
 	subject := subjectOf(spec.Scope)
+	desc := fmt.Sprintf("%s of %s is {{ $value | printf \"%%.4g\" }}%s: alerting while %s for %s.", r.Metric, subject, spec.Unit, cond, forOrNow(r.For))
+	if r.Metric == NodeDown {
+		desc = fmt.Sprintf("%s has been down for %s.", subject, forOrNow(r.For))
+	}
 	return PromRule{
 		Alert:  r.Name,
 		Expr:   expr,
 		For:    r.For,
 		Labels: labels,
 		Annotations: map[string]string{
-			"summary":     fmt.Sprintf("%s %s %s", r.Metric, subject, cond),
-			"description": fmt.Sprintf("%s on %s is {{ $value | printf \"%%.4g\" }}%s (threshold: %s%s %s for %s).", r.Metric, subject, spec.Unit, cmp(spec, r.Metric), th, spec.Unit, forOrNow(r.For)),
+			"summary":     fmt.Sprintf("%s of %s is %s", r.Metric, subject, cond),
+			"description": desc,
 			"threshold":   th + spec.Unit,
 		},
 	}, nil
-}
-
-func cmp(spec Spec, m Metric) string {
-	switch {
-	case m == NodeDown:
-		return "down, "
-	case spec.Below:
-		return "< "
-	}
-	return "> "
 }
 
 func forOrNow(f string) string {
