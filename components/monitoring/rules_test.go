@@ -163,8 +163,8 @@ func writeRules(t *testing.T, rules []Rule, target Target) string {
 }
 
 // TestSeedThresholdsFireAboveAndStaySilentBelow runs promtool's rule unit
-// tests on synthetic series generated for each typed rule: 2% past the
-// threshold the alert fires (with its labels and annotations), 2% short of
+// tests on synthetic series generated for each typed rule: 1% past the
+// threshold the alert fires (with its labels and annotations), 1% short of
 // it there is no alert. workflowSuccess alerts below its threshold.
 func TestSeedThresholdsFireAboveAndStaySilentBelow(t *testing.T) {
 	promtool := promtools.Promtool(t)
