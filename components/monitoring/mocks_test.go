@@ -126,3 +126,26 @@ func secretAt(v resource.PropertyValue, keys ...string) bool {
 		v = v.ObjectValue()[resource.PropertyKey(keys[i])]
 	}
 }
+
+// containsSecret reports whether a secret is anywhere in v.
+func containsSecret(v resource.PropertyValue) bool {
+	switch {
+	case isSecret(v):
+		return true
+	case v.IsOutput():
+		return containsSecret(v.OutputValue().Element)
+	case v.IsObject():
+		for _, e := range v.ObjectValue() {
+			if containsSecret(e) {
+				return true
+			}
+		}
+	case v.IsArray():
+		for _, e := range v.ArrayValue() {
+			if containsSecret(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
