@@ -64,11 +64,7 @@ func (d *Deployment) prepareMonitoring(ctx *pulumi.Context) error {
 	d.AddArtifact("monitoring/prometheus.yml", pulumi.String(st.Rendered["prometheus/prometheus.yml"]).ToStringOutput())
 	d.AddArtifact("monitoring/rules.yml", pulumi.String(st.Rendered["prometheus/"+monitoring.RulesFileName]).ToStringOutput())
 	d.AddArtifact("monitoring/alertmanager.yml", pulumi.String(st.Rendered["alertmanager/alertmanager.yml"]).ToStringOutput())
-	d.Outputs["grafana"] = pulumi.Map{
-		"url":           pulumi.String("https://" + d.Host(GrafanaHost)),
-		"adminUser":     pulumi.String("admin"),
-		"adminPassword": pulumi.ToSecret(st.GrafanaPassword),
-	}
+	d.grafanaOutputs(st.GrafanaPassword)
 	return nil
 }
 
@@ -146,11 +142,7 @@ func (d *Deployment) declareKubeMonitoring(ctx *pulumi.Context) error {
 		return err
 	}
 	d.AddArtifact("monitoring/kube-prometheus-stack-values.yaml", pulumi.String(string(values)).ToStringOutput())
-	d.Outputs["grafana"] = pulumi.Map{
-		"url":           pulumi.String("https://" + d.Host(GrafanaHost)),
-		"adminUser":     pulumi.String("admin"),
-		"adminPassword": pulumi.ToSecret(st.GrafanaPassword),
-	}
+	d.grafanaOutputs(st.GrafanaPassword)
 	return nil
 }
 
@@ -281,4 +273,10 @@ func (d *Deployment) serviceNames() []string {
 		out = append(out, s.Name)
 	}
 	return out
+}
+
+// grafanaOutputs: the URL in plain sight, the admin password as a secret.
+func (d *Deployment) grafanaOutputs(password pulumi.StringOutput) {
+	d.Outputs["grafanaUrl"] = pulumi.String("https://" + d.Host(GrafanaHost))
+	d.Outputs["grafanaAdminPassword"] = pulumi.ToSecret(password)
 }
