@@ -70,6 +70,9 @@ type Deployment struct {
 	KubeProvider *kubernetes.Provider
 	// Namespace is where the application's workloads run (kubernetes only).
 	Namespace string
+	// IngressClass is the cluster's ingress class (kubernetes only; empty:
+	// the cluster's default class). Grafana's ingress uses it.
+	IngressClass string
 }
 
 // AddArtifact records a rendered file.

@@ -260,13 +260,23 @@ type Monitoring struct {
 	// Receivers name secrets; Notify turns notifications on outside prod.
 	Receivers *Receivers `json:"receivers,omitempty"`
 	Notify    *bool      `json:"notify,omitempty"`
+	// UptimeLatency is the response time in milliseconds above which
+	// DigitalOcean's uptime checks alert on a public endpoint.
+	UptimeLatency int `json:"uptimeLatency,omitempty" jsonschema:"minimum=100,maximum=60000"`
 }
 
-// Alert is one typed alert rule.
+// Alert is one typed alert rule. The same rule becomes a Prometheus rule
+// on the VPS and a PrometheusRule on Kubernetes (components/monitoring).
 type Alert struct {
 	Name string `json:"name" jsonschema:"pattern=^[A-Za-z][A-Za-z0-9]*$"`
-	// Metric is what is measured; see the monitoring component for each one's query.
-	Metric    string  `json:"metric" jsonschema:"enum=cpu,enum=memory,enum=disk,enum=errorRate,enum=latencyP95,enum=rate429,enum=nodeDown,enum=syncLatency,enum=dbConnections,enum=jobFailures,enum=workflowSuccess,enum=containerMemory"`
+	// Metric is what is measured; see docs/monitoring.md for each one's query
+	// and the metric names the services must expose.
+	Metric string `json:"metric" jsonschema:"enum=cpu,enum=memory,enum=disk,enum=errorRate,enum=latencyP95,enum=rate429,enum=nodeDown,enum=syncLatency,enum=dbConnections,enum=jobFailures,enum=workflowSuccess,enum=containerMemory"`
+	// Threshold is in the metric's unit: percent for cpu, memory, disk,
+	// errorRate, rate429, dbConnections, jobFailures and workflowSuccess;
+	// milliseconds for latencyP95 and syncLatency; MB (2^20 bytes) for
+	// containerMemory; 0 for nodeDown. Every metric alerts above its
+	// threshold except workflowSuccess, which alerts below it.
 	Threshold float64 `json:"threshold"`
 	For       string  `json:"for,omitempty" jsonschema:"pattern=^[0-9]+(s|m|h)$"`
 	Severity  string  `json:"severity" jsonschema:"enum=info,enum=warning,enum=critical"`
@@ -276,10 +286,13 @@ type Alert struct {
 
 // Receivers are where alerts are sent; each field names a secret.
 type Receivers struct {
-	SlackWebhookSecret   string `json:"slackWebhookSecret,omitempty"`
-	SlackChannel         string `json:"slackChannel,omitempty"`
-	Email                string `json:"email,omitempty" jsonschema:"format=email"`
-	SMTPHost             string `json:"smtpHost,omitempty"`
+	SlackWebhookSecret string `json:"slackWebhookSecret,omitempty"`
+	SlackChannel       string `json:"slackChannel,omitempty"`
+	Email              string `json:"email,omitempty" jsonschema:"format=email"`
+	// SMTPHost is host:port of the mail relay.
+	SMTPHost string `json:"smtpHost,omitempty" jsonschema:"pattern=^[A-Za-z0-9.-]+:[0-9]+$"`
+	// SMTPFrom is the sender (default alertmanager@<domain>).
+	SMTPFrom             string `json:"smtpFrom,omitempty" jsonschema:"format=email"`
 	SMTPUser             string `json:"smtpUser,omitempty"`
 	SMTPPasswordSecret   string `json:"smtpPasswordSecret,omitempty"`
 	PagerDutyKeySecret   string `json:"pagerdutyKeySecret,omitempty"`

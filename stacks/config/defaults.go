@@ -8,7 +8,37 @@ const (
 	DefaultVPCCIDR           = "10.10.0.0/16"
 	DefaultKubernetesVersion = "1.34"
 	DefaultUser              = 10001
+	// DefaultUptimeLatency (ms): seed 004's "response > 5 s" is for the
+	// API's own p95; from outside, through TLS, 2 s is already slow.
+	DefaultUptimeLatency = 2000
 )
+
+// defaultAlerts is the rule set of a stack that lists no alerts: the
+// machines' health from seed 001 (CPU 80%, memory 85%, disk 90%, node down)
+// and, when a service exposes metrics, seed 004's API limits (5xx above 5%,
+// p95 above 5 s). prod and dev get the same rules; Notify decides whether
+// anyone hears them.
+func defaultAlerts(services []Service) []Alert {
+	alerts := []Alert{
+		{Name: "HostHighCPU", Metric: "cpu", Threshold: 80, For: "10m", Severity: "warning"},
+		{Name: "HostHighMemory", Metric: "memory", Threshold: 85, For: "5m", Severity: "warning"},
+		{Name: "HostDiskFull", Metric: "disk", Threshold: 90, For: "5m", Severity: "critical"},
+		{Name: "NodeDown", Metric: "nodeDown", Threshold: 0, For: "2m", Severity: "critical"},
+	}
+	for _, s := range services {
+		if s.Metrics != nil {
+			return append(alerts,
+				Alert{Name: "HighErrorRate", Metric: "errorRate", Threshold: 5, For: "5m", Severity: "critical"},
+				Alert{Name: "SlowResponses", Metric: "latencyP95", Threshold: 5000, For: "5m", Severity: "warning"},
+			)
+		}
+	}
+	return alerts
+}
+
+// GrafanaHost is Grafana's name under infra:domain on both topologies; no
+// service may take it.
+const GrafanaHost = "grafana"
 
 // Production reports whether the stack gets production safeguards.
 func (c *Config) Production() bool {
@@ -153,6 +183,15 @@ func applyDefaults(c *Config) {
 	if m.Notify == nil {
 		v := prod
 		m.Notify = &v
+	}
+	if m.UptimeLatency == 0 {
+		m.UptimeLatency = DefaultUptimeLatency
+	}
+	if r := m.Receivers; r != nil && r.Email != "" && r.SMTPFrom == "" {
+		r.SMTPFrom = "alertmanager@" + c.Domain
+	}
+	if len(m.Alerts) == 0 {
+		m.Alerts = defaultAlerts(c.Services)
 	}
 	for i := range m.Alerts {
 		if m.Alerts[i].For == "" {

@@ -294,9 +294,14 @@ func validateMonitoring(c *Config, ps *problems) {
 	mp := key(Namespace, "monitoring")
 	names := map[string]bool{}
 	services := map[string]bool{}
+	withMetrics := map[string]bool{}
 	for _, s := range c.Services {
 		services[s.Name] = true
+		if s.Metrics != nil {
+			withMetrics[s.Name] = true
+		}
 	}
+	validateMonitoringHosts(c, ps)
 	for i, a := range c.Monitoring.Alerts {
 		ap := index(key(mp, "alerts"), i)
 		if names[a.Name] {
@@ -312,6 +317,17 @@ func validateMonitoring(c *Config, ps *problems) {
 		if percent[a.Metric] && a.Threshold > 100 {
 			ps.add(key(ap, "threshold"), "%s is a percentage: at most 100, got %v", a.Metric, a.Threshold)
 		}
+		if a.Metric == "nodeDown" && a.Threshold != 0 {
+			ps.add(key(ap, "threshold"), "nodeDown fires while a node is down and takes no threshold: leave it 0")
+		}
+		if appMetric[a.Metric] {
+			switch {
+			case a.Service != "" && services[a.Service] && !withMetrics[a.Service]:
+				ps.add(key(ap, "service"), "%s is read from the service's metrics endpoint: declare infra:services[].metrics for %q", a.Metric, a.Service)
+			case a.Service == "" && len(withMetrics) == 0:
+				ps.add(key(ap, "metric"), "%s is read from the services' metrics endpoints, and no service declares metrics", a.Metric)
+			}
+		}
 	}
 	if r := c.Monitoring.Receivers; r != nil {
 		rp := key(mp, "receivers")
@@ -325,7 +341,36 @@ func validateMonitoring(c *Config, ps *problems) {
 	}
 }
 
-var percent = map[string]bool{"cpu": true, "memory": true, "disk": true, "errorRate": true, "rate429": true, "jobFailures": true, "workflowSuccess": true}
+var percent = map[string]bool{"cpu": true, "memory": true, "disk": true, "errorRate": true, "rate429": true, "dbConnections": true, "jobFailures": true, "workflowSuccess": true}
+
+// appMetric are the metrics services expose themselves.
+var appMetric = map[string]bool{"errorRate": true, "rate429": true, "latencyP95": true, "syncLatency": true, "jobFailures": true, "workflowSuccess": true}
+
+// monitoringServices are the names the VPS monitoring services take in the
+// compose project.
+var monitoringServices = []string{"prometheus", "alertmanager", "grafana"}
+
+// validateMonitoringHosts keeps the monitoring's names free: its compose
+// services (VPS) and Grafana's public host.
+func validateMonitoringHosts(c *Config, ps *problems) {
+	if !*c.Monitoring.Enabled {
+		return
+	}
+	for i, s := range c.Services {
+		sp := index(key(Namespace, "services"), i)
+		for _, m := range monitoringServices {
+			if s.Name == m && c.Topology == TopologyVPS {
+				ps.add(key(sp, "name"), "%q is the monitoring's own service on the VPS: choose another name or set infra:monitoring.enabled false", s.Name)
+			}
+		}
+		if s.Public != nil && s.Public.Host == GrafanaHost {
+			ps.add(key(key(sp, "public"), "host"), "%q is Grafana's host: choose another", GrafanaHost)
+		}
+	}
+	if c.Topology == TopologyVPS && c.VPS != nil && c.VPS.Tools != nil && !*c.VPS.Tools {
+		ps.add(key(key(Namespace, "vps"), "tools"), "monitoring scrapes the host tools (node-exporter, cAdvisor): keep tools on or set infra:monitoring.enabled false")
+	}
+}
 
 func sortedKeys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
