@@ -71,7 +71,10 @@ func runPlan(opts *PlanOptions) error {
 	if opts.JSON {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
-		return enc.Encode(p)
+		if err := enc.Encode(p); err != nil {
+			return err
+		}
+		return planVerdict(opts.IO.ErrOut, p)
 	}
 	fmt.Fprintf(out, "Offline plan of stack %q (project %s, topology %s).\n", p.Stack, p.Project, p.Config.Topology)
 	fmt.Fprintln(out, "Outputs are SIMULATED by the Pulumi SDK's mocks: nothing was created or read in the cloud.")
@@ -85,5 +88,5 @@ func runPlan(opts *PlanOptions) error {
 	for _, w := range written {
 		fmt.Fprintf(out, "  %s\n", w)
 	}
-	return nil
+	return planVerdict(out, p)
 }

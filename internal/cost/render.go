@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 )
 
 // Money formats an amount in dollars.
@@ -46,20 +45,21 @@ func (e *Estimate) Summary() string {
 // WriteText prints every line and the total.
 func (e *Estimate) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "Monthly cost estimate of stack %q (%s).\n\n", e.Stack, e.Provenance())
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	for _, l := range e.Lines {
-		amount := Money(l.Monthly)
+	width := 0
+	amounts := make([]string, len(e.Lines))
+	for i, l := range e.Lines {
+		amounts[i] = Money(l.Monthly)
 		if l.MaxMonthly != l.Monthly {
-			amount += " - " + Money(l.MaxMonthly)
+			amounts[i] += " - " + Money(l.MaxMonthly)
 		}
+		width = max(width, len(amounts[i]))
+	}
+	for i, l := range e.Lines {
 		note := ""
 		if l.Note != "" {
 			note = "  (" + l.Note + ")"
 		}
-		fmt.Fprintf(tw, "%s\t  %s  [%s]%s\t\n", amount, l.Item, l.Name, note)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
+		fmt.Fprintf(w, "  %*s  %s  [%s]%s\n", width, amounts[i], l.Item, l.Name, note)
 	}
 	fmt.Fprintf(w, "\n%s\n", e.Summary())
 	for _, u := range e.Unpriced {
