@@ -31,7 +31,7 @@ const cliStack = `config:
 `
 
 // project writes a Pulumi project with one stack file into a temp dir.
-func project(t *testing.T, stack string) string {
+func costProject(t *testing.T, stack string) string {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), []byte("name: shop\nruntime: go\n"), 0o644); err != nil {
@@ -43,15 +43,15 @@ func project(t *testing.T, stack string) string {
 	return dir
 }
 
-func run(args ...string) (code int, stdout, stderr string) {
+func runInfra(args ...string) (code int, stdout, stderr string) {
 	var out, errOut bytes.Buffer
 	code = Main(args, &IO{In: strings.NewReader(""), Out: &out, ErrOut: &errOut, Getenv: func(string) string { return "" }})
 	return code, out.String(), errOut.String()
 }
 
 func TestPlanPrintsCostAndBlocksOnPolicy(t *testing.T) {
-	dir := project(t, cliStack)
-	code, out, errOut := run("plan", "--stack", "prod", "--dir", dir, "--out", t.TempDir())
+	dir := costProject(t, cliStack)
+	code, out, errOut := runInfra("plan", "--stack", "prod", "--dir", dir, "--out", t.TempDir())
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s%s", code, out, errOut)
 	}
@@ -61,8 +61,8 @@ func TestPlanPrintsCostAndBlocksOnPolicy(t *testing.T) {
 		}
 	}
 
-	bad := project(t, strings.Replace(cliStack, "nodes: 2", "nodes: 1", 1))
-	code, out, errOut = run("plan", "--stack", "prod", "--dir", bad, "--out", t.TempDir())
+	bad := costProject(t, strings.Replace(cliStack, "nodes: 2", "nodes: 1", 1))
+	code, out, errOut = runInfra("plan", "--stack", "prod", "--dir", bad, "--out", t.TempDir())
 	if code != ExitPolicy {
 		t.Fatalf("exit %d, want %d (policy): %s%s", code, ExitPolicy, out, errOut)
 	}
@@ -71,21 +71,21 @@ func TestPlanPrintsCostAndBlocksOnPolicy(t *testing.T) {
 	}
 
 	t.Run("--json keeps stdout JSON and still blocks", func(t *testing.T) {
-		code, out, errOut := run("plan", "--stack", "prod", "--dir", bad, "--out", t.TempDir(), "--json")
+		code, out, errOut := runInfra("plan", "--stack", "prod", "--dir", bad, "--out", t.TempDir(), "--json")
 		var doc map[string]any
 		if err := json.Unmarshal([]byte(out), &doc); err != nil {
 			t.Fatalf("stdout is not JSON: %v\n%s", err, out)
 		}
-		if code != ExitPolicy || !strings.Contains(errOut, "VIOLATION prod-database-ha") {
+		if code != ExitPolicy || !strings.Contains(errOut, "  - prod-database-ha: shop-cluster: production database has no standby node") {
 			t.Errorf("exit %d, stderr:\n%s", code, errOut)
 		}
 	})
 
 	t.Run("a waiver with a reason lets it through and is printed on every run", func(t *testing.T) {
-		waived := project(t, strings.Replace(cliStack, "nodes: 2", "nodes: 1", 1)+
+		waived := costProject(t, strings.Replace(cliStack, "nodes: 2", "nodes: 1", 1)+
 			"  infra:policy:\n    waivers:\n      - { rule: prod-database-ha, resource: shop-cluster, reason: \"single node until launch; restore drill done\" }\n")
 		for i := 0; i < 2; i++ {
-			code, out, errOut := run("plan", "--stack", "prod", "--dir", waived, "--out", t.TempDir())
+			code, out, errOut := runInfra("plan", "--stack", "prod", "--dir", waived, "--out", t.TempDir())
 			if code != ExitOK || !strings.Contains(out, "WAIVED    prod-database-ha: shop-cluster") || !strings.Contains(out, "reason: single node until launch") {
 				t.Fatalf("run %d: exit %d\n%s%s", i, code, out, errOut)
 			}
@@ -93,8 +93,8 @@ func TestPlanPrintsCostAndBlocksOnPolicy(t *testing.T) {
 	})
 
 	t.Run("a waiver without a reason is a config error", func(t *testing.T) {
-		noReason := project(t, cliStack+"  infra:policy:\n    waivers:\n      - { rule: prod-database-ha }\n")
-		code, _, errOut := run("plan", "--stack", "prod", "--dir", noReason, "--out", t.TempDir())
+		noReason := costProject(t, cliStack+"  infra:policy:\n    waivers:\n      - { rule: prod-database-ha }\n")
+		code, _, errOut := runInfra("plan", "--stack", "prod", "--dir", noReason, "--out", t.TempDir())
 		if code != ExitConfig || !strings.Contains(errOut, "infra:policy.waivers[0]") {
 			t.Errorf("exit %d, stderr:\n%s", code, errOut)
 		}
@@ -102,21 +102,21 @@ func TestPlanPrintsCostAndBlocksOnPolicy(t *testing.T) {
 }
 
 func TestCostCommand(t *testing.T) {
-	head := project(t, cliStack)
-	base := project(t, strings.Replace(cliStack, "nodes: 2", "nodes: 1", 1)+
+	head := costProject(t, cliStack)
+	base := costProject(t, strings.Replace(cliStack, "nodes: 2", "nodes: 1", 1)+
 		"  infra:policy:\n    waivers:\n      - { rule: prod-database-ha, reason: \"the base branch before the standby node\" }\n")
 	out := t.TempDir()
-	if code, o, e := run("plan", "--stack", "prod", "--dir", base, "--out", out); code != ExitOK {
+	if code, o, e := runInfra("plan", "--stack", "prod", "--dir", base, "--out", out); code != ExitOK {
 		t.Fatalf("plan base: exit %d\n%s%s", code, o, e)
 	}
 	basePlan := filepath.Join(out, "prod", "plan.json")
 
-	code, text, errOut := run("cost", "--stack", "prod", "--dir", head)
+	code, text, errOut := runInfra("cost", "--stack", "prod", "--dir", head)
 	if code != ExitOK || !strings.Contains(text, "Managed database db-s-1vcpu-1gb, 1 standby node(s)") || !strings.Contains(text, "Estimated cost: $30.00/month") {
 		t.Errorf("cost: exit %d\n%s%s", code, text, errOut)
 	}
 
-	code, js, errOut := run("cost", "--stack", "prod", "--dir", head, "--json", "--base-plan", basePlan)
+	code, js, errOut := runInfra("cost", "--stack", "prod", "--dir", head, "--json", "--base-plan", basePlan)
 	var rep struct {
 		Estimate struct {
 			Total      float64 `json:"total"`
@@ -133,7 +133,7 @@ func TestCostCommand(t *testing.T) {
 		t.Errorf("json report = %+v", rep)
 	}
 
-	code, md, _ := run("cost", "--stack", "prod", "--dir", head, "--markdown", "--base-plan", basePlan)
+	code, md, _ := runInfra("cost", "--stack", "prod", "--dir", head, "--markdown", "--base-plan", basePlan)
 	if code != ExitOK || !strings.Contains(md, "$30.00/month (+$15.00 against the base branch)") || !strings.Contains(md, "| added | Managed database db-s-1vcpu-1gb, 1 standby node(s) |") {
 		t.Errorf("markdown: exit %d\n%s", code, md)
 	}
@@ -144,19 +144,19 @@ func TestCostCommand(t *testing.T) {
 		"no stack":           {"cost", "--dir", head},
 		"unknown graph form": {"graph", "--stack", "prod", "--dir", head, "--format", "png"},
 	} {
-		if code, _, _ := run(args...); code != ExitUsage {
+		if code, _, _ := runInfra(args...); code != ExitUsage {
 			t.Errorf("%s: exit %d, want %d", name, code, ExitUsage)
 		}
 	}
 }
 
 func TestGraphCommand(t *testing.T) {
-	dir := project(t, cliStack)
-	code, mermaid, errOut := run("graph", "--stack", "prod", "--dir", dir)
+	dir := costProject(t, cliStack)
+	code, mermaid, errOut := runInfra("graph", "--stack", "prod", "--dir", dir)
 	if code != ExitOK || !strings.HasPrefix(mermaid, "flowchart LR\n") || !strings.Contains(mermaid, "digitalocean:DatabaseCluster<br/>shop-cluster") {
 		t.Errorf("mermaid: exit %d\n%s%s", code, mermaid, errOut)
 	}
-	code, dot, _ := run("graph", "--stack", "prod", "--dir", dir, "--format", "dot")
+	code, dot, _ := runInfra("graph", "--stack", "prod", "--dir", dir, "--format", "dot")
 	if code != ExitOK || !strings.HasPrefix(dot, `digraph "stack prod" {`) || !strings.Contains(dot, "style=dashed") {
 		t.Errorf("dot: exit %d\n%s", code, dot)
 	}

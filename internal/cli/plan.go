@@ -74,7 +74,7 @@ func runPlan(opts *PlanOptions) error {
 		if err := enc.Encode(p); err != nil {
 			return err
 		}
-		return planVerdict(opts.IO.ErrOut, p)
+		return planPolicy(p)
 	}
 	fmt.Fprintf(out, "Offline plan of stack %q (project %s, topology %s).\n", p.Stack, p.Project, p.Config.Topology)
 	fmt.Fprintln(out, "Outputs are SIMULATED by the Pulumi SDK's mocks: nothing was created or read in the cloud.")
