@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -54,15 +56,25 @@ func edit(t *testing.T, stack string, pairs ...string) string {
 // stackPlan plans a stack file's text offline, the way `infra plan` does.
 func stackPlan(t *testing.T, text string) *plan.Plan {
 	t.Helper()
-	raw, err := stacks.ParseStackFile("test.yaml", []byte(text))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := plan.Run("test", "test", raw)
+	p, err := plan.Run("test", "test", readStack(t, text))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// readStack reads a stack file's text the way the CLI reads the file.
+func readStack(t *testing.T, text string) *stacks.Raw {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "Pulumi.test.yaml")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := stacks.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
 }
 
 func res(typ, name string, inputs map[string]any) plan.Resource {

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"infra/internal/plan"
@@ -142,5 +143,18 @@ func TestProductionFromPlanJSON(t *testing.T) {
 	}
 	if got := violations(rep, RuleDatabasePublic); len(got) != 0 {
 		t.Errorf("the firewall guards the cluster through its dependency: %+v", got)
+	}
+}
+
+// The plaintext check knows what an encrypted value becomes offline.
+func TestOfflinePlaceholderPrefix(t *testing.T) {
+	raw := readStack(t, "config:\n  infra:secrets:\n    api-key:\n      secure: v1:AAAAAAAAAAAAAAAAYXBpLWtleQ==\n")
+	secrets, _ := raw.Values["secrets"].(map[string]any)
+	v, _ := secrets["api-key"].(string)
+	if !strings.HasPrefix(v, offlinePlaceholder) {
+		t.Fatalf("offline value %q does not start with %q", v, offlinePlaceholder)
+	}
+	if suspicious("", "url="+v, nil) == "" {
+		t.Error("an unmasked offline secret must be flagged")
 	}
 }

@@ -441,7 +441,7 @@ func TestEachRuleFailsOnAViolatingStackAndPassesWhenFixed(t *testing.T) {
 		{
 			"value of infra:secrets unmasked", RulePlaintextSecret,
 			func(t *testing.T) *plan.Plan {
-				return with(stackPlan(t, baseStack), res("kubernetes:core/v1:ConfigMap", "api", map[string]any{"data": map[string]any{"SLACK_URL": stacks.Placeholder("v1:abc")}}))
+				return with(stackPlan(t, baseStack), res("kubernetes:core/v1:ConfigMap", "api", map[string]any{"data": map[string]any{"SLACK_URL": offlinePlaceholder + "4f2a9c01d3e7"}}))
 			},
 			func(t *testing.T) *plan.Plan {
 				return with(stackPlan(t, baseStack), res("kubernetes:core/v1:Secret", "api", map[string]any{"stringData": plan.Masked}))

@@ -69,11 +69,7 @@ func TestWaiverWithoutAReasonIsRejected(t *testing.T) {
 	for name, waiver := range cases {
 		t.Run(name, func(t *testing.T) {
 			stack := baseStack + "  infra:policy:\n    waivers:\n" + waiver
-			raw, err := stacks.ParseStackFile("test.yaml", []byte(stack))
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = stacks.Parse(raw)
+			_, err := stacks.Parse(readStack(t, stack))
 			var cfgErr *stacks.ConfigError
 			if !errors.As(err, &cfgErr) {
 				t.Fatalf("err = %v, want a config error", err)
