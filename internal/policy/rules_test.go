@@ -439,6 +439,26 @@ func TestEachRuleFailsOnAViolatingStackAndPassesWhenFixed(t *testing.T) {
 			"a private key",
 		},
 		{
+			"password URL in a service's plain env (config built in code, past validation)", RulePlaintextSecret,
+			func(t *testing.T) *plan.Plan {
+				p := stackPlan(t, baseStack)
+				cfg := *p.Config
+				cfg.Services = append([]stacks.Service(nil), cfg.Services...)
+				cfg.Services[1].Env = map[string]string{"BROKER_URL": "amqp://jobs:guest123@rabbit:5672/"}
+				p.Config = &cfg
+				return p
+			},
+			func(t *testing.T) *plan.Plan {
+				p := stackPlan(t, baseStack)
+				cfg := *p.Config
+				cfg.Services = append([]stacks.Service(nil), cfg.Services...)
+				cfg.Services[1].Env = map[string]string{"BROKER_URL": "amqp://rabbit:5672/"}
+				p.Config = &cfg
+				return p
+			},
+			"infra:services[1].env.BROKER_URL",
+		},
+		{
 			"value of infra:secrets unmasked", RulePlaintextSecret,
 			func(t *testing.T) *plan.Plan {
 				return with(stackPlan(t, baseStack), res("kubernetes:core/v1:ConfigMap", "api", map[string]any{"data": map[string]any{"SLACK_URL": offlinePlaceholder + "4f2a9c01d3e7"}}))

@@ -42,6 +42,20 @@ var (
 // the program made of it.
 func checkPlaintextSecrets(p *plan.Plan, fs *findings) {
 	generated := p.GeneratedSecrets()
+	if cfg := p.Config; cfg != nil {
+		for i, svc := range cfg.Services {
+			keys := make([]string, 0, len(svc.Env))
+			for k := range svc.Env {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				if msg := suspicious(k, svc.Env[k], generated); msg != "" {
+					fs.add(RulePlaintextSecret, fmt.Sprintf("infra:services[%d].env.%s", i, k), svc.Name, "plain config holds %s: put it in infra:secrets and use secretEnv", msg)
+				}
+			}
+		}
+	}
 	for _, r := range p.Resources {
 		seen := map[string]bool{}
 		walkStrings("", r.Inputs, func(where, key, value string) {
