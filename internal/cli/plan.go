@@ -77,7 +77,10 @@ func writePlan(out io.Writer, p *plan.Plan, dir string, asJSON bool) error {
 	if asJSON {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
-		return enc.Encode(p)
+		if err := enc.Encode(p); err != nil {
+			return err
+		}
+		return planPolicy(p)
 	}
 	fmt.Fprintf(out, "Offline plan of stack %q (project %s, topology %s).\n", p.Stack, p.Project, p.Config.Topology)
 	fmt.Fprintln(out, "Outputs are SIMULATED by the Pulumi SDK's mocks: nothing was created or read in the cloud.")
@@ -91,5 +94,5 @@ func writePlan(out io.Writer, p *plan.Plan, dir string, asJSON bool) error {
 	for _, w := range written {
 		fmt.Fprintf(out, "  %s\n", w)
 	}
-	return nil
+	return planVerdict(out, p)
 }

@@ -33,6 +33,7 @@ kubernetes), from one typed config per stack (Pulumi.<stack>.yaml).`,
 	root.SetOut(streams.Out)
 	root.SetErr(streams.ErrOut)
 	root.AddCommand(NewCmdPlan(streams, nil))
+	root.AddCommand(NewCmdCost(streams, nil), NewCmdGraph(streams, nil))
 	return root
 }
 

@@ -82,6 +82,11 @@ type DatabaseEntry struct {
 	// that lists it.
 	Owner string `json:"owner,omitempty"`
 	Pool  *Pool  `json:"pool,omitempty"`
+	// JobQueue marks a job queue's database (Hangfire, GoodJob, a SKIP
+	// LOCKED worker): policy keeps it off transaction-mode pools. Unset, the
+	// policy guesses from the database's and the connections' names; false
+	// turns the guess off.
+	JobQueue *bool `json:"jobQueue,omitempty"`
 }
 
 // Pool is a PgBouncer connection pool in front of a database.

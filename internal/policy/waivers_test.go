@@ -1,0 +1,153 @@
+package policy
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+
+	"infra/stacks"
+)
+
+const singleNodeProd = "nodes: 2"
+
+func TestWaiverWithAReasonWaivesAndIsPrintedEveryTime(t *testing.T) {
+	stack := edit(t, baseStack, singleNodeProd, "nodes: 1") + `  infra:policy:
+    waivers:
+      - rule: prod-database-ha
+        resource: test-cluster
+        reason: "seed 003 budget: $69/month; daily backups and PITR are the recovery plan"
+      - rule: container-health
+        resource: nothing-by-this-name
+        reason: "kept from an older config, matches nothing now"
+`
+	p := stackPlan(t, stack)
+	rep := Evaluate(p)
+	if rep.Blocked() {
+		t.Fatalf("waived stack blocked: %+v", rep.Violations)
+	}
+	if len(rep.Waived) != 1 || rep.Waived[0].Rule != RuleProdDatabaseHA || !strings.Contains(rep.Waived[0].Reason, "$69/month") {
+		t.Fatalf("waived = %+v", rep.Waived)
+	}
+	if len(rep.UnusedWaivers) != 1 || rep.UnusedWaivers[0].Resource != "nothing-by-this-name" {
+		t.Errorf("unused waivers = %+v", rep.UnusedWaivers)
+	}
+	var out bytes.Buffer
+	if err := rep.Write(&out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"WAIVED    prod-database-ha: test-cluster", "reason: seed 003 budget", "unused waiver: rule container-health"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report does not print %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestWaiverMatching(t *testing.T) {
+	f := Finding{Rule: RuleContainerHealth, Resource: "urn:pulumi:s::p::kubernetes:apps/v1:Deployment::redis", Subject: "redis"}
+	for _, c := range []struct {
+		resource string
+		want     bool
+	}{{"", true}, {"redis", true}, {f.Resource, true}, {"api", false}, {"redi", false}} {
+		if got := matches(c.resource, f); got != c.want {
+			t.Errorf("matches(%q) = %v, want %v", c.resource, got, c.want)
+		}
+	}
+}
+
+// The schema refuses a waiver without a reason (or with a token one) when
+// the stack file is read, before any plan.
+func TestWaiverWithoutAReasonIsRejected(t *testing.T) {
+	cases := map[string]string{
+		"no reason":     "      - { rule: prod-database-ha }\n",
+		"short reason":  "      - { rule: prod-database-ha, reason: budget }\n",
+		"no rule":       "      - { reason: \"a reason that is long enough\" }\n",
+		"unknown field": "      - { rule: prod-database-ha, reason: \"a reason that is long enough\", until: tomorrow }\n",
+	}
+	for name, waiver := range cases {
+		t.Run(name, func(t *testing.T) {
+			stack := baseStack + "  infra:policy:\n    waivers:\n" + waiver
+			_, err := stacks.Parse(readStack(t, stack))
+			var cfgErr *stacks.ConfigError
+			if !errors.As(err, &cfgErr) {
+				t.Fatalf("err = %v, want a config error", err)
+			}
+			if !strings.Contains(err.Error(), "infra:policy.waivers[0]") {
+				t.Errorf("error does not point at the waiver: %v", err)
+			}
+		})
+	}
+}
+
+// A Config built in code skips the schema: the policy still refuses a
+// waiver without a reason, or of a rule that does not exist, and such a
+// waiver waives nothing.
+func TestMalformedWaiversAreViolations(t *testing.T) {
+	p := stackPlan(t, edit(t, baseStack, singleNodeProd, "nodes: 1"))
+	cfg := *p.Config
+	cfg.Policy = &stacks.Policy{Waivers: []stacks.Waiver{
+		{Rule: RuleProdDatabaseHA, Reason: "  "},
+		{Rule: "no-such-rule", Reason: "a reason that is long enough"},
+		{Rule: RuleWaiver, Reason: "waive the waiver check itself"},
+	}}
+	p.Config = &cfg
+	rep := Evaluate(p)
+	if len(violations(rep, RuleProdDatabaseHA)) == 0 {
+		t.Error("a waiver without a reason must not waive")
+	}
+	bad := violations(rep, RuleWaiver)
+	if len(bad) != 3 {
+		t.Fatalf("policy-waiver violations = %+v, want 3", bad)
+	}
+	want := []string{"infra:policy.waivers[0].reason", "infra:policy.waivers[1].rule", "infra:policy.waivers[2].rule"}
+	for i, f := range bad {
+		if f.Resource != want[i] {
+			t.Errorf("violation %d at %s, want %s", i, f.Resource, want[i])
+		}
+	}
+}
+
+func TestEvaluateChanges(t *testing.T) {
+	droplet := "urn:pulumi:prod::app::infra:vps:Host$digitalocean:index/droplet:Droplet::app-droplet"
+	cluster := "urn:pulumi:prod::app::infra:database:Postgres$digitalocean:index/databaseCluster:DatabaseCluster::app-cluster"
+	firewall := "urn:pulumi:prod::app::infra:database:Postgres$digitalocean:index/databaseFirewall:DatabaseFirewall::app-firewall"
+	replaceDroplet := []Change{
+		{URN: droplet, Type: typeDroplet, Op: apitype.OpReplace},
+		{URN: droplet, Type: typeDroplet, Op: apitype.OpCreateReplacement},
+		{URN: droplet, Type: typeDroplet, Op: apitype.OpDeleteReplaced},
+	}
+	cases := []struct {
+		name    string
+		changes []Change
+		cfg     *stacks.Config
+		opts    ChangeOptions
+		rule    string
+		blocked bool
+		waived  int
+	}{
+		{"droplet replaced without the flag", replaceDroplet, nil, ChangeOptions{}, RuleStatefulReplace, true, 0},
+		{"droplet replaced with --allow-replace", replaceDroplet, nil, ChangeOptions{AllowReplace: true}, "", false, 0},
+		{"droplet replaced under a waiver", replaceDroplet, &stacks.Config{Policy: &stacks.Policy{Waivers: []stacks.Waiver{{Rule: RuleStatefulReplace, Resource: "app-droplet", Reason: "the droplet is cattle: state lives in the managed database"}}}}, ChangeOptions{}, "", false, 1},
+		{"database cluster replaced", []Change{{URN: cluster, Type: typeDatabaseCluster, Op: apitype.OpReplace}}, nil, ChangeOptions{}, RuleStatefulReplace, true, 0},
+		{"database cluster updated in place", []Change{{URN: cluster, Type: typeDatabaseCluster, Op: apitype.OpUpdate}}, nil, ChangeOptions{}, "", false, 0},
+		{"kubernetes cluster replaced (node pool resized)", []Change{{URN: "urn:pulumi:prod::app::digitalocean:index/kubernetesCluster:KubernetesCluster::k", Type: "digitalocean:index/kubernetesCluster:KubernetesCluster", Op: apitype.OpCreateReplacement}}, nil, ChangeOptions{}, RuleStatefulReplace, true, 0},
+		{"stateless resource replaced", []Change{{URN: "urn:pulumi:prod::app::digitalocean:index/dnsRecord:DnsRecord::www", Type: "digitalocean:index/dnsRecord:DnsRecord", Op: apitype.OpReplace}}, nil, ChangeOptions{}, "", false, 0},
+		{"database firewall deleted alone", []Change{{URN: firewall, Type: typeDatabaseFirewall, Op: apitype.OpDelete}}, nil, ChangeOptions{}, RuleDatabasePublic, true, 0},
+		{"database firewall deleted with its cluster (destroy)", []Change{{URN: firewall, Type: typeDatabaseFirewall, Op: apitype.OpDelete}, {URN: cluster, Type: typeDatabaseCluster, Op: apitype.OpDelete}}, nil, ChangeOptions{}, "", false, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rep := EvaluateChanges(c.changes, c.cfg, c.opts)
+			if rep.Blocked() != c.blocked || len(rep.Waived) != c.waived {
+				t.Fatalf("blocked=%v waived=%d, want %v and %d: %+v", rep.Blocked(), len(rep.Waived), c.blocked, c.waived, rep)
+			}
+			if c.blocked {
+				if len(rep.Violations) != 1 || rep.Violations[0].Rule != c.rule {
+					t.Errorf("violations = %+v, want one of %s (a replacement's several ops count once)", rep.Violations, c.rule)
+				}
+			}
+		})
+	}
+}

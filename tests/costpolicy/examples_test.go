@@ -1,0 +1,215 @@
+// Package costpolicy_test plans every example stack on disk offline and
+// holds each to the policy and the price table: it passes validation and
+// policy, every resource and every size it uses has a price, and its cost
+// is printed. New examples (from other branches) are picked up as they land.
+package costpolicy_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/goccy/go-yaml"
+
+	"infra/internal/cost"
+	"infra/internal/plan"
+	"infra/internal/policy"
+	"infra/stacks"
+)
+
+const repoRoot = "../.."
+
+// stack is one stack file of a project.
+type stack struct {
+	project, name, file string
+}
+
+// exampleStacks finds examples/*/Pulumi.<stack>.yaml and the root stacks.
+func exampleStacks(t *testing.T) []stack {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(repoRoot, "examples", "*", "Pulumi.*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, _ := filepath.Glob(filepath.Join(repoRoot, "Pulumi.*.yaml"))
+	files = append(files, root...)
+	sort.Strings(files)
+	var out []stack
+	for _, f := range files {
+		name := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "Pulumi."), ".yaml")
+		out = append(out, stack{project: projectName(t, filepath.Dir(f)), name: name, file: f})
+	}
+	if len(out) < 3 {
+		t.Fatalf("found only %d stacks: %v", len(out), files)
+	}
+	return out
+}
+
+func projectName(t *testing.T, dir string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "Pulumi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Name string `yaml:"name"`
+	}
+	if err := yaml.Unmarshal(b, &doc); err != nil || doc.Name == "" {
+		t.Fatalf("project name in %s: %v", dir, err)
+	}
+	return doc.Name
+}
+
+func planStack(t *testing.T, s stack) *plan.Plan {
+	t.Helper()
+	raw, err := stacks.ReadFile(s.file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := plan.Run(s.project, s.name, raw)
+	if err != nil {
+		t.Fatalf("plan %s: %v", s.file, err)
+	}
+	return p
+}
+
+// configSizes are the size slugs a stack's config names, whether or not its
+// topology uses them yet: switching topology must not meet an unpriced size.
+func configSizes(cfg *stacks.Config) (droplets, databases []string) {
+	if cfg.VPS != nil {
+		droplets = append(droplets, cfg.VPS.Size)
+	}
+	if c := cfg.Cluster; c != nil {
+		if c.SystemPool != nil {
+			droplets = append(droplets, c.SystemPool.Size)
+		}
+		for _, p := range c.Pools {
+			droplets = append(droplets, p.Size)
+		}
+	}
+	if d := cfg.Database; d != nil && d.Engine == "managed" {
+		databases = append(databases, d.Size)
+	}
+	return droplets, databases
+}
+
+func TestEveryExampleStackPlansPassesPolicyAndIsPriced(t *testing.T) {
+	prices, err := cost.DefaultPrices()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var summary strings.Builder
+	for _, s := range exampleStacks(t) {
+		t.Run(s.project+"/"+s.name, func(t *testing.T) {
+			p := planStack(t, s)
+
+			rep := policy.Evaluate(p)
+			var report bytes.Buffer
+			if err := rep.Write(&report); err != nil {
+				t.Fatal(err)
+			}
+			if rep.Blocked() {
+				t.Errorf("policy blocks %s:\n%s", s.file, report.String())
+			}
+			for _, w := range rep.Waived {
+				t.Logf("waived %s for %s: %s", w.Rule, w.Subject, w.Reason)
+			}
+
+			droplets, databases := configSizes(p.Config)
+			for _, size := range droplets {
+				if _, ok := prices.DropletSize(size); !ok {
+					t.Errorf("size %q (Droplet or node pool) has no price in internal/cost/prices.yaml", size)
+				}
+			}
+			for _, size := range databases {
+				if _, ok := prices.DatabaseSize(size); !ok {
+					t.Errorf("database size %q has no price in internal/cost/prices.yaml", size)
+				}
+			}
+
+			est := prices.Estimate(p)
+			for _, u := range est.Unpriced {
+				t.Errorf("not priced: %s %s: %s", u.Type, u.Name, u.Reason)
+			}
+			var text bytes.Buffer
+			if err := est.WriteText(&text); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("\n%s", text.String())
+			fmtLine(&summary, s, est)
+
+			// Once the topology declares the Droplet, it is priced at the
+			// configured size.
+			if p.Topology() == "vps" && len(p.ByType("digitalocean:index/droplet:Droplet")) > 0 {
+				if !strings.Contains(text.String(), "Droplet "+p.Config.VPS.Size) {
+					t.Errorf("the Droplet is not priced at infra:vps.size %s:\n%s", p.Config.VPS.Size, text.String())
+				}
+			}
+		})
+	}
+	t.Logf("monthly estimates:\n%s", summary.String())
+}
+
+func fmtLine(b *strings.Builder, s stack, e *cost.Estimate) {
+	b.WriteString("  " + s.project + "/" + s.name + ": " + cost.Money(e.Total))
+	if e.MaxTotal != e.Total {
+		b.WriteString(" (up to " + cost.Money(e.MaxTotal) + ")")
+	}
+	b.WriteString("\n")
+}
+
+// Seed 003 puts jarvis-agents (VPS, managed PostgreSQL, backups to Spaces,
+// monitoring) at $69/month. The example is written on another branch; once
+// it is merged, every one of its stacks must stay within that figure.
+func TestJarvisAgentsWithinSeedBudget(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(repoRoot, "examples", "jarvis-agents", "Pulumi.*.yaml"))
+	if len(files) == 0 {
+		t.Skip("SKIPPED: examples/jarvis-agents is not on this branch yet; internal/cost's crafted jarvis-agents plan covers the budget meanwhile")
+	}
+	for _, s := range exampleStacks(t) {
+		if s.project != "jarvis-agents" && filepath.Base(filepath.Dir(s.file)) != "jarvis-agents" {
+			continue
+		}
+		p := planStack(t, s)
+		e, err := cost.EstimatePlan(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Total > 69 {
+			var text bytes.Buffer
+			_ = e.WriteText(&text)
+			t.Errorf("jarvis-agents/%s costs %s/month, above seed 003's $69:\n%s", s.name, cost.Money(e.Total), text.String())
+		}
+	}
+}
+
+// The size check above can fail: a stack naming a size the table lacks.
+func TestSizeCheckCatchesAnUnpricedSize(t *testing.T) {
+	prices, err := cost.DefaultPrices()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &stacks.Config{
+		VPS:      &stacks.VPS{Size: "s-64vcpu-1tb"},
+		Cluster:  &stacks.Cluster{Pools: []stacks.NodePool{{Size: "s-2vcpu-4gb"}}},
+		Database: &stacks.Database{Engine: "managed", Size: "db-s-99vcpu"},
+	}
+	droplets, databases := configSizes(cfg)
+	var unpriced []string
+	for _, s := range droplets {
+		if _, ok := prices.DropletSize(s); !ok {
+			unpriced = append(unpriced, s)
+		}
+	}
+	for _, s := range databases {
+		if _, ok := prices.DatabaseSize(s); !ok {
+			unpriced = append(unpriced, s)
+		}
+	}
+	if strings.Join(unpriced, ",") != "s-64vcpu-1tb,db-s-99vcpu" {
+		t.Errorf("unpriced = %v", unpriced)
+	}
+}
