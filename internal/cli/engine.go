@@ -176,7 +176,7 @@ func dedupe(xs []string) []string {
 // then releases the stack's lock in case the CLI had to be killed.
 func finishOp(ctx context.Context, s Stack, doing string, err error, diags []string) error {
 	if ctx.Err() != nil {
-		if err != nil && auto.IsConcurrentUpdateError(err) {
+		if err != nil && isLocked(err) {
 			return classify(err, s.Name(), doing, diags...)
 		}
 		cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -195,6 +195,24 @@ func finishOp(ctx context.Context, s Stack, doing string, err error, diags []str
 
 const protectedText = "because it is protected"
 
+// lockedTexts are what the Pulumi Cloud and file backends say about a
+// locked stack; auto.IsConcurrentUpdateError looks for the same in stderr,
+// but only on the SDK's own (unexported) error type, so wrapped errors and
+// test fakes are recognised by their text.
+var lockedTexts = []string{"[409] Conflict: Another update is currently in progress.", "the stack is currently locked by"}
+
+func isLocked(err error) bool {
+	if auto.IsConcurrentUpdateError(err) {
+		return true
+	}
+	for _, t := range lockedTexts {
+		if strings.Contains(err.Error(), t) {
+			return true
+		}
+	}
+	return false
+}
+
 // classify maps an Automation API error to an exit code and a message a
 // person can act on. diags are the engine's error diagnostics.
 func classify(err error, stack, doing string, diags ...string) error {
@@ -203,7 +221,7 @@ func classify(err error, stack, doing string, diags ...string) error {
 		return err
 	}
 	switch {
-	case auto.IsConcurrentUpdateError(err):
+	case isLocked(err):
 		return &ExitError{Code: ExitLocked, Err: fmt.Errorf(
 			"%s: stack %s is locked: another update is running on it. Wait for it to finish and run again. "+
 				"If no update is running (one crashed or was killed), release the lock with "+
