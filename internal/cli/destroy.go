@@ -80,6 +80,9 @@ func runDestroy(ctx context.Context, o *DestroyOptions) error {
 	protected := state.protected()
 	switch {
 	case len(o.Targets) > 0:
+		if hit := state.protectedAmong(o.Targets, o.TargetDependents); len(hit) > 0 {
+			return o.finish(rep, protectedRefusal(o.Stack, hit))
+		}
 		opts = append(opts, optdestroy.Target(o.Targets))
 		if o.TargetDependents {
 			opts = append(opts, optdestroy.TargetDependents())
@@ -118,7 +121,7 @@ func confirmDestroy(p Project, confirm string) error {
 
 func protectedRefusal(stack string, protected []string) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "stack %s holds %d protected resource(s), which destroy does not delete:", stack, len(protected))
+	fmt.Fprintf(&b, "stack %s: %d protected resource(s) would be deleted, and destroy does not delete them:", stack, len(protected))
 	for _, urn := range protected {
 		fmt.Fprintf(&b, "\n  - %s", urn)
 	}
@@ -146,6 +149,55 @@ func readState(ctx context.Context, s Stack) (*state, error) {
 		return nil, fmt.Errorf("decode the stack's state: %w", err)
 	}
 	return st, nil
+}
+
+// protectedAmong lists the protected resources among targets, and among
+// what depends on them when dependents are destroyed too. The engine would
+// refuse them, but only after deleting the dependents: refuse first.
+func (s *state) protectedAmong(targets []string, dependents bool) []string {
+	hit := map[string]bool{}
+	for _, t := range targets {
+		hit[t] = true
+	}
+	for grew := dependents; grew; {
+		grew = false
+		for _, r := range s.Resources {
+			if hit[string(r.URN)] {
+				continue
+			}
+			for _, need := range needs(r) {
+				if hit[need] {
+					hit[string(r.URN)], grew = true, true
+					break
+				}
+			}
+		}
+	}
+	var out []string
+	for _, urn := range s.protected() {
+		if hit[urn] {
+			out = append(out, urn)
+		}
+	}
+	return out
+}
+
+// needs are the resources r cannot exist without: its parent,
+// dependencies and provider.
+func needs(r apitype.ResourceV3) []string {
+	out := []string{string(r.Parent)}
+	for _, d := range r.Dependencies {
+		out = append(out, string(d))
+	}
+	for _, deps := range r.PropertyDependencies {
+		for _, d := range deps {
+			out = append(out, string(d))
+		}
+	}
+	if i := strings.LastIndex(r.Provider, "::"); i > 0 {
+		out = append(out, r.Provider[:i])
+	}
+	return out
 }
 
 func (s *state) protected() []string {
@@ -179,17 +231,8 @@ func (s *state) keepWith(roots []string) []string {
 			return
 		}
 		keep[urn] = true
-		visit(string(r.Parent))
-		for _, d := range r.Dependencies {
-			visit(string(d))
-		}
-		for _, deps := range r.PropertyDependencies {
-			for _, d := range deps {
-				visit(string(d))
-			}
-		}
-		if i := strings.LastIndex(r.Provider, "::"); i > 0 {
-			visit(r.Provider[:i])
+		for _, need := range needs(r) {
+			visit(need)
 		}
 	}
 	for _, urn := range roots {

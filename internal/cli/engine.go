@@ -138,8 +138,9 @@ func guardedReplacements(steps []Step) []Step {
 	return out
 }
 
-// replaceRefusal is the exit-4 error of a guarded replacement.
-func replaceRefusal(stack string, reps []Step) error {
+// replaceRefusal is the exit-4 error of a guarded replacement; engineErr
+// is what the engine said besides (a protected resource cannot be replaced).
+func replaceRefusal(stack string, reps []Step, engineErr error) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "the change would REPLACE (delete, then create anew) %d stateful resource(s) of stack %s:", len(reps), stack)
 	for _, r := range reps {
@@ -154,6 +155,9 @@ func replaceRefusal(stack string, reps []Step) error {
 	}
 	b.WriteString("\nA replacement loses the data, disks and addresses of the old resource. If that is what you " +
 		"want, run again with --allow-replace; otherwise revert the change that forces it.")
+	if engineErr != nil {
+		b.WriteString("\nThe engine also reported: " + engineErr.Error())
+	}
 	return &ExitError{Code: ExitPolicy, Err: errors.New(b.String())}
 }
 

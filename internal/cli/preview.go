@@ -67,10 +67,7 @@ func runPreview(ctx context.Context, o *PreviewOptions) error {
 	err = previewStack(ctx, s, rep, o.progressWriter(), previewFlags{
 		diff: o.Diff, refresh: o.Refresh, targets: o.Targets,
 	})
-	if err == nil {
-		err = guard(rep, o.AllowReplace, o.ExpectNoChanges)
-	}
-	return o.finish(rep, err)
+	return o.finish(rep, guard(rep, err, o.AllowReplace, o.ExpectNoChanges))
 }
 
 type previewFlags struct {
@@ -100,10 +97,19 @@ func previewStack(ctx context.Context, s Stack, rep *Report, w io.Writer, f prev
 }
 
 // guard applies the checks on a preview's steps: guarded replacements
-// (exit 4) and, when asked, no changes at all (exit 5).
-func guard(rep *Report, allowReplace, expectNoChanges bool) error {
+// (exit 4) and, when asked, no changes at all (exit 5). A preview that
+// failed may still have shown its steps (the engine reports a replacement
+// of a protected resource as an error, after the step): the replacement
+// is what the user must hear about, with the engine's words.
+func guard(rep *Report, previewErr error, allowReplace, expectNoChanges bool) error {
+	if code := ExitCode(previewErr); code == ExitCancelled || code == ExitLocked {
+		return previewErr
+	}
 	if reps := guardedReplacements(rep.Steps); len(reps) > 0 && !allowReplace {
-		return replaceRefusal(rep.Stack, reps)
+		return replaceRefusal(rep.Stack, reps, previewErr)
+	}
+	if previewErr != nil {
+		return previewErr
 	}
 	if expectNoChanges && rep.Changed > 0 {
 		return &ExitError{Code: ExitChanges, Err: fmt.Errorf(

@@ -70,11 +70,8 @@ func runUp(ctx context.Context, o *UpOptions) error {
 	// The guards judge the preview; up applies only what passed them.
 	pre := newReport(o.Stack, "preview")
 	flags := previewFlags{diff: o.Diff, refresh: o.Refresh, targets: o.Targets}
-	if err := previewStack(ctx, s, pre, o.progressWriter(), flags); err != nil {
-		rep.Steps, rep.Changes, rep.Changed = pre.Steps, pre.Changes, pre.Changed
-		return o.finish(rep, err)
-	}
-	if err := guard(pre, o.AllowReplace, o.ExpectNoChanges); err != nil {
+	err = previewStack(ctx, s, pre, o.progressWriter(), flags)
+	if err := guard(pre, err, o.AllowReplace, o.ExpectNoChanges); err != nil {
 		rep.Steps, rep.Changes, rep.Changed = pre.Steps, pre.Changes, pre.Changed
 		return o.finish(rep, err)
 	}
