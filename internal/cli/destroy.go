@@ -50,7 +50,7 @@ To delete a protected resource for good, unprotect it first:
 			return runDestroy(cmd.Context(), opts)
 		},
 	}
-	opts.addFlags(cmd)
+	opts.addReportFlags(cmd)
 	f := cmd.Flags()
 	f.StringVar(&opts.Confirm, "confirm", "", "the stack's name, to confirm destroying a production stack")
 	f.BoolVar(&opts.ExcludeProtected, "exclude-protected", false, "destroy all but the protected resources and what they depend on")

@@ -41,7 +41,7 @@ exits 5 when anything would change: the nightly drift check.`,
 			return runPreview(cmd.Context(), opts)
 		},
 	}
-	opts.addFlags(cmd)
+	opts.addReportFlags(cmd)
 	f := cmd.Flags()
 	f.BoolVar(&opts.ExpectNoChanges, "expect-no-changes", false, "exit 5 when the preview has changes (drift check)")
 	f.BoolVar(&opts.AllowReplace, "allow-replace", false, "allow replacing database clusters, Kubernetes clusters and Droplets")

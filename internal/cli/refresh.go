@@ -32,7 +32,7 @@ drift is recorded all the same; ` + "`preview --refresh --expect-no-changes`" + 
 			return runRefresh(cmd.Context(), opts)
 		},
 	}
-	opts.addFlags(cmd)
+	opts.addReportFlags(cmd)
 	cmd.Flags().BoolVar(&opts.ExpectNoChanges, "expect-no-changes", false, "exit 5 when the cloud differs from the state")
 	return cmd
 }

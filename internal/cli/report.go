@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -70,6 +71,9 @@ func (o *StackOptions) finish(r *Report, err error) error {
 		}
 	}
 	r.DurationSeconds = time.Since(r.start).Round(time.Millisecond).Seconds()
+	if e := r.writeMarkdown(o.Markdown); e != nil && err == nil {
+		err = e
+	}
 	if o.JSON {
 		enc := json.NewEncoder(o.IO.Out)
 		enc.SetIndent("", "  ")
@@ -122,4 +126,66 @@ func (r *Report) writeSummary(w io.Writer) {
 		}
 		fmt.Fprintln(w, line)
 	}
+}
+
+// markdownLimit keeps a comment under GitHub's 65 536-character limit.
+const markdownLimit = 60000
+
+// Markdown renders the report for a pull request comment or a job summary.
+// Its first line is a marker naming the operation and stack, by which a
+// workflow finds the comment to edit in place.
+func (r *Report) Markdown() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "<!-- infra-%s:%s -->\n", r.Operation, r.Stack)
+	icon := map[string]string{"succeeded": "✅", "changes": "⚠️", "refused": "⛔", "invalid-config": "⛔"}[r.Result]
+	if icon == "" {
+		icon = "❌"
+	}
+	fmt.Fprintf(&b, "### %s `infra %s` of stack `%s`: %s\n\n", icon, r.Operation, r.Stack, r.Result)
+	if len(r.Changes) > 0 {
+		ops := make([]string, 0, len(r.Changes))
+		for op := range r.Changes {
+			ops = append(ops, op)
+		}
+		sort.Strings(ops)
+		b.WriteString("| operation | resources |\n|---|---:|\n")
+		for _, op := range ops {
+			fmt.Fprintf(&b, "| %s | %d |\n", op, r.Changes[op])
+		}
+		fmt.Fprintf(&b, "\n**%d change(s).**\n", r.Changed)
+	}
+	if r.Error != "" {
+		fmt.Fprintf(&b, "\n```\n%s\n```\n", strings.ReplaceAll(r.Error, "```", "'''"))
+	}
+	var steps strings.Builder
+	for _, s := range r.Steps {
+		if s.Type == "pulumi:pulumi:Stack" {
+			continue
+		}
+		line := fmt.Sprintf("- `%s` %s `%s`", s.Op, s.Type, s.Name)
+		if len(s.Diffs) > 0 {
+			line += " (" + strings.Join(s.Diffs, ", ") + ")"
+		}
+		steps.WriteString(line + "\n")
+	}
+	if steps.Len() > 0 {
+		b.WriteString("\n<details><summary>Changes</summary>\n\n")
+		body := steps.String()
+		if room := markdownLimit - b.Len() - 100; len(body) > room {
+			body = body[:max(room, 0)] + "\n… (truncated)\n"
+		}
+		b.WriteString(body + "\n</details>\n")
+	}
+	return b.String()
+}
+
+// writeMarkdown writes the report's Markdown to path ("" = nowhere).
+func (r *Report) writeMarkdown(path string) error {
+	if path == "" {
+		return nil
+	}
+	if err := os.WriteFile(path, []byte(r.Markdown()), 0o644); err != nil {
+		return fmt.Errorf("write --markdown file: %w", err)
+	}
+	return nil
 }

@@ -60,7 +60,10 @@ type StackOptions struct {
 	Pulumi          string
 	SecretsProvider string
 	JSON            bool
-	OpenStack       StackOpener
+	// Markdown is where preview, up, refresh and destroy also write their
+	// report as Markdown (pull request comments, job summaries).
+	Markdown  string
+	OpenStack StackOpener
 }
 
 func newStackOptions(streams *IO) StackOptions {
@@ -74,6 +77,12 @@ func (o *StackOptions) addFlags(cmd *cobra.Command) {
 	f.StringVar(&o.Pulumi, "pulumi", "", "pulumi CLI binary to run (default $INFRA_PULUMI_CLI, else pulumi on PATH)")
 	f.StringVar(&o.SecretsProvider, "secrets-provider", "", "secrets provider of a new stack (default: the backend's; passphrase for file://)")
 	f.BoolVar(&o.JSON, "json", false, "print a JSON document for machines instead of text")
+}
+
+// addReportFlags adds the flags of the commands that print a Report.
+func (o *StackOptions) addReportFlags(cmd *cobra.Command) {
+	o.addFlags(cmd)
+	cmd.Flags().StringVar(&o.Markdown, "markdown", "", "also write the report as Markdown to this file (PR comments, job summaries)")
 }
 
 // open checks the project and opens its stack.

@@ -43,7 +43,7 @@ Pulumi Cloud login; a file:// backend needs PULUMI_CONFIG_PASSPHRASE).`,
 			return runUp(cmd.Context(), opts)
 		},
 	}
-	opts.addFlags(cmd)
+	opts.addReportFlags(cmd)
 	f := cmd.Flags()
 	f.BoolVar(&opts.ExpectNoChanges, "expect-no-changes", false, "exit 5, changing nothing, when there are changes")
 	f.BoolVar(&opts.AllowReplace, "allow-replace", false, "allow replacing database clusters, Kubernetes clusters and Droplets")
