@@ -265,6 +265,10 @@ func TestEngineStagingLifecycle(t *testing.T) {
 		return strings.Replace(c, "infra:environment: prod", "infra:environment: staging", 1)
 	})
 	with := func(args ...string) []string { return append(args, "--stack", "staging", "--dir", dir) }
+	missing := s.must(cli.ExitFailure, with("status")...)
+	if !strings.Contains(missing.stderr, `stack "staging" does not exist in the backend`) {
+		t.Errorf("status of a stack never deployed:\n%s", missing.stderr)
+	}
 	s.must(cli.ExitOK, with("up")...)
 	passwords := generatedPasswords(t, s.must(cli.ExitOK, with("outputs", "--show-secrets", "--format", "yaml")...).stdout)
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -21,9 +22,12 @@ import (
 // evs is a scripted list of engine events.
 type evs = []events.EngineEvent
 
-// The lock error as the file backend words it (stderr of the pulumi CLI).
-var errLocked = errors.New("failed to run preview: exit status 255\ncode: 255\nstdout: \nstderr: error: the stack is currently locked by 1 lock(s). " +
-	"Either wait for the other process(es) to end or delete the lock file with `pulumi cancel`.\n")
+// lockedOutput is how the Automation API words a lock error of the file
+// backend (the pulumi CLI's stderr ends it).
+const lockedOutput = "failed to run preview: exit status 255\ncode: 255\nstdout: \nstderr: error: the stack is currently locked by 1 lock(s). " +
+	"Either wait for the other process(es) to end or delete the lock file with `pulumi cancel`.\n"
+
+var errLocked = fmt.Errorf("%s", lockedOutput)
 
 func previewCmd(f *fakeStack, check PreflightFunc) func(*IO) *cobra.Command {
 	return func(s *IO) *cobra.Command {

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"embed"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -29,6 +30,7 @@ type TemplateOptions struct {
 	Domain      string
 	App         string
 	Force       bool
+	JSON        bool
 }
 
 // templateData fills a template.
@@ -87,6 +89,7 @@ Pulumi.<stack>.yaml in --dir. An existing file is kept unless --force.`,
 	f.StringVar(&opts.Domain, "domain", "example.com", "DNS zone of the public hosts")
 	f.StringVar(&opts.App, "app", "app", "application name (Kubernetes namespace)")
 	f.BoolVar(&opts.Force, "force", false, "overwrite an existing file")
+	f.BoolVar(&opts.JSON, "json", false, "print what was written as JSON (with -o -: the file itself)")
 	return cmd
 }
 
@@ -150,6 +153,9 @@ func runTemplate(o *TemplateOptions) error {
 	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("write template %s: %w", o.Out, err)
+	}
+	if o.JSON {
+		return json.NewEncoder(o.IO.Out).Encode(map[string]any{"file": o.Out, "topology": o.Topology, "stack": o.Stack, "valid": true})
 	}
 	fmt.Fprintf(o.IO.ErrOut, "Wrote %s (topology %s). Next: infra validate --file %s\n", o.Out, o.Topology, o.Out)
 	return nil

@@ -102,6 +102,18 @@ func TestTemplateRefusals(t *testing.T) {
 	}
 }
 
+func TestTemplateJSON(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "Pulumi.staging.yaml")
+	r := runWith(context.Background(), t, templateCmd, "template", "--topology", "vps", "--stack", "staging", "--out", out, "--json")
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || r.code != ExitOK {
+		t.Fatalf("exit %d, %v: %s", r.code, err, r.stdout)
+	}
+	if doc["file"] != out || doc["topology"] != "vps" || doc["valid"] != true {
+		t.Errorf("json %v", doc)
+	}
+}
+
 func TestTemplateToStdoutAsPositional(t *testing.T) {
 	r := runWith(context.Background(), t, templateCmd, "template", "--topology", "kubernetes", "-")
 	if r.code != ExitOK || !strings.Contains(r.stdout, "infra:topology: kubernetes") {
