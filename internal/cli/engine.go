@@ -176,16 +176,21 @@ func dedupe(xs []string) []string {
 
 // finishOp turns the outcome of one engine operation into the CLI's error.
 // On Ctrl-C (ctx cancelled) the Automation API has interrupted the pulumi
-// CLI, which stops after its in-flight steps and saves the state; Cancel
-// then releases the stack's lock in case the CLI had to be killed.
+// CLI, which stops after its in-flight steps and saves the state. An
+// operation that takes the stack's lock (up, refresh, destroy) then calls
+// Cancel, to release the lock in case the CLI had to be killed. A preview
+// takes no lock on a self-managed backend, where Cancel deletes every lock
+// file: another process's lock must not go with it.
 func finishOp(ctx context.Context, s Stack, doing string, err error, diags []string) error {
 	if ctx.Err() != nil {
 		if err != nil && isLocked(err) {
 			return classify(err, s.Name(), doing, diags...)
 		}
-		cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_ = s.Cancel(cctx) // an error here means no update was left running
+		if doing != "preview" {
+			cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			_ = s.Cancel(cctx) // an error here means no update was left running
+		}
 		return &ExitError{Code: ExitCancelled, Err: fmt.Errorf(
 			"%s of stack %s cancelled: the engine stopped after its in-flight steps and saved the state. "+
 				"Run `infra refresh --stack %s` and `infra preview --stack %s` to see where it stands",

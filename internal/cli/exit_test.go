@@ -2,18 +2,14 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/spf13/cobra"
 
 	"infra/internal/plan"
@@ -74,28 +70,6 @@ func outputsCmd(f *fakeStack) func(*IO) *cobra.Command {
 			o.OpenStack = opener(f)
 			return runOutputs(context.Background(), o)
 		})
-	}
-}
-
-// protectedState is a prod-like state: a protected database cluster in a
-// VPC under a component, and an unprotected droplet.
-func protectedState() []apitype.ResourceV3 {
-	urn := func(typ, name string) resource.URN {
-		return resource.URN("urn:pulumi:dev::focusdeck::" + typ + "::" + name)
-	}
-	return []apitype.ResourceV3{
-		{URN: urn("pulumi:pulumi:Stack", "focusdeck-dev"), Type: "pulumi:pulumi:Stack"},
-		{URN: urn("infra:database:Postgres", "db"), Type: "infra:database:Postgres", Parent: urn("pulumi:pulumi:Stack", "focusdeck-dev")},
-		{URN: urn(typeVPC, "vpc"), Type: typeVPC, Custom: true},
-		{
-			URN: urn(typeCluster, "cluster"), Type: typeCluster, Custom: true, Protect: true,
-			Parent: urn("infra:database:Postgres", "db"), Dependencies: []resource.URN{urn(typeVPC, "vpc")},
-		},
-		{
-			URN: urn("digitalocean:index/databaseFirewall:DatabaseFirewall", "firewall"), Type: "digitalocean:index/databaseFirewall:DatabaseFirewall",
-			Custom: true, DeletedWith: urn(typeCluster, "cluster"),
-		},
-		{URN: urn(typeDroplet, "web"), Type: typeDroplet, Custom: true},
 	}
 }
 
@@ -330,107 +304,5 @@ func TestExitCodes(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// Ctrl-C during up: the context is cancelled, the engine interrupted, the
-// lock released with Cancel, and the exit code is 130.
-func TestUpCancelled(t *testing.T) {
-	f := &fakeStack{
-		previewEvents: evs{summary(map[apitype.OpType]int{"create": 2})},
-		block:         "up",
-		started:       make(chan string, 8),
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		for call := range f.started {
-			if call == "up" {
-				cancel() // what signal.NotifyContext does on Ctrl-C
-				return
-			}
-		}
-	}()
-	dir := testProject(t)
-	done := make(chan ran, 1)
-	go func() { done <- runWith(ctx, t, upCmd(ctx, f), "up", "--stack", "prod", "--dir", dir) }()
-	var r ran
-	select {
-	case r = <-done:
-	case <-time.After(30 * time.Second):
-		t.Fatal("up did not return after cancellation")
-	}
-	if r.code != ExitCancelled {
-		t.Fatalf("exit %d, want %d: %v", r.code, ExitCancelled, r.err)
-	}
-	if calls := f.Calls(); !slices.Equal(calls, []string{"preview", "up", "cancel"}) {
-		t.Errorf("calls %v, want preview, up, cancel", calls)
-	}
-	for _, want := range []string{"cancelled", "saved the state", "infra refresh --stack prod"} {
-		if !strings.Contains(r.err.Error(), want) {
-			t.Errorf("message lacks %q: %v", want, r.err)
-		}
-	}
-}
-
-// --json: one document on stdout whatever happens, with the result and code.
-func TestJSONReportOnFailure(t *testing.T) {
-	f := &fakeStack{previewErr: errLocked}
-	r := runWith(context.Background(), t, previewCmd(f, nil), "preview", "--stack", "prod", "--dir", testProject(t), "--json")
-	var rep Report
-	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
-		t.Fatalf("stdout is not one JSON document: %v\n%s", err, r.stdout)
-	}
-	if rep.Result != "locked" || rep.ExitCode != ExitLocked || !strings.Contains(rep.Error, "pulumi cancel") {
-		t.Errorf("report %+v", rep)
-	}
-	if r.code != ExitLocked {
-		t.Errorf("exit %d", r.code)
-	}
-}
-
-func TestUpReportsRedactedOutputs(t *testing.T) {
-	f := &fakeStack{
-		previewEvents: evs{summary(map[apitype.OpType]int{"create": 1})},
-		upEvents:      evs{pre(apitype.OpCreate, typeVPC, "vpc"), summary(map[apitype.OpType]int{"create": 1})},
-		outputs: auto.OutputMap{
-			"topology":          {Value: "vps"},
-			"connectionStrings": {Value: map[string]any{"server": map[string]any{"DB": "Host=h;Password=hunter2hunter2"}}, Secret: true},
-		},
-	}
-	r := runWith(context.Background(), t, upCmd(context.Background(), f), "up", "--stack", "prod", "--dir", testProject(t), "--json", "-m", "deploy 1.4.2")
-	if r.code != ExitOK {
-		t.Fatalf("exit %d: %v\n%s", r.code, r.err, r.stderr)
-	}
-	if strings.Contains(r.stdout+r.stderr, "hunter2") {
-		t.Fatal("a secret output was printed")
-	}
-	var rep Report
-	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
-		t.Fatal(err)
-	}
-	if rep.Outputs["connectionStrings"] != Redacted || rep.Outputs["topology"] != "vps" || rep.Changes["create"] != 1 {
-		t.Errorf("report %+v", rep)
-	}
-	if f.upOpts.Message != "deploy 1.4.2" || f.upOpts.ExpectNoChanges {
-		t.Errorf("up options %+v", f.upOpts)
-	}
-}
-
-func TestDestroyExcludeProtectedKeepsWhatTheyNeed(t *testing.T) {
-	f := &fakeStack{resources: protectedState(), destroyEvents: evs{summary(map[apitype.OpType]int{"delete": 1})}}
-	r := runWith(context.Background(), t, destroyCmd(f), "destroy", "--stack", "dev", "--exclude-protected", "--dir", testProject(t))
-	if r.code != ExitOK {
-		t.Fatalf("exit %d: %v", r.code, r.err)
-	}
-	var kept []string
-	for _, u := range f.desOpts.Exclude {
-		kept = append(kept, u[strings.LastIndex(u, "::")+2:])
-	}
-	slices.Sort(kept)
-	// The cluster, its VPC, its parent chain, and the firewall deleted with it; not the droplet.
-	want := []string{"cluster", "db", "firewall", "focusdeck-dev", "vpc"}
-	if !slices.Equal(kept, want) {
-		t.Errorf("kept %v, want %v", kept, want)
 	}
 }
