@@ -182,6 +182,9 @@ func dedupe(xs []string) []string {
 // takes no lock on a self-managed backend, where Cancel deletes every lock
 // file: another process's lock must not go with it.
 func finishOp(ctx context.Context, s Stack, doing string, err error, diags []string) error {
+	if err == nil {
+		return nil // done before the interrupt reached the engine
+	}
 	if ctx.Err() != nil {
 		if err != nil && isLocked(err) {
 			return classify(err, s.Name(), doing, diags...)
@@ -191,13 +194,13 @@ func finishOp(ctx context.Context, s Stack, doing string, err error, diags []str
 			defer cancel()
 			_ = s.Cancel(cctx) // an error here means no update was left running
 		}
+		if doing == "preview" {
+			return &ExitError{Code: ExitCancelled, Err: fmt.Errorf("preview of stack %s cancelled: nothing was changed", s.Name())}
+		}
 		return &ExitError{Code: ExitCancelled, Err: fmt.Errorf(
 			"%s of stack %s cancelled: the engine stopped after its in-flight steps and saved the state. "+
 				"Run `infra refresh --stack %s` and `infra preview --stack %s` to see where it stands",
 			doing, s.Name(), s.Name(), s.Name())}
-	}
-	if err == nil {
-		return nil
 	}
 	return classify(err, s.Name(), doing, diags...)
 }

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -48,10 +49,16 @@ func newSession(t *testing.T) (*session, *enginetest.Engine) {
 // the command was asked to print secrets.
 func (s *session) run(args ...string) result {
 	s.t.Helper()
+	return s.runCtx(context.Background(), nil, args...)
+}
+
+// runCtx is run with a context, and a hook that sees the live output.
+func (s *session) runCtx(ctx context.Context, hook func(string), args ...string) result {
+	s.t.Helper()
 	var out, errOut bytes.Buffer
 	start := time.Now()
-	code := cli.MainContext(context.Background(), args, &cli.IO{
-		In: strings.NewReader(""), Out: &out, ErrOut: &errOut,
+	code := cli.MainContext(ctx, args, &cli.IO{
+		In: strings.NewReader(""), Out: &watched{&out, hook}, ErrOut: &watched{&errOut, hook},
 		Getenv: func(k string) string { return s.env[k] },
 	})
 	s.t.Logf("infra %s: exit %d in %s", strings.Join(args, " "), code, time.Since(start).Round(time.Millisecond))
@@ -74,6 +81,19 @@ func (s *session) must(want int, args ...string) result {
 		s.t.Fatalf("infra %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.code, want, r.stdout, r.stderr)
 	}
 	return r
+}
+
+// watched shows what is written to a hook, as it is written.
+type watched struct {
+	w    *bytes.Buffer
+	hook func(string)
+}
+
+func (w *watched) Write(p []byte) (int, error) {
+	if w.hook != nil {
+		w.hook(string(p))
+	}
+	return w.w.Write(p)
 }
 
 func report(t *testing.T, r result) cli.Report {
@@ -314,6 +334,55 @@ func TestEngineStagingLifecycle(t *testing.T) {
 		if files := e.FilesContaining(t, pw); len(files) > 0 || strings.Contains(s.transcript.String(), pw) {
 			t.Errorf("a generated password leaked: files %v", files)
 		}
+	}
+}
+
+// Ctrl-C in the middle of an update, for real: the engine stops after its
+// in-flight steps, the state is saved, no lock stays behind, and the next
+// up finishes the job.
+func TestEngineCtrlC(t *testing.T) {
+	s, e := newSession(t)
+	dir := project(t, "staging", func(c string) string {
+		return strings.Replace(c, "infra:environment: prod", "infra:environment: staging", 1)
+	})
+	with := func(args ...string) []string { return append(args, "--stack", "staging", "--dir", dir) }
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var mu sync.Mutex
+	var seen strings.Builder
+	interrupt := func(chunk string) { // what signal.NotifyContext does on Ctrl-C
+		mu.Lock()
+		defer mu.Unlock()
+		seen.WriteString(chunk)
+		if _, update, ok := strings.Cut(seen.String(), "Updating ("); ok && strings.Contains(update, "creating") {
+			cancel()
+		}
+	}
+	r := s.runCtx(ctx, interrupt, with("up")...)
+	full := 22 // resources in the state after a complete up of this stack
+	switch r.code {
+	case cli.ExitCancelled:
+		if !strings.Contains(r.stderr, "up of stack staging cancelled") {
+			t.Errorf("cancel message:\n%s", r.stderr)
+		}
+		left := stateResources(t, e, "staging")
+		t.Logf("interrupted up left %d of %d resources in the state", len(left), full)
+		if len(left) >= full {
+			t.Errorf("the interrupted up created everything (%d resources)", len(left))
+		}
+	case cli.ExitOK:
+		t.Log("the update finished before the interrupt reached the engine")
+	default:
+		t.Fatalf("exit %d after Ctrl-C:\n%s", r.code, r.stderr)
+	}
+	locks, _ := filepath.Glob(filepath.Join(e.BackendDir, ".pulumi", "locks", "organization", "focusdeck", "staging", "*"))
+	if len(locks) != 0 {
+		t.Errorf("locks left behind: %v", locks)
+	}
+	s.must(cli.ExitOK, with("up")...)
+	s.must(cli.ExitOK, with("preview", "--expect-no-changes")...)
+	if n := len(stateResources(t, e, "staging")); n != full {
+		t.Errorf("%d resources after the second up, want %d", n, full)
 	}
 }
 
