@@ -93,3 +93,9 @@ func FromContext(ctx *pulumi.Context, env func(string) string) *Raw {
 	}
 	return raw
 }
+
+// ParseStackFile reads the `infra:` keys of stack file bytes (see config.ParseStackFile).
+func ParseStackFile(name string, data []byte) (*Raw, error) { return config.ParseStackFile(name, data) }
+
+// LoadFile reads and validates a stack file (see config.LoadFile).
+func LoadFile(path string) (*Config, *Raw, error) { return config.LoadFile(path) }

@@ -127,6 +127,7 @@ func Deploy(ctx *pulumi.Context, cfg *Config) (*Deployment, error) {
 	d.Outputs["region"] = pulumi.String(cfg.Region)
 	d.Outputs["domain"] = pulumi.String(cfg.Domain)
 	d.Outputs["vpcId"] = net.VPCID
+	d.Outputs["endpoints"] = endpointsOutput(Endpoints(cfg))
 	return d, nil
 }
 

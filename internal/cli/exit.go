@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"infra/stacks"
 )
@@ -57,4 +58,21 @@ func reportError(w io.Writer, err error) int {
 		fmt.Fprintln(w, "error:", err)
 	}
 	return code
+}
+
+func isExitError(err error) bool {
+	var exit *ExitError
+	return errors.As(err, &exit)
+}
+
+// isUsageError recognises cobra's own argument and command errors, which
+// it returns as plain errors.
+func isUsageError(err error) bool {
+	msg := err.Error()
+	for _, s := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "accepts ", "requires at least", "invalid argument"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }

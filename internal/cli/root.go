@@ -3,7 +3,11 @@
 package cli
 
 import (
+	"context"
 	"io"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 )
@@ -15,6 +19,13 @@ type IO struct {
 	ErrOut io.Writer
 	// Getenv reads the environment (os.Getenv in main, a map in tests).
 	Getenv func(string) string
+}
+
+func (s *IO) getenv(key string) string {
+	if s.Getenv == nil {
+		return ""
+	}
+	return s.Getenv(key)
 }
 
 // NewRootCmd builds the whole command tree.
@@ -32,15 +43,39 @@ kubernetes), from one typed config per stack (Pulumi.<stack>.yaml).`,
 	root.SetIn(streams.In)
 	root.SetOut(streams.Out)
 	root.SetErr(streams.ErrOut)
-	root.AddCommand(NewCmdPlan(streams, nil))
-	root.AddCommand(NewCmdCost(streams, nil), NewCmdGraph(streams, nil))
+	root.AddCommand(
+		NewCmdPlan(streams, nil),
+		NewCmdValidate(streams, nil),
+		NewCmdTemplate(streams, nil),
+		NewCmdPreview(streams, nil),
+		NewCmdUp(streams, nil),
+		NewCmdRefresh(streams, nil),
+		NewCmdDestroy(streams, nil),
+		NewCmdOutputs(streams, nil),
+		NewCmdStatus(streams, nil),
+		NewCmdHealth(streams, nil),
+		NewCmdCost(streams, nil),
+		NewCmdGraph(streams, nil),
+	)
 	return root
 }
 
-// Main runs the CLI and returns the process exit code.
+// Main runs the CLI and returns the process exit code. Ctrl-C (or
+// SIGTERM) cancels the command's context: an engine operation then stops
+// cleanly and the command exits 130.
 func Main(args []string, streams *IO) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return MainContext(ctx, args, streams)
+}
+
+// MainContext is Main with the caller's context (tests cancel it).
+func MainContext(ctx context.Context, args []string, streams *IO) int {
 	root := NewRootCmd(streams)
 	root.SetArgs(args)
-	err := root.Execute()
+	err := root.ExecuteContext(ctx)
+	if err != nil && !isExitError(err) && isUsageError(err) {
+		err = &ExitError{Code: ExitUsage, Err: err}
+	}
 	return reportError(streams.ErrOut, err)
 }

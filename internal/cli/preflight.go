@@ -1,0 +1,53 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+
+	"infra/internal/plan"
+	"infra/stacks"
+)
+
+// PreflightFunc checks a stack before the engine touches it. It sees the
+// offline plan: the validated config and every resource the program
+// declares, with its inputs (secrets masked).
+type PreflightFunc func(p *plan.Plan) error
+
+// preflight is the hook where the policy checks plug in: up and preview
+// call it after the config validated, and refuse to run the engine when it
+// returns an error. Any error it returns exits with code 4 (policy); the
+// message should name each violated rule, the resource and how to fix or
+// waive it (infra:policy.waivers).
+func preflight(p *plan.Plan) error {
+	_ = p
+	return nil
+}
+
+// checkBeforeEngine validates the stack's config offline (a
+// *stacks.ConfigError, exit 3, lists every problem) and runs the
+// preflight checks (exit 4). Nothing reaches the engine before both pass.
+func checkBeforeEngine(proj Project, check PreflightFunc) (*plan.Plan, error) {
+	raw, err := stacks.ReadFile(proj.StackFile())
+	if err != nil {
+		return nil, err
+	}
+	p, err := plan.Run(proj.Name, proj.Stack, raw)
+	if err != nil {
+		var cfg *stacks.ConfigError
+		if errors.As(err, &cfg) {
+			return nil, cfg
+		}
+		return nil, fmt.Errorf("plan stack %s offline: %w", proj.Stack, err)
+	}
+	if check == nil {
+		return p, nil
+	}
+	if err := check(p); err != nil {
+		var exit *ExitError
+		if errors.As(err, &exit) {
+			return nil, err
+		}
+		return nil, &ExitError{Code: ExitPolicy, Err: fmt.Errorf("policy check of stack %s: %w", proj.Stack, err)}
+	}
+	return p, nil
+}

@@ -1,0 +1,129 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
+	"github.com/spf13/cobra"
+)
+
+// PreviewOptions are the flags of `infra preview`.
+type PreviewOptions struct {
+	StackOptions
+	ExpectNoChanges bool
+	AllowReplace    bool
+	Diff            bool
+	Refresh         bool
+	Targets         []string
+	Preflight       PreflightFunc
+}
+
+// NewCmdPreview builds `infra preview`. runF replaces the action in tests.
+func NewCmdPreview(streams *IO, runF func(*PreviewOptions) error) *cobra.Command {
+	opts := &PreviewOptions{StackOptions: newStackOptions(streams), Preflight: preflight}
+	cmd := &cobra.Command{
+		Use:   "preview --stack NAME",
+		Short: "Show what `up` would change, through the Pulumi engine",
+		Long: `preview validates the stack's config offline, then asks the Pulumi engine what
+up would create, update, replace or delete, streaming its progress.
+
+It refuses (exit 4) when a DigitalOcean database cluster, Kubernetes cluster or
+Droplet would be REPLACED, unless --allow-replace. With --expect-no-changes it
+exits 5 when anything would change: the nightly drift check.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return runPreview(cmd.Context(), opts)
+		},
+	}
+	opts.addReportFlags(cmd)
+	f := cmd.Flags()
+	f.BoolVar(&opts.ExpectNoChanges, "expect-no-changes", false, "exit 5 when the preview has changes (drift check)")
+	f.BoolVar(&opts.AllowReplace, "allow-replace", false, "allow replacing database clusters, Kubernetes clusters and Droplets")
+	f.BoolVar(&opts.Diff, "diff", false, "show a detailed diff of each change")
+	f.BoolVar(&opts.Refresh, "refresh", false, "refresh the state from the cloud first")
+	f.StringArrayVar(&opts.Targets, "target", nil, "preview only this resource URN (repeatable)")
+	return cmd
+}
+
+func runPreview(ctx context.Context, o *PreviewOptions) error {
+	rep := newReport(o.Stack, "preview")
+	proj, err := openProject(o.Dir, o.Stack)
+	if err != nil {
+		return o.finish(rep, err)
+	}
+	if _, err := checkBeforeEngine(proj, o.Preflight); err != nil {
+		return o.finish(rep, err)
+	}
+	s, _, err := o.open(ctx, true)
+	if err != nil {
+		return o.finish(rep, err)
+	}
+	err = previewStack(ctx, s, rep, o.progressWriter(), previewFlags{
+		diff: o.Diff, refresh: o.Refresh, targets: o.Targets,
+	})
+	return o.finish(rep, guard(rep, err, o.AllowReplace, o.ExpectNoChanges))
+}
+
+type previewFlags struct {
+	diff, refresh bool
+	targets       []string
+}
+
+// previewStack runs the engine's preview, streaming its progress to w and
+// recording its steps and summary in rep.
+func previewStack(ctx context.Context, s Stack, rep *Report, w io.Writer, f previewFlags) error {
+	ev := watch()
+	opts := []optpreview.Option{optpreview.ProgressStreams(w), optpreview.EventStreams(ev.ch)}
+	if f.diff {
+		opts = append(opts, optpreview.Diff())
+	}
+	if f.refresh {
+		opts = append(opts, optpreview.Refresh())
+	}
+	if len(f.targets) > 0 {
+		opts = append(opts, optpreview.Target(f.targets))
+	}
+	_, err := s.Preview(ctx, opts...)
+	ev.wait(drainGrace(err))
+	rep.record(ev)
+	_, _, diags := ev.result()
+	return finishOp(ctx, s, "preview", err, diags)
+}
+
+// guard applies the checks on a preview's steps: guarded replacements
+// (exit 4) and, when asked, no changes at all (exit 5). A preview that
+// failed may still have shown its steps (the engine reports a replacement
+// of a protected resource as an error, after the step): the replacement
+// is what the user must hear about, with the engine's words.
+func guard(rep *Report, previewErr error, allowReplace, expectNoChanges bool) error {
+	if code := ExitCode(previewErr); code == ExitCancelled || code == ExitLocked {
+		return previewErr
+	}
+	if reps := guardedReplacements(rep.Steps); len(reps) > 0 && !allowReplace {
+		return replaceRefusal(rep.Stack, reps, previewErr)
+	}
+	if previewErr != nil {
+		return previewErr
+	}
+	if expectNoChanges && rep.Changed > 0 {
+		return &ExitError{Code: ExitChanges, Err: fmt.Errorf(
+			"stack %s has %d change(s) and none were expected: the cloud and the code differ (drift) or a change is pending",
+			rep.Stack, rep.Changed)}
+	}
+	return nil
+}
+
+// drainGrace is how long to wait for the rest of the event stream: all of
+// it after success, a moment after a failure (the stream may never open).
+func drainGrace(err error) time.Duration {
+	if err != nil {
+		return 2 * time.Second
+	}
+	return 30 * time.Second
+}

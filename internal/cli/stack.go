@@ -1,0 +1,206 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/opthistory"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+	"github.com/spf13/cobra"
+
+	"infra/stacks"
+)
+
+// Stack is the part of auto.Stack the commands use; *auto.Stack satisfies
+// it, and table tests hand the commands a fake.
+type Stack interface {
+	Name() string
+	Preview(ctx context.Context, opts ...optpreview.Option) (auto.PreviewResult, error)
+	Up(ctx context.Context, opts ...optup.Option) (auto.UpResult, error)
+	Destroy(ctx context.Context, opts ...optdestroy.Option) (auto.DestroyResult, error)
+	Refresh(ctx context.Context, opts ...optrefresh.Option) (auto.RefreshResult, error)
+	Outputs(ctx context.Context) (auto.OutputMap, error)
+	Cancel(ctx context.Context) error
+	Info(ctx context.Context) (auto.StackSummary, error)
+	History(ctx context.Context, pageSize, page int, opts ...opthistory.Option) ([]auto.UpdateSummary, error)
+	Export(ctx context.Context) (apitype.UntypedDeployment, error)
+}
+
+var _ Stack = (*auto.Stack)(nil)
+
+// StackRequest says which stack to open and how.
+type StackRequest struct {
+	Project Project
+	// PulumiBin is the pulumi CLI to run ("" = `pulumi` on PATH).
+	PulumiBin string
+	// SecretsProvider is used when the stack is created ("" = the backend's default).
+	SecretsProvider string
+	// Create allows creating a stack the backend does not know yet.
+	Create bool
+	Getenv func(string) string
+}
+
+// StackOpener opens a stack; openAutoStack in the CLI, a fake in tests.
+type StackOpener func(ctx context.Context, req StackRequest) (Stack, error)
+
+// StackOptions are the flags and dependencies every engine command shares.
+type StackOptions struct {
+	IO              *IO
+	Dir             string
+	Stack           string
+	Pulumi          string
+	SecretsProvider string
+	JSON            bool
+	// Markdown is where preview, up, refresh and destroy also write their
+	// report as Markdown (pull request comments, job summaries).
+	Markdown  string
+	OpenStack StackOpener
+}
+
+func newStackOptions(streams *IO) StackOptions {
+	return StackOptions{IO: streams, OpenStack: openAutoStack}
+}
+
+func (o *StackOptions) addFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVarP(&o.Stack, "stack", "s", "", "stack name (its config is Pulumi.<stack>.yaml in --dir)")
+	f.StringVar(&o.Dir, "dir", ".", "Pulumi project directory (holds Pulumi.yaml and the stack files)")
+	f.StringVar(&o.Pulumi, "pulumi", "", "pulumi CLI binary to run (default $INFRA_PULUMI_CLI, else pulumi on PATH)")
+	f.StringVar(&o.SecretsProvider, "secrets-provider", "", "secrets provider of a new stack (default: the backend's; passphrase for file://)")
+	f.BoolVar(&o.JSON, "json", false, "print a JSON document for machines instead of text")
+}
+
+// addReportFlags adds the flags of the commands that print a Report.
+func (o *StackOptions) addReportFlags(cmd *cobra.Command) {
+	o.addFlags(cmd)
+	cmd.Flags().StringVar(&o.Markdown, "markdown", "", "also write the report as Markdown to this file (PR comments, job summaries)")
+}
+
+// open checks the project and opens its stack.
+func (o *StackOptions) open(ctx context.Context, create bool) (Stack, Project, error) {
+	proj, err := openProject(o.Dir, o.Stack)
+	if err != nil {
+		return nil, proj, err
+	}
+	bin := o.Pulumi
+	if bin == "" {
+		bin = o.IO.getenv("INFRA_PULUMI_CLI")
+	}
+	s, err := o.OpenStack(ctx, StackRequest{
+		Project: proj, PulumiBin: bin, SecretsProvider: o.SecretsProvider,
+		Create: create, Getenv: o.IO.getenv,
+	})
+	if err != nil {
+		return nil, proj, classify(err, proj.Stack, "open stack")
+	}
+	return s, proj, nil
+}
+
+// progressWriter is where the engine's live output goes: stdout for
+// people, stderr when stdout carries JSON.
+func (o *StackOptions) progressWriter() io.Writer {
+	if o.JSON {
+		return o.IO.ErrOut
+	}
+	return o.IO.Out
+}
+
+// forwardedEnv are the variables handed to the pulumi CLI from IO.Getenv
+// (the process environment in main): backend, secrets, plugins, the cloud
+// tokens. Tests pass a map and leave the process environment alone.
+var forwardedEnv = []string{
+	"PATH", "HOME",
+	"PULUMI_BACKEND_URL", "PULUMI_ACCESS_TOKEN", "PULUMI_HOME",
+	"PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE",
+	"PULUMI_SKIP_UPDATE_CHECK", "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION",
+	"DIGITALOCEAN_TOKEN", "SPACES_ACCESS_KEY_ID", "SPACES_SECRET_ACCESS_KEY",
+	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION",
+}
+
+// openAutoStack opens the stack in a LocalWorkspace whose WorkDir is the
+// project directory: its Pulumi.yaml names the project and its
+// Pulumi.<stack>.yaml is the config. The program runs inline, compiled
+// into this binary, so no Go toolchain or language plugin is needed.
+func openAutoStack(ctx context.Context, req StackRequest) (Stack, error) {
+	dir, err := filepath.Abs(req.Project.Dir)
+	if err != nil {
+		return nil, err
+	}
+	env := map[string]string{"PULUMI_SKIP_UPDATE_CHECK": "true"}
+	for _, k := range forwardedEnv {
+		if v := req.Getenv(k); v != "" {
+			env[k] = v
+		}
+	}
+	opts := []auto.LocalWorkspaceOption{auto.WorkDir(dir), auto.EnvVars(env)}
+	if h := env["PULUMI_HOME"]; h != "" {
+		opts = append(opts, auto.PulumiHome(h))
+	}
+	if req.SecretsProvider != "" {
+		opts = append(opts, auto.SecretsProvider(req.SecretsProvider))
+	}
+	if req.PulumiBin != "" {
+		root, err := pulumiRoot(req.PulumiBin)
+		if err != nil {
+			return nil, err
+		}
+		cmd, err := auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: root})
+		if err != nil {
+			return nil, fmt.Errorf("pulumi CLI %s: %w", req.PulumiBin, err)
+		}
+		opts = append(opts, auto.Pulumi(cmd))
+	}
+	var s auto.Stack
+	if req.Create {
+		s, err = auto.UpsertStackInlineSource(ctx, req.Project.Stack, req.Project.Name, stacks.Program, opts...)
+	} else {
+		s, err = auto.SelectStackInlineSource(ctx, req.Project.Stack, req.Project.Name, stacks.Program, opts...)
+	}
+	if err != nil {
+		if auto.IsSelectStack404Error(err) {
+			return nil, &ExitError{Code: ExitFailure, Err: fmt.Errorf(
+				"stack %q does not exist in the backend (PULUMI_BACKEND_URL or your Pulumi Cloud login): run `infra up --stack %s` first", req.Project.Stack, req.Project.Stack)}
+		}
+		return nil, err
+	}
+	return &s, nil
+}
+
+// pulumiRoot turns the path of a pulumi binary into the root
+// auto.PulumiCommandOptions wants (<root>/bin/pulumi).
+func pulumiRoot(bin string) (string, error) {
+	abs, err := filepath.Abs(bin)
+	if err != nil {
+		return "", err
+	}
+	if fi, err := os.Stat(abs); err != nil || fi.IsDir() {
+		return "", &ExitError{Code: ExitUsage, Err: fmt.Errorf("pulumi CLI %s: not an executable file", bin)}
+	}
+	if filepath.Base(abs) != "pulumi" || filepath.Base(filepath.Dir(abs)) != "bin" {
+		return "", &ExitError{Code: ExitUsage, Err: fmt.Errorf("pulumi CLI %s: must be installed as <dir>/bin/pulumi", bin)}
+	}
+	return filepath.Dir(filepath.Dir(abs)), nil
+}
+
+// production reports whether a stack is marked production: its config
+// says environment prod or production, or (when the file cannot be read)
+// its name does. Unknown means production: the safe side.
+func production(p Project) bool {
+	raw, err := stacks.ReadFile(p.StackFile())
+	if err == nil {
+		if env, ok := raw.Values["environment"].(string); ok {
+			return env == "prod" || env == "production"
+		}
+	}
+	name := strings.ToLower(p.Stack)
+	return err != nil || name == "prod" || name == "production"
+}

@@ -1,0 +1,162 @@
+package cli
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"text/template"
+
+	"github.com/spf13/cobra"
+
+	"infra/stacks"
+)
+
+//go:embed templates/*.yaml.tmpl
+var templateFS embed.FS
+
+// TemplateOptions are the flags of `infra template`.
+type TemplateOptions struct {
+	IO          *IO
+	Topology    string
+	Out         string
+	Dir         string
+	Stack       string
+	Environment string
+	Region      string
+	Domain      string
+	App         string
+	Force       bool
+	JSON        bool
+}
+
+// templateData fills a template.
+type templateData struct {
+	Stack, File, Environment, Region, Domain, App string
+	Production                                    bool
+}
+
+var appName = regexp.MustCompile(`^[a-z]([a-z0-9-]*[a-z0-9])?$`)
+
+// NewCmdTemplate builds `infra template`. runF replaces the action in tests.
+func NewCmdTemplate(streams *IO, runF func(*TemplateOptions) error) *cobra.Command {
+	opts := &TemplateOptions{IO: streams}
+	cmd := &cobra.Command{
+		Use:   "template --topology vps|kubernetes [--out FILE | FILE]",
+		Short: "Write a commented starter stack file that validates",
+		Long: `template writes a starter Pulumi.<stack>.yaml for a topology, every key
+commented. The file validates as written (it is checked before it is written);
+edit it, then run ` + "`infra validate`" + ` and ` + "`infra plan`" + `.
+
+The file goes to --out (or the FILE argument; "-" is stdout), by default
+Pulumi.<stack>.yaml in --dir. An existing file is kept unless --force.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				if opts.Out != "" {
+					return usageError("give the file as an argument or with --out, not both")
+				}
+				opts.Out = args[0]
+			}
+			if opts.Topology != string(stacks.TopologyVPS) && opts.Topology != string(stacks.TopologyKubernetes) {
+				return usageError("--topology must be vps or kubernetes, got %q", opts.Topology)
+			}
+			if !appName.MatchString(opts.App) {
+				return usageError("--app must be lower-case letters, digits and dashes, got %q", opts.App)
+			}
+			if opts.Out == "" {
+				opts.Out = stacks.StackFile(opts.Dir, opts.Stack)
+			}
+			if opts.Environment == "" {
+				opts.Environment = opts.Stack
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return runTemplate(opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Topology, "topology", "", "vps (one Droplet, Docker Compose) or kubernetes (DOKS)")
+	f.StringVarP(&opts.Out, "out", "o", "", `file to write ("-" for stdout; default Pulumi.<stack>.yaml in --dir)`)
+	f.StringVar(&opts.Dir, "dir", ".", "Pulumi project directory")
+	f.StringVarP(&opts.Stack, "stack", "s", "dev", "stack name")
+	f.StringVar(&opts.Environment, "environment", "", "infra:environment (default: the stack name)")
+	f.StringVar(&opts.Region, "region", "nyc3", "DigitalOcean region slug")
+	f.StringVar(&opts.Domain, "domain", "example.com", "DNS zone of the public hosts")
+	f.StringVar(&opts.App, "app", "app", "application name (Kubernetes namespace)")
+	f.BoolVar(&opts.Force, "force", false, "overwrite an existing file")
+	f.BoolVar(&opts.JSON, "json", false, "print what was written as JSON (with -o -: the file itself)")
+	return cmd
+}
+
+// renderTemplate fills the topology's template and checks the result
+// validates: bad flag values come back as a *stacks.ConfigError.
+func renderTemplate(o *TemplateOptions) ([]byte, error) {
+	name := "templates/" + o.Topology + ".yaml.tmpl"
+	t, err := template.ParseFS(templateFS, name)
+	if err != nil {
+		return nil, fmt.Errorf("load template %s: %w", name, err)
+	}
+	data := templateData{
+		Stack: o.Stack, File: o.Out, Environment: o.Environment, Region: o.Region,
+		Domain: o.Domain, App: o.App, Production: o.Environment == "prod" || o.Environment == "production",
+	}
+	if o.Out == "-" {
+		data.File = stacks.StackFile(o.Dir, o.Stack)
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, data); err != nil {
+		return nil, fmt.Errorf("render template %s: %w", name, err)
+	}
+	raw, err := stacks.ParseStackFile(data.File, b.Bytes())
+	if err != nil {
+		return nil, err
+	}
+	if _, err := stacks.Parse(raw); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+func runTemplate(o *TemplateOptions) error {
+	doc, err := renderTemplate(o)
+	if err != nil {
+		return err
+	}
+	if o.Out == "-" {
+		_, err := o.IO.Out.Write(doc)
+		return err
+	}
+	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	if o.Force {
+		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	}
+	if dir := filepath.Dir(o.Out); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("write template: %w", err)
+		}
+	}
+	f, err := os.OpenFile(o.Out, flags, 0o644)
+	if os.IsExist(err) {
+		return usageError("%s exists: keep it, or overwrite it with --force", o.Out)
+	}
+	if err != nil {
+		return fmt.Errorf("write template: %w", err)
+	}
+	if _, err := f.Write(doc); err != nil {
+		f.Close()
+		return fmt.Errorf("write template %s: %w", o.Out, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write template %s: %w", o.Out, err)
+	}
+	if o.JSON {
+		return json.NewEncoder(o.IO.Out).Encode(map[string]any{"file": o.Out, "topology": o.Topology, "stack": o.Stack, "valid": true})
+	}
+	fmt.Fprintf(o.IO.ErrOut, "Wrote %s (topology %s). Next: infra validate --file %s\n", o.Out, o.Topology, o.Out)
+	return nil
+}

@@ -1,0 +1,110 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+	"github.com/spf13/cobra"
+)
+
+// UpOptions are the flags of `infra up`.
+type UpOptions struct {
+	StackOptions
+	ExpectNoChanges bool
+	AllowReplace    bool
+	Diff            bool
+	Refresh         bool
+	Targets         []string
+	Message         string
+	Preflight       PreflightFunc
+}
+
+// NewCmdUp builds `infra up` (alias `deploy`). runF replaces the action in tests.
+func NewCmdUp(streams *IO, runF func(*UpOptions) error) *cobra.Command {
+	opts := &UpOptions{StackOptions: newStackOptions(streams), Preflight: preflight}
+	cmd := &cobra.Command{
+		Use:     "up --stack NAME",
+		Aliases: []string{"deploy"},
+		Short:   "Create or update the stack's resources",
+		Long: `up validates the stack's config offline and runs the preflight (policy)
+checks, previews the change through the Pulumi engine, refuses to REPLACE a
+database cluster, Kubernetes cluster or Droplet unless --allow-replace, and then
+applies it, streaming the engine's progress. Ctrl-C stops it cleanly: the
+engine finishes its in-flight steps and saves the state (exit 130).
+
+The stack is created in the backend on first use (PULUMI_BACKEND_URL or your
+Pulumi Cloud login; a file:// backend needs PULUMI_CONFIG_PASSPHRASE).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return runUp(cmd.Context(), opts)
+		},
+	}
+	opts.addReportFlags(cmd)
+	f := cmd.Flags()
+	f.BoolVar(&opts.ExpectNoChanges, "expect-no-changes", false, "exit 5, changing nothing, when there are changes")
+	f.BoolVar(&opts.AllowReplace, "allow-replace", false, "allow replacing database clusters, Kubernetes clusters and Droplets")
+	f.BoolVar(&opts.Diff, "diff", false, "show a detailed diff of each change")
+	f.BoolVar(&opts.Refresh, "refresh", false, "refresh the state from the cloud first")
+	f.StringArrayVar(&opts.Targets, "target", nil, "update only this resource URN (repeatable)")
+	f.StringVarP(&opts.Message, "message", "m", "", "message recorded with the update")
+	return cmd
+}
+
+func runUp(ctx context.Context, o *UpOptions) error {
+	rep := newReport(o.Stack, "up")
+	proj, err := openProject(o.Dir, o.Stack)
+	if err != nil {
+		return o.finish(rep, err)
+	}
+	if _, err := checkBeforeEngine(proj, o.Preflight); err != nil {
+		return o.finish(rep, err)
+	}
+	s, _, err := o.open(ctx, true)
+	if err != nil {
+		return o.finish(rep, err)
+	}
+	// The guards judge the preview; up applies only what passed them.
+	pre := newReport(o.Stack, "preview")
+	flags := previewFlags{diff: o.Diff, refresh: o.Refresh, targets: o.Targets}
+	err = previewStack(ctx, s, pre, o.progressWriter(), flags)
+	if err := guard(pre, err, o.AllowReplace, o.ExpectNoChanges); err != nil {
+		rep.Steps, rep.Changes, rep.Changed = pre.Steps, pre.Changes, pre.Changed
+		return o.finish(rep, err)
+	}
+	fmt.Fprintf(o.progressWriter(), "\nPreview passed the checks (%d change(s)); updating stack %s.\n\n", pre.Changed, o.Stack)
+
+	ev := watch()
+	opts := []optup.Option{optup.ProgressStreams(o.progressWriter()), optup.EventStreams(ev.ch)}
+	if o.ExpectNoChanges {
+		opts = append(opts, optup.ExpectNoChanges())
+	}
+	if o.Diff {
+		opts = append(opts, optup.Diff())
+	}
+	if o.Refresh {
+		opts = append(opts, optup.Refresh())
+	}
+	if len(o.Targets) > 0 {
+		opts = append(opts, optup.Target(o.Targets))
+	}
+	if o.Message != "" {
+		opts = append(opts, optup.Message(o.Message))
+	}
+	res, err := s.Up(ctx, opts...)
+	ev.wait(drainGrace(err))
+	rep.record(ev)
+	_, _, diags := ev.result()
+	if err = finishOp(ctx, s, "up", err, diags); err == nil {
+		rep.Outputs = redactOutputs(res.Outputs, false)
+		// An update may still replace what the preview did not show
+		// (a value known only during the update): report it loudly.
+		if reps := guardedReplacements(rep.Steps); len(reps) > 0 && !o.AllowReplace {
+			fmt.Fprintf(o.IO.ErrOut, "warning: the update replaced %d guarded resource(s) the preview did not show\n", len(reps))
+		}
+	}
+	return o.finish(rep, err)
+}

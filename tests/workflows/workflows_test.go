@@ -1,0 +1,226 @@
+// Package workflows checks the GitHub Actions workflows: actionlint (as a
+// library, running shellcheck on every run: script), the permissions and
+// gates they must keep, and the pull request comment script.
+package workflows
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/goccy/go-yaml"
+	"github.com/rhysd/actionlint"
+)
+
+var root = filepath.Join("..", "..")
+
+// needTool finds a tool on PATH: missing, it skips loudly, or fails in CI.
+func needTool(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err == nil {
+		return p
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s is not installed (CI installs it)", name)
+	}
+	t.Logf("\n*** SKIPPING: %s is not installed ***", name)
+	t.Skipf("%s not installed", name)
+	return ""
+}
+
+func linter(t *testing.T) (*actionlint.Linter, *bytes.Buffer) {
+	t.Helper()
+	var out bytes.Buffer
+	l, err := actionlint.NewLinter(&out, &actionlint.LinterOptions{Shellcheck: needTool(t, "shellcheck")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l, &out
+}
+
+func project(t *testing.T) *actionlint.Project {
+	t.Helper()
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := actionlint.NewProject(abs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func workflowFiles(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(root, ".github", "workflows", "*.yml"))
+	if err != nil || len(files) < 3 {
+		t.Fatalf("workflows: %v %v", files, err)
+	}
+	return files
+}
+
+func TestActionlint(t *testing.T) {
+	l, out := linter(t)
+	proj := project(t)
+	files := append(workflowFiles(t), filepath.Join(root, ".github", "actions", "setup", "action.yml"))
+	for _, f := range files {
+		if strings.HasSuffix(f, "action.yml") {
+			continue // checked through the workflows that use it
+		}
+		errs, err := l.LintFile(f, proj)
+		if err != nil {
+			t.Fatalf("lint %s: %v", f, err)
+		}
+		for _, e := range errs {
+			t.Errorf("%s:%d:%d: %s [%s]", f, e.Line, e.Column, e.Message, e.Kind)
+		}
+	}
+	if t.Failed() {
+		t.Log(out.String())
+	}
+}
+
+// actionlint catches each kind of mistake: the check can fail.
+func TestActionlintCatchesBrokenWorkflows(t *testing.T) {
+	l, _ := linter(t)
+	proj := project(t)
+	good, err := os.ReadFile(filepath.Join(root, ".github", "workflows", "drift.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, old, new, kind string
+	}{
+		{"unknown context", "${{ matrix.stack }}", "${{ matrix.stacks }}", "expression"},
+		{"bad cron", `"17 4 * * *"`, `"17 25 * * *"`, "events"},
+		{"unknown input of a known action", "- uses: ./.github/actions/setup", "- uses: actions/checkout@v5\n        with:\n          fetch-deep: 1", "action"},
+		{"shell bug found by shellcheck", `--stack "$STACK"`, `--stack $STACK`, "shellcheck"},
+		{"unknown permission", "contents: read", "contents: wrote", "permissions"},
+		{"untrusted input in a run script (injection)", `cat drift.md >> "$GITHUB_STEP_SUMMARY"`, `echo "${{ github.event.head_commit.message }}"`, "expression"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !bytes.Contains(good, []byte(tt.old)) {
+				t.Fatalf("drift.yml lacks %q", tt.old)
+			}
+			broken := bytes.Replace(good, []byte(tt.old), []byte(tt.new), 1)
+			path := filepath.Join(root, ".github", "workflows", "broken.yml")
+			errs, err := l.Lint(path, broken, proj)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var kinds []string
+			for _, e := range errs {
+				kinds = append(kinds, e.Kind)
+			}
+			if !slices.Contains(kinds, tt.kind) {
+				t.Errorf("errors of kinds %v, want one of kind %q", kinds, tt.kind)
+			}
+		})
+	}
+}
+
+type workflow struct {
+	On          map[string]any `yaml:"on"`
+	Permissions map[string]string
+	Jobs        map[string]struct {
+		If          string            `yaml:"if"`
+		Needs       any               `yaml:"needs"`
+		Environment any               `yaml:"environment"`
+		Permissions map[string]string `yaml:"permissions"`
+		Steps       []struct {
+			Run  string `yaml:"run"`
+			Uses string `yaml:"uses"`
+		} `yaml:"steps"`
+	}
+}
+
+func load(t *testing.T, name string) workflow {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, ".github", "workflows", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w workflow
+	if err := yaml.Unmarshal(b, &w); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return w
+}
+
+func (w workflow) runs(job string) string {
+	var b strings.Builder
+	for _, s := range w.Jobs[job].Steps {
+		b.WriteString(s.Run + "\n")
+	}
+	return b.String()
+}
+
+// Least privilege: every workflow reads contents only, unless a job needs
+// more, and only the preview job writes (pull request comments).
+func TestPermissions(t *testing.T) {
+	for _, f := range workflowFiles(t) {
+		name := filepath.Base(f)
+		w := load(t, name)
+		if len(w.Permissions) != 1 || w.Permissions["contents"] != "read" {
+			t.Errorf("%s: top-level permissions %v, want contents: read only", name, w.Permissions)
+		}
+		for job, j := range w.Jobs {
+			for scope, level := range j.Permissions {
+				if level == "write" && !(name == "preview.yml" && job == "preview" && scope == "pull-requests") {
+					t.Errorf("%s job %s: %s: write", name, job, scope)
+				}
+			}
+		}
+	}
+}
+
+func TestPreviewWorkflow(t *testing.T) {
+	w := load(t, "preview.yml")
+	if _, ok := w.On["pull_request"]; !ok {
+		t.Error("preview.yml does not run on pull requests")
+	}
+	if !strings.Contains(w.Jobs["preview"].If, "== github.repository") || !strings.Contains(w.Jobs["plan-offline"].If, "!= github.repository") {
+		t.Error("the engine preview must be for branches of this repository, the offline plan for forks")
+	}
+	if r := w.runs("preview"); !strings.Contains(r, "infra preview") || !strings.Contains(r, "pr-comment.sh") {
+		t.Errorf("preview job runs:\n%s", r)
+	}
+	if r := w.runs("plan-offline"); !strings.Contains(r, "infra plan") || strings.Contains(r, "secrets.") {
+		t.Errorf("plan-offline job runs:\n%s", r)
+	}
+}
+
+func TestDeployWorkflow(t *testing.T) {
+	w := load(t, "deploy.yml")
+	if _, ok := w.On["push"]; !ok {
+		t.Error("deploy.yml does not run on push")
+	}
+	prod := w.Jobs["prod"]
+	env, _ := prod.Environment.(map[string]any)
+	if env["name"] != "production" {
+		t.Errorf("prod job environment %v, want production (the approval gate)", prod.Environment)
+	}
+	if prod.Needs != "dev" {
+		t.Errorf("prod needs %v, want dev", prod.Needs)
+	}
+	if !strings.Contains(w.runs("dev"), "infra up --stack dev") || !strings.Contains(w.runs("prod"), "infra up --stack prod") {
+		t.Error("deploy jobs do not run infra up")
+	}
+}
+
+func TestDriftWorkflow(t *testing.T) {
+	w := load(t, "drift.yml")
+	if _, ok := w.On["schedule"]; !ok {
+		t.Error("drift.yml has no schedule")
+	}
+	if r := w.runs("drift"); !strings.Contains(r, "infra preview") || !strings.Contains(r, "--expect-no-changes") {
+		t.Errorf("drift job runs:\n%s", r)
+	}
+}
