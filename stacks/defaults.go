@@ -8,6 +8,8 @@ const (
 	DefaultVPCCIDR           = "10.10.0.0/16"
 	DefaultKubernetesVersion = "1.34"
 	DefaultUser              = 10001
+	// DefaultBackupRetentionDays is how long backups are kept.
+	DefaultBackupRetentionDays = 7
 )
 
 // Production reports whether the stack gets production safeguards.
@@ -34,7 +36,7 @@ func applyDefaults(c *Config) {
 			d.Maintenance = &MaintenanceWindow{Day: "sunday", Hour: "03:00"}
 		}
 		if d.BackupRetentionDays == 0 {
-			d.BackupRetentionDays = 7
+			d.BackupRetentionDays = DefaultBackupRetentionDays
 		}
 		if d.Size == "" && d.Engine == "managed" {
 			d.Size = "db-s-1vcpu-1gb"
@@ -129,11 +131,17 @@ func applyDefaults(c *Config) {
 			c.VPS.Image = DefaultDropletImage
 		}
 		if c.VPS.Proxy == "" {
-			c.VPS.Proxy = "caddy"
+			c.VPS.Proxy = "nginx"
 		}
 		if c.VPS.Tools == nil {
 			v := true
 			c.VPS.Tools = &v
+		}
+		if c.VPS.ToolsHost == "" {
+			c.VPS.ToolsHost = "ops"
+		}
+		if c.VPS.SpacesRegion == "" && SpacesRegions[c.Region] {
+			c.VPS.SpacesRegion = c.Region
 		}
 	}
 	if c.Monitoring == nil {

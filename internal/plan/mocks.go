@@ -49,6 +49,9 @@ func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 	if !args.Custom {
 		id = ""
 	}
+	if args.TypeToken == "digitalocean:index/droplet:Droplet" {
+		id = fmt.Sprint(300000000 + r.ids) // DigitalOcean droplet ids are numbers
+	}
 	rec.URN = r.urn(rec.Parent, args.TypeToken, args.Name)
 	rec.ID = id
 	r.resources = append(r.resources, rec)
@@ -110,9 +113,10 @@ func (r *recorder) computed(typ, name string) map[string]resource.PropertyValue 
 			"ipv4Address":        str("203.0.113.10"),
 			"ipv4AddressPrivate": str("10.10.0.2"),
 			"urn":                str("do:droplet:" + name),
+			"dropletUrn":         str("do:droplet:" + name),
 		}
 	case "digitalocean:index/reservedIp:ReservedIp":
-		return map[string]resource.PropertyValue{"ipAddress": str("203.0.113.20"), "urn": str("do:reservedip:" + name)}
+		return map[string]resource.PropertyValue{"ipAddress": str("203.0.113.20"), "urn": str("do:reservedip:" + name), "reservedIpUrn": str("do:reservedip:203.0.113.20")}
 	case "digitalocean:index/loadBalancer:LoadBalancer":
 		return map[string]resource.PropertyValue{"ip": str("203.0.113.30"), "urn": str("do:loadbalancer:" + name)}
 	case "digitalocean:index/kubernetesCluster:KubernetesCluster":
@@ -127,7 +131,7 @@ func (r *recorder) computed(typ, name string) map[string]resource.PropertyValue 
 			})}),
 		}
 	case "digitalocean:index/vpc:Vpc", "digitalocean:index/project:Project", "digitalocean:index/spacesBucket:SpacesBucket":
-		return map[string]resource.PropertyValue{"urn": str("do:" + name), "bucketDomainName": str(name + ".nyc3.digitaloceanspaces.com")}
+		return map[string]resource.PropertyValue{"urn": str("do:" + name), "bucketDomainName": str(name + ".nyc3.digitaloceanspaces.com"), "bucketUrn": str("do:space:" + name)}
 	}
 	return nil
 }
