@@ -49,6 +49,10 @@ func execute(name string, data any) (string, error) {
 
 // RenderDeployScript renders deploy.sh for a site and its project.
 func RenderDeployScript(site Site, p *Project) (string, error) {
+	return renderDeployScript(site, p, AppDir)
+}
+
+func renderDeployScript(site Site, p *Project, appDir string) (string, error) {
 	routes, err := site.Routes()
 	if err != nil {
 		return "", err
@@ -62,7 +66,7 @@ func RenderDeployScript(site Site, p *Project) (string, error) {
 		issuer = "letsencrypt-staging"
 	}
 	return execute("deploy.sh.tmpl", map[string]any{
-		"AppDir":              AppDir,
+		"AppDir":              appDir,
 		"Domains":             hosts,
 		"CertName":            CertName,
 		"Issuer":              issuer,

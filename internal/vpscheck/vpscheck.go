@@ -19,6 +19,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/goccy/go-yaml"
 	"github.com/sirupsen/logrus"
 )
 
@@ -115,6 +116,21 @@ func CloudInit(t testing.TB, userData string) error {
 	if bytes.Contains(bytes.ToLower(out), []byte("deprecat")) {
 		return fmt.Errorf("cloud-init schema reports deprecations:\n%s", out)
 	}
+	var doc map[string]any
+	if err := yaml.Unmarshal([]byte(userData), &doc); err != nil {
+		return fmt.Errorf("decode user data: %w", err)
+	}
+	known := CloudInitKeys(t)
+	var unknown []string
+	for k := range doc {
+		if !known[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return fmt.Errorf("no cloud-init module reads %s", strings.Join(unknown, ", "))
+	}
 	return nil
 }
 
@@ -122,10 +138,17 @@ func CloudInit(t testing.TB, userData string) error {
 // knows, read from the schema file that ships with it.
 func CloudInitKeys(t testing.TB) map[string]bool {
 	t.Helper()
-	Tool(t, "cloud-init")
-	out, err := exec.Command("python3", "-c", "import cloudinit.config.schema as s, os; print(os.path.join(os.path.dirname(s.__file__), 'schemas', 'schema-cloud-config-v1.json'))").Output()
+	bin := Tool(t, "cloud-init")
+	// cloud-init's own Python knows where its package lives.
+	python := "python3"
+	if head, err := os.ReadFile(bin); err == nil {
+		if line, _, _ := strings.Cut(string(head), "\n"); strings.HasPrefix(line, "#!") {
+			python = strings.Fields(strings.TrimPrefix(line, "#!"))[0]
+		}
+	}
+	out, err := exec.Command(python, "-c", "import cloudinit.config.schema as s, os; print(os.path.join(os.path.dirname(s.__file__), 'schemas', 'schema-cloud-config-v1.json'))").Output()
 	if err != nil {
-		t.Fatalf("locate cloud-init's schema: %v", err)
+		t.Fatalf("locate cloud-init's schema with %s: %v", python, err)
 	}
 	data, err := os.ReadFile(strings.TrimSpace(string(out)))
 	if err != nil {
