@@ -30,11 +30,11 @@ func deployVPS(ctx *pulumi.Context, d *Deployment) error {
 	}
 	retention := DefaultBackupRetentionDays
 	var db vps.DatabaseArgs
-	var opts []pulumi.ResourceOption
+	var after []pulumi.Resource
 	if d.Database != nil {
 		retention = cfg.Database.BackupRetentionDays
 		// The services connect once the roles and grants exist.
-		opts = append(opts, pulumi.DependsOn([]pulumi.Resource{d.Database}))
+		after = append(after, d.Database)
 		switch cfg.Database.Engine {
 		case "selfhosted":
 			m := d.Database.Model
@@ -75,7 +75,8 @@ func deployVPS(ctx *pulumi.Context, d *Deployment) error {
 		Backups:        backups,
 		HostFiles:      d.HostFiles,
 		Protect:        cfg.Production(),
-	}, opts...)
+		DeployAfter:    after,
+	})
 	if err != nil {
 		return fmt.Errorf("declare vps: %w", err)
 	}
@@ -99,8 +100,9 @@ func deployVPS(ctx *pulumi.Context, d *Deployment) error {
 		"dropletId":     host.DropletID,
 		"backupsBucket": host.BucketName,
 		"adminUser":     pulumi.String("admin"),
-		"adminPassword": host.AdminPassword,
 	}
+	// Apart from "vps": a secret makes the whole value secret.
+	d.Outputs["adminPassword"] = host.AdminPassword
 	d.Outputs["endpoints"] = pulumi.ToStringMap(host.Endpoints)
 	return nil
 }

@@ -95,7 +95,7 @@ func (c *VPS) declareDeploy(ctx *pulumi.Context, name string, args *VPSArgs, h *
 	bundle := bundleOutput(c.Files)
 	encoded := pulumi.ToSecret(bundle.Index(pulumi.Int(0))).(pulumi.StringOutput)
 	hash := bundle.Index(pulumi.Int(1))
-	deps := []pulumi.Resource{h.droplet, h.assignment, h.firewall}
+	deps := append([]pulumi.Resource{h.droplet, h.assignment, h.firewall}, args.DeployAfter...)
 	for _, r := range h.records {
 		deps = append(deps, r)
 	}

@@ -48,6 +48,9 @@ type VPSArgs struct {
 	HostFiles map[string]pulumi.StringOutput
 	// Protect guards the Droplet, reserved IP and bucket (prod).
 	Protect bool
+	// DeployAfter are resources the deploy waits for (the database's roles
+	// and grants, so services connect on their first start).
+	DeployAfter []pulumi.Resource
 }
 
 // DatabaseArgs is the stack's PostgreSQL, as the host needs it.

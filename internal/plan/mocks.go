@@ -3,6 +3,7 @@ package plan
 import (
 	"crypto/rand"
 	"fmt"
+	"hash/fnv"
 	"math/big"
 	"strings"
 	"sync"
@@ -23,7 +24,6 @@ type recorder struct {
 	// generated are secret values the mocks made up (passwords), kept so
 	// tests can prove none of them leaks.
 	generated []string
-	ids       int
 }
 
 var _ pulumi.MockResourceMonitor = (*recorder)(nil)
@@ -31,8 +31,9 @@ var _ pulumi.MockResourceMonitor = (*recorder)(nil)
 func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.ids++
-	id := fmt.Sprintf("%s-id-%d", args.Name, r.ids)
+	// Ids derive from names, not from the order of registration (which
+	// goroutines make random), so two plans of one config are equal.
+	id := args.Name + "-id"
 	rec := Resource{
 		Type:   args.TypeToken,
 		Name:   args.Name,
@@ -50,7 +51,9 @@ func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 		id = ""
 	}
 	if args.TypeToken == "digitalocean:index/droplet:Droplet" {
-		id = fmt.Sprint(300000000 + r.ids) // DigitalOcean droplet ids are numbers
+		h := fnv.New32a()
+		h.Write([]byte(args.Name))
+		id = fmt.Sprint(300000000 + h.Sum32()%100000000) // DigitalOcean droplet ids are numbers
 	}
 	rec.URN = r.urn(rec.Parent, args.TypeToken, args.Name)
 	rec.ID = id
@@ -90,6 +93,8 @@ func (r *recorder) computed(typ, name string) map[string]resource.PropertyValue 
 		pw := randomString(32)
 		r.generated = append(r.generated, pw)
 		return map[string]resource.PropertyValue{"result": resource.MakeSecret(str(pw))}
+	case "random:index/randomString:RandomString":
+		return map[string]resource.PropertyValue{"result": str("k3x9qa")}
 	case "digitalocean:index/databaseCluster:DatabaseCluster":
 		pw := randomString(24)
 		r.generated = append(r.generated, pw)

@@ -74,7 +74,7 @@ func Compose(ctx context.Context, dir string, env map[string]string) (*types.Pro
 	if err != nil {
 		return nil, fmt.Errorf("compose options: %w", err)
 	}
-	project, err := cli.ProjectFromOptions(ctx, opts)
+	project, err := opts.LoadProject(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("compose-go rejected the file: %w", err)
 	}
