@@ -207,6 +207,7 @@ var toolOverrides = map[string]func(*ComposeService){
 	},
 	"dozzle": func(c *ComposeService) {
 		c.Volumes = append(c.Volumes, "/var/run/docker.sock:/var/run/docker.sock:ro")
+		c.Tmpfs = append(c.Tmpfs, "/data") // its settings; nothing worth keeping without its own users
 		c.Healthcheck = &Healthcheck{Test: []string{"CMD", "/dozzle", "healthcheck"}, Interval: "30s", Timeout: "5s", Retries: 3, StartPeriod: "30s"}
 	},
 	"node-exporter": func(c *ComposeService) {
