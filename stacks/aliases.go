@@ -99,3 +99,6 @@ func ParseStackFile(name string, data []byte) (*Raw, error) { return config.Pars
 
 // LoadFile reads and validates a stack file (see config.LoadFile).
 func LoadFile(path string) (*Config, *Raw, error) { return config.LoadFile(path) }
+
+// DefaultBackupRetentionDays is how long backups are kept (see config).
+const DefaultBackupRetentionDays = config.DefaultBackupRetentionDays

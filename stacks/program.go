@@ -12,6 +12,7 @@ import (
 	"infra/components/database"
 	"infra/components/network"
 	"infra/components/service"
+	"infra/components/vps"
 )
 
 // Program is the Pulumi program: `pulumi up` in the repo root and the infra
@@ -66,6 +67,8 @@ type Deployment struct {
 	// PublicEndpoints are the https URLs of the public services (set by the
 	// topology); uptime checks and `infra health` probe them.
 	PublicEndpoints []string
+	// VPS is the Droplet and its compose project (topology vps only).
+	VPS *vps.VPS
 	// KubeProvider is the cluster's provider (topology kubernetes only).
 	KubeProvider *kubernetes.Provider
 	// Namespace is where the application's workloads run (kubernetes only).

@@ -1,10 +1,119 @@
 package stacks
 
-import "github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+import (
+	"fmt"
+	"sort"
 
-// deployVPS declares the single-Droplet topology.
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"infra/components/vps"
+)
+
+// BackupSchedule is when the self-hosted database is dumped (UTC, cron).
+const BackupSchedule = "30 3 * * *"
+
+// deployVPS declares the single-Droplet topology: the host, its edges and
+// the compose project of the application's and the extra services.
 func deployVPS(ctx *pulumi.Context, d *Deployment) error {
-	_ = ctx
-	_ = d
+	cfg := d.Config
+	v := cfg.VPS
+	site := vps.Site{
+		Project:   d.Name,
+		Domain:    cfg.Domain,
+		Services:  append(d.Services(), d.ExtraServices...),
+		Tools:     *v.Tools,
+		ToolsHost: d.Host(v.ToolsHost),
+		TLS:       vps.TLS{Staging: cfg.Ingress.Issuer == "letsencrypt-staging", Email: cfg.Ingress.Email},
+	}
+	if rl := cfg.Ingress.RateLimit; rl != nil {
+		site.RateLimit = &vps.RateLimit{RPM: rl.RPM, Burst: rl.Burst}
+	}
+	retention := DefaultBackupRetentionDays
+	var db vps.DatabaseArgs
+	var after []pulumi.Resource
+	if d.Database != nil {
+		retention = cfg.Database.BackupRetentionDays
+		// The services connect once the roles and grants exist.
+		after = append(after, d.Database)
+		switch cfg.Database.Engine {
+		case "selfhosted":
+			m := d.Database.Model
+			sd := &vps.SiteDatabase{Version: cfg.Database.Version}
+			for _, x := range m.Databases {
+				sd.Databases = append(sd.Databases, x.Name)
+			}
+			for _, r := range m.Roles {
+				sd.Roles = append(sd.Roles, r.Name)
+			}
+			site.Database = sd
+			site.Backup = &vps.SiteBackup{Region: v.SpacesRegion, Schedule: BackupSchedule}
+			db.InitSQL = d.Database.InitSQL
+			db.Passwords = d.Database.Passwords
+		case "managed":
+			db.ClusterID = d.Database.ClusterID
+		}
+	}
+	backups := vps.BackupArgs{Region: v.SpacesRegion, RetentionDays: retention}
+	if v.SpacesKeySecret != "" {
+		backups.AccessKey = d.Secrets[v.SpacesKeySecret]
+		backups.SecretKey = d.Secrets[v.SpacesSecretSecret]
+	}
+	host, err := vps.NewVPS(ctx, d.Name+"-"+cfg.Environment, &vps.VPSArgs{
+		Region:         cfg.Region,
+		Size:           v.Size,
+		Image:          v.Image,
+		SSHKeys:        v.SSHKeys,
+		DropletBackups: v.Backups,
+		VPCID:          d.Network.VPCID,
+		AppTag:         d.Network.AppTag,
+		Tags:           d.Tags,
+		AdminCIDRs:     cfg.Network.AdminCIDRs,
+		Environment:    projectEnvironment(cfg),
+		Site:           site,
+		SSHPrivateKey:  d.Secrets[v.SSHPrivateKeySecret],
+		Database:       db,
+		Backups:        backups,
+		HostFiles:      d.HostFiles,
+		Protect:        cfg.Production(),
+		DeployAfter:    after,
+	})
+	if err != nil {
+		return fmt.Errorf("declare vps: %w", err)
+	}
+	d.VPS = host
+	for path, content := range host.Artifacts {
+		d.AddArtifact(path, content)
+	}
+	routes, err := site.Routes()
+	if err != nil {
+		return err
+	}
+	for _, r := range routes {
+		if !r.Auth {
+			d.PublicEndpoints = append(d.PublicEndpoints, "https://"+r.Host+r.Path)
+		}
+	}
+	sort.Strings(d.PublicEndpoints)
+	d.Outputs["vps"] = pulumi.Map{
+		"ipv4":          host.IPv4,
+		"reservedIp":    host.ReservedIP,
+		"dropletId":     host.DropletID,
+		"backupsBucket": host.BucketName,
+		"adminUser":     pulumi.String("admin"),
+	}
+	// Apart from "vps": a secret makes the whole value secret.
+	d.Outputs["adminPassword"] = host.AdminPassword
+	d.Outputs["endpoints"] = pulumi.ToStringMap(host.Endpoints)
 	return nil
+}
+
+// projectEnvironment is the DigitalOcean project environment of a stack.
+func projectEnvironment(cfg *Config) string {
+	switch {
+	case cfg.Production():
+		return "Production"
+	case cfg.Environment == "staging" || cfg.Environment == "stage":
+		return "Staging"
+	}
+	return "Development"
 }

@@ -3,6 +3,7 @@ package plan
 import (
 	"crypto/rand"
 	"fmt"
+	"hash/fnv"
 	"math/big"
 	"strings"
 	"sync"
@@ -23,7 +24,6 @@ type recorder struct {
 	// generated are secret values the mocks made up (passwords), kept so
 	// tests can prove none of them leaks.
 	generated []string
-	ids       int
 }
 
 var _ pulumi.MockResourceMonitor = (*recorder)(nil)
@@ -31,8 +31,9 @@ var _ pulumi.MockResourceMonitor = (*recorder)(nil)
 func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.ids++
-	id := fmt.Sprintf("%s-id-%d", args.Name, r.ids)
+	// Ids derive from names, not from the order of registration (which
+	// goroutines make random), so two plans of one config are equal.
+	id := args.Name + "-id"
 	rec := Resource{
 		Type:   args.TypeToken,
 		Name:   args.Name,
@@ -48,6 +49,11 @@ func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 	}
 	if !args.Custom {
 		id = ""
+	}
+	if args.TypeToken == "digitalocean:index/droplet:Droplet" {
+		h := fnv.New32a()
+		h.Write([]byte(args.Name))
+		id = fmt.Sprint(300000000 + h.Sum32()%100000000) // DigitalOcean droplet ids are numbers
 	}
 	rec.URN = r.urn(rec.Parent, args.TypeToken, args.Name)
 	rec.ID = id
@@ -87,6 +93,8 @@ func (r *recorder) computed(typ, name string) map[string]resource.PropertyValue 
 		pw := randomString(32)
 		r.generated = append(r.generated, pw)
 		return map[string]resource.PropertyValue{"result": resource.MakeSecret(str(pw))}
+	case "random:index/randomString:RandomString":
+		return map[string]resource.PropertyValue{"result": str("k3x9qa")}
 	case "digitalocean:index/databaseCluster:DatabaseCluster":
 		pw := randomString(24)
 		r.generated = append(r.generated, pw)
@@ -110,9 +118,10 @@ func (r *recorder) computed(typ, name string) map[string]resource.PropertyValue 
 			"ipv4Address":        str("203.0.113.10"),
 			"ipv4AddressPrivate": str("10.10.0.2"),
 			"urn":                str("do:droplet:" + name),
+			"dropletUrn":         str("do:droplet:" + name),
 		}
 	case "digitalocean:index/reservedIp:ReservedIp":
-		return map[string]resource.PropertyValue{"ipAddress": str("203.0.113.20"), "urn": str("do:reservedip:" + name)}
+		return map[string]resource.PropertyValue{"ipAddress": str("203.0.113.20"), "urn": str("do:reservedip:" + name), "reservedIpUrn": str("do:reservedip:203.0.113.20")}
 	case "digitalocean:index/loadBalancer:LoadBalancer":
 		return map[string]resource.PropertyValue{"ip": str("203.0.113.30"), "urn": str("do:loadbalancer:" + name)}
 	case "digitalocean:index/kubernetesCluster:KubernetesCluster":
@@ -127,7 +136,7 @@ func (r *recorder) computed(typ, name string) map[string]resource.PropertyValue 
 			})}),
 		}
 	case "digitalocean:index/vpc:Vpc", "digitalocean:index/project:Project", "digitalocean:index/spacesBucket:SpacesBucket":
-		return map[string]resource.PropertyValue{"urn": str("do:" + name), "bucketDomainName": str(name + ".nyc3.digitaloceanspaces.com")}
+		return map[string]resource.PropertyValue{"urn": str("do:" + name), "bucketDomainName": str(name + ".nyc3.digitaloceanspaces.com"), "bucketUrn": str("do:space:" + name)}
 	}
 	return nil
 }

@@ -230,15 +230,32 @@ type Taint struct {
 
 // VPS is the single Droplet running Docker Compose (topology vps).
 type VPS struct {
-	Size    string   `json:"size"`
-	Image   string   `json:"image,omitempty"`
+	Size  string `json:"size"`
+	Image string `json:"image,omitempty"`
+	// SSHKeys are the ids or fingerprints of SSH keys registered with
+	// DigitalOcean; they log in as the deploy user (root login is off).
 	SSHKeys []string `json:"sshKeys" jsonschema:"minItems=1"`
-	// Proxy is the TLS reverse proxy in front of the services.
-	Proxy string `json:"proxy,omitempty" jsonschema:"enum=caddy"`
+	// SSHPrivateKeySecret names the secret holding the private half of one
+	// of SSHKeys (OpenSSH format): `pulumi up` delivers the compose project
+	// over SSH with it.
+	SSHPrivateKeySecret string `json:"sshPrivateKeySecret,omitempty"`
+	// Proxy is the TLS reverse proxy in front of the services (nginx, with
+	// certbot for Let's Encrypt).
+	Proxy string `json:"proxy,omitempty" jsonschema:"enum=nginx"`
 	// Backups turns on DigitalOcean's weekly droplet backups.
 	Backups bool `json:"backups,omitempty"`
 	// Tools are the host's admin tools (cAdvisor, Dozzle, node-exporter), behind the proxy with auth.
 	Tools *bool `json:"tools,omitempty"`
+	// ToolsHost is the name under infra:domain that serves the admin tools.
+	ToolsHost string `json:"toolsHost,omitempty" jsonschema:"pattern=^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"`
+	// SpacesKeySecret and SpacesSecretSecret name the secrets holding a
+	// Spaces access key: they create the backups bucket and upload the
+	// nightly dumps of a self-hosted database.
+	SpacesKeySecret    string `json:"spacesKeySecret,omitempty"`
+	SpacesSecretSecret string `json:"spacesSecretSecret,omitempty"`
+	// SpacesRegion holds the backups bucket; by default the stack's region
+	// when it has Spaces.
+	SpacesRegion string `json:"spacesRegion,omitempty" jsonschema:"pattern=^[a-z]{3}[0-9]$"`
 }
 
 // Ingress is TLS and rate limiting at the edge, for both topologies.

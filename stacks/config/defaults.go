@@ -11,6 +11,8 @@ const (
 	// DefaultUptimeLatency (ms): seed 004's "response > 5 s" is for the
 	// API's own p95; from outside, through TLS, 2 s is already slow.
 	DefaultUptimeLatency = 2000
+	// DefaultBackupRetentionDays is how long backups are kept.
+	DefaultBackupRetentionDays = 7
 )
 
 // defaultAlerts is the rule set of a stack that lists no alerts: the
@@ -64,7 +66,7 @@ func applyDefaults(c *Config) {
 			d.Maintenance = &MaintenanceWindow{Day: "sunday", Hour: "03:00"}
 		}
 		if d.BackupRetentionDays == 0 {
-			d.BackupRetentionDays = 7
+			d.BackupRetentionDays = DefaultBackupRetentionDays
 		}
 		if d.Size == "" && d.Engine == "managed" {
 			d.Size = "db-s-1vcpu-1gb"
@@ -159,11 +161,17 @@ func applyDefaults(c *Config) {
 			c.VPS.Image = DefaultDropletImage
 		}
 		if c.VPS.Proxy == "" {
-			c.VPS.Proxy = "caddy"
+			c.VPS.Proxy = "nginx"
 		}
 		if c.VPS.Tools == nil {
 			v := true
 			c.VPS.Tools = &v
+		}
+		if c.VPS.ToolsHost == "" {
+			c.VPS.ToolsHost = "ops"
+		}
+		if c.VPS.SpacesRegion == "" && SpacesRegions[c.Region] {
+			c.VPS.SpacesRegion = c.Region
 		}
 	}
 	if c.Monitoring == nil {

@@ -265,6 +265,8 @@ func validateTopology(c *Config, ps *problems) {
 	case TopologyVPS:
 		if c.VPS == nil {
 			ps.add(key(Namespace, "vps"), "required with topology vps (size and sshKeys at least)")
+		} else {
+			validateVPS(c, ps)
 		}
 	case TopologyKubernetes:
 		cp := key(Namespace, "cluster")

@@ -1,0 +1,205 @@
+package vps
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/pulumi/pulumi-command/sdk/go/command/remote"
+	"github.com/pulumi/pulumi-digitalocean/sdk/v4/go/digitalocean"
+	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"infra/components/database"
+)
+
+// CommandPlugin is the Pulumi provider plugin the deploy command needs
+// (pulumi-resource-command); a test provider can stand in for it.
+const CommandPlugin = "command"
+
+// Secret files of the project, besides the services' env files.
+const (
+	AdminPasswordPath = "secrets/admin-password"
+	RolesSQLPath      = "postgres/roles.sql"
+)
+
+// declareDeploy renders the compose project and declares the command that
+// sends it over SSH and runs deploy.sh. The command runs again whenever a
+// file of the project changes (its hash is a trigger), never otherwise.
+func (c *VPS) declareDeploy(ctx *pulumi.Context, name string, args *VPSArgs, h *host, bucket *digitalocean.SpacesBucket) error {
+	site := args.Site
+	project, err := BuildProject(site)
+	if err != nil {
+		return fmt.Errorf("vps %q: %w", name, err)
+	}
+	routes, err := site.Routes()
+	if err != nil {
+		return err
+	}
+	compose, err := project.Render()
+	if err != nil {
+		return err
+	}
+	nginx, err := RenderNginx(site, CertDir)
+	if err != nil {
+		return err
+	}
+	deploy, err := RenderDeployScript(site, project)
+	if err != nil {
+		return err
+	}
+	plain := map[string]string{
+		"compose.yaml":     compose,
+		"proxy/nginx.conf": nginx,
+		"proxy/run.sh":     NginxRunScript,
+		"deploy.sh":        deploy,
+		"crontab":          RenderCrontab(site, project),
+	}
+	if len(routes) > 0 {
+		plain["certbot/renew.sh"] = RenewScript
+	}
+	if site.Database != nil {
+		plain[RolesSQLPath] = args.Database.InitSQL
+	}
+	for p, s := range plain {
+		c.Files[p] = pulumi.String(s).ToStringOutput()
+	}
+	if site.Backup != nil {
+		retention := args.Backups.RetentionDays
+		c.Files["backup.sh"] = bucket.Name.ApplyT(func(n string) (string, error) {
+			return RenderBackupScript(site, n, retention)
+		}).(pulumi.StringOutput)
+	}
+	if err := c.secretFiles(ctx, name, args, project, needsAuth(routes)); err != nil {
+		return err
+	}
+	for p, f := range args.HostFiles {
+		if _, taken := c.Files[p]; taken {
+			return fmt.Errorf("host file %q collides with a file of the compose project", p)
+		}
+		c.Files[p] = f
+	}
+
+	for art, file := range map[string]string{
+		"compose.yaml": "compose.yaml", "nginx.conf": "proxy/nginx.conf", "deploy.sh": "deploy.sh",
+		"crontab": "crontab", "run-nginx.sh": "proxy/run.sh", "renew.sh": "certbot/renew.sh", "backup.sh": "backup.sh",
+	} {
+		if out, ok := c.Files[file]; ok {
+			c.Artifacts["vps/"+art] = out
+		}
+	}
+	c.Artifacts["vps/cloud-init.yaml"] = pulumi.String(c.UserData).ToStringOutput()
+	c.Artifacts["vps/infra-swap.sh"] = pulumi.String(SwapScript).ToStringOutput()
+	c.Artifacts["vps/receive.sh"] = pulumi.String(ReceiveScript).ToStringOutput()
+
+	bundle := bundleOutput(c.Files)
+	encoded := pulumi.ToSecret(bundle.Index(pulumi.Int(0))).(pulumi.StringOutput)
+	hash := bundle.Index(pulumi.Int(1))
+	deps := append([]pulumi.Resource{h.droplet, h.assignment, h.firewall}, args.DeployAfter...)
+	for _, r := range h.records {
+		deps = append(deps, r)
+	}
+	_, err = remote.NewCommand(ctx, name+"-deploy", &remote.CommandArgs{
+		Connection: remote.ConnectionArgs{
+			Host:       h.ip.IpAddress,
+			User:       pulumi.String(DeployUser),
+			PrivateKey: args.SSHPrivateKey,
+			// A new Droplet takes a minute or two to accept SSH.
+			DialErrorLimit: pulumi.Int(60),
+			PerDialTimeout: pulumi.Int(15),
+		},
+		Create:                 pulumi.String(ReceiveCommand()),
+		Stdin:                  encoded,
+		Triggers:               pulumi.Array{hash},
+		AddPreviousOutputInEnv: pulumi.Bool(false),
+	}, pulumi.Parent(c), pulumi.DependsOn(deps), pulumi.Timeouts(&pulumi.CustomTimeouts{Create: "40m", Update: "40m"}))
+	if err != nil {
+		return fmt.Errorf("deploy command: %w", err)
+	}
+	return nil
+}
+
+// secretFiles adds the env files and passwords, all secret outputs.
+func (c *VPS) secretFiles(ctx *pulumi.Context, name string, args *VPSArgs, project *Project, auth bool) error {
+	specs := map[string]map[string]pulumi.StringOutput{}
+	for _, s := range args.Site.Services {
+		specs[s.Name] = s.SecretEnv
+	}
+	var superuser pulumi.StringOutput
+	if args.Site.Database != nil {
+		pw, err := random.NewRandomPassword(ctx, name+"-postgres-superuser", &random.RandomPasswordArgs{
+			Length: pulumi.Int(32), Special: pulumi.Bool(false),
+		}, pulumi.Parent(c))
+		if err != nil {
+			return fmt.Errorf("postgres superuser password: %w", err)
+		}
+		superuser = pulumi.ToSecret(pw.Result).(pulumi.StringOutput)
+	}
+	for svc, path := range project.EnvFiles {
+		var vars map[string]pulumi.StringOutput
+		switch svc {
+		case PostgresService:
+			vars = map[string]pulumi.StringOutput{"POSTGRES_PASSWORD": superuser}
+		case PostgresInitService:
+			vars = map[string]pulumi.StringOutput{"PGPASSWORD": superuser}
+			for _, role := range args.Site.Database.Roles {
+				pw, ok := args.Database.Passwords[role]
+				if !ok {
+					return fmt.Errorf("no password for database role %q", role)
+				}
+				vars[database.PasswordEnv(role)] = pw
+			}
+		case BackupService:
+			if args.Backups.AccessKey == nil {
+				return fmt.Errorf("database backups need a Spaces access key")
+			}
+			vars = map[string]pulumi.StringOutput{
+				"AWS_ACCESS_KEY_ID":     args.Backups.AccessKey.ToStringOutput(),
+				"AWS_SECRET_ACCESS_KEY": args.Backups.SecretKey.ToStringOutput(),
+			}
+		default:
+			vars = specs[svc]
+		}
+		c.Files[path] = envFileOutput(vars)
+	}
+	if auth {
+		c.Files[AdminPasswordPath] = c.AdminPassword
+	}
+	return nil
+}
+
+// fileMode is a project file's mode: secrets for the deploy user only,
+// scripts executable, the rest readable by the containers' users.
+func fileMode(p string) int64 {
+	switch {
+	case strings.HasPrefix(p, "secrets/"):
+		return 0o600
+	case strings.HasSuffix(p, ".sh"):
+		return 0o755
+	}
+	return 0o644
+}
+
+// bundleOutput packs the files; element 0 is the encoded bundle, 1 its hash.
+func bundleOutput(files map[string]pulumi.StringOutput) pulumi.StringArrayOutput {
+	paths := make([]string, 0, len(files))
+	for p := range files {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	values := make([]any, len(paths))
+	for i, p := range paths {
+		values[i] = files[p]
+	}
+	return pulumi.All(values...).ApplyT(func(vs []any) ([]string, error) {
+		fs := make([]File, len(paths))
+		for i, p := range paths {
+			fs[i] = File{Path: p, Mode: fileMode(p), Content: vs[i].(string)}
+		}
+		encoded, sum, err := Bundle(fs)
+		if err != nil {
+			return nil, err
+		}
+		return []string{encoded, sum}, nil
+	}).(pulumi.StringArrayOutput)
+}

@@ -1,0 +1,205 @@
+package vps
+
+import (
+	"encoding/base64"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// fakeTools are stand-ins for the host's commands: each logs its
+// arguments. The certbot container's `test -s` succeeds once a certificate
+// was "issued".
+const fakeDocker = `#!/usr/bin/env bash
+printf '%s\n' "$*" >>"$FAKE_LOG"
+case "$*" in
+  *"--entrypoint test"*) [ -f "$FAKE_STATE/cert" ] ;;
+  *"certonly --standalone"*) touch "$FAKE_STATE/cert" ;;
+esac
+`
+
+var fakeTools = map[string]string{
+	"docker":     fakeDocker,
+	"cloud-init": "#!/bin/sh\nexit 0\n",
+	"openssl":    "#!/bin/sh\ncat >/dev/null\necho '$6$salt$fakehash'\n",
+	"crontab":    "#!/bin/sh\ncp \"$1\" \"$FAKE_STATE/installed-crontab\"\n",
+}
+
+type sandbox struct {
+	t                     *testing.T
+	app, bin, state, logf string
+}
+
+func newSandbox(t *testing.T) *sandbox {
+	t.Helper()
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("SKIPPED: bash not installed")
+	}
+	root := t.TempDir()
+	s := &sandbox{t: t, app: filepath.Join(root, "app"), bin: filepath.Join(root, "bin"), state: filepath.Join(root, "state"), logf: filepath.Join(root, "docker.log")}
+	for _, d := range []string{s.app, s.bin, s.state} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, script := range fakeTools {
+		if err := os.WriteFile(filepath.Join(s.bin, name), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
+// deploy unpacks a bundle of the site's project (as receive.sh does) and
+// runs its deploy.sh; it returns the docker commands run.
+func (s *sandbox) deploy(site Site, extra ...File) []string {
+	t := s.t
+	t.Helper()
+	p, err := BuildProject(site)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compose, err := p.Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	script, err := renderDeployScript(site, p, s.app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := append([]File{
+		{Path: "compose.yaml", Mode: 0o644, Content: compose},
+		{Path: "deploy.sh", Mode: 0o755, Content: script},
+		{Path: "crontab", Mode: 0o644, Content: RenderCrontab(site, p)},
+		{Path: "proxy/nginx.conf", Mode: 0o644, Content: "# nginx\n"},
+		{Path: "proxy/run.sh", Mode: 0o755, Content: NginxRunScript},
+		{Path: "certbot/renew.sh", Mode: 0o755, Content: RenewScript},
+		{Path: "grafana/provisioning/datasources.yaml", Mode: 0o644, Content: "apiVersion: 1\n"},
+		{Path: AdminPasswordPath, Mode: 0o600, Content: "s3cret"},
+	}, extra...)
+	enc, _, err := Bundle(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := base64.StdEncoding.DecodeString(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	staging := t.TempDir()
+	tar := exec.Command("tar", "-xzpf", "-", "-C", staging)
+	tar.Stdin = strings.NewReader(string(raw))
+	if out, err := tar.CombinedOutput(); err != nil {
+		t.Fatalf("tar: %v\n%s", err, out)
+	}
+	_ = os.Remove(s.logf)
+	cmd := exec.Command("bash", filepath.Join(staging, "deploy.sh"), staging)
+	cmd.Env = append(os.Environ(), "PATH="+s.bin+":"+os.Getenv("PATH"), "FAKE_LOG="+s.logf, "FAKE_STATE="+s.state)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("deploy.sh: %v\n%s", err, out)
+	}
+	log, err := os.ReadFile(s.logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSpace(string(log)), "\n")
+}
+
+// indexOf finds the first command containing every part.
+func indexOf(cmds []string, parts ...string) int {
+	for i, c := range cmds {
+		ok := true
+		for _, p := range parts {
+			ok = ok && strings.Contains(c, p)
+		}
+		if ok {
+			return i
+		}
+	}
+	return -1
+}
+
+func TestDeployScriptRunsTheStepsInOrder(t *testing.T) {
+	s := newSandbox(t)
+	site := fixtureSite()
+	cmds := s.deploy(site, File{Path: "stale.txt", Mode: 0o644, Content: "old"})
+
+	steps := [][]string{
+		{"compose run --rm -T volume-init"},
+		{"compose up -d --wait postgres"},
+		{"compose run --rm -T postgres-init"},
+		{"compose run --rm -T api-migrate"},
+		{"--entrypoint test", "/etc/letsencrypt/live/app/fullchain.pem"},
+		{"compose rm --stop --force proxy"},
+		{"-p 80:80 --entrypoint certbot", "certonly --standalone", "--test-cert", "--email ops@shop.example.com", "-d shop.example.com", "-d ops.shop.example.com"},
+		{"compose up -d --wait --wait-timeout 600 --remove-orphans"},
+		{"certonly --webroot --webroot-path /var/www/acme"},
+		{"compose exec -T proxy nginx", "-s reload"},
+		{"image prune"},
+	}
+	last := -1
+	for _, step := range steps {
+		i := indexOf(cmds, step...)
+		if i < 0 {
+			t.Fatalf("no command with %q in:\n%s", step, strings.Join(cmds, "\n"))
+		}
+		if i <= last {
+			t.Errorf("%q ran out of order:\n%s", step, strings.Join(cmds, "\n"))
+		}
+		last = i
+	}
+
+	// The files are installed, the mounts hashed, the password hashed.
+	env, err := os.ReadFile(filepath.Join(s.app, ".env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"INFRA_MOUNTS_PROXY", "INFRA_MOUNTS_CERTBOT", "INFRA_MOUNTS_GRAFANA"} {
+		if !regexp.MustCompile(`(?m)^` + v + `=[0-9a-f]{16}$`).Match(env) {
+			t.Errorf(".env lacks a hash for %s:\n%s", v, env)
+		}
+	}
+	htpasswd, err := os.ReadFile(filepath.Join(s.app, "proxy", "htpasswd"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(htpasswd) != "admin:$6$salt$fakehash\n" || strings.Contains(string(htpasswd), "s3cret") {
+		t.Errorf("htpasswd = %q", htpasswd)
+	}
+	if fi, err := os.Stat(filepath.Join(s.app, AdminPasswordPath)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("admin password file: %v %v", fi, err)
+	}
+	if _, err := os.Stat(filepath.Join(s.state, "installed-crontab")); err != nil {
+		t.Errorf("crontab not installed: %v", err)
+	}
+
+	// A second deploy: the certificate exists, and a file no longer sent
+	// is removed.
+	hashBefore := string(env)
+	cmds = s.deploy(site)
+	if i := indexOf(cmds, "certonly --standalone"); i >= 0 {
+		t.Errorf("second deploy asked for a certificate again: %s", cmds[i])
+	}
+	if _, err := os.Stat(filepath.Join(s.app, "stale.txt")); !os.IsNotExist(err) {
+		t.Errorf("stale.txt survived the next deploy: %v", err)
+	}
+	env, _ = os.ReadFile(filepath.Join(s.app, ".env"))
+	if string(env) != hashBefore {
+		t.Errorf("unchanged files hash differently:\n%s\n%s", hashBefore, env)
+	}
+}
+
+func TestDeployScriptWithoutRoutesOrDatabase(t *testing.T) {
+	s := newSandbox(t)
+	cmds := s.deploy(minimalSite())
+	for _, absent := range []string{"certbot", "postgres", "volume-init"} {
+		if i := indexOf(cmds, absent); i >= 0 {
+			t.Errorf("minimal site ran %q", cmds[i])
+		}
+	}
+	if indexOf(cmds, "compose up -d --wait --wait-timeout 600 --remove-orphans") < 0 {
+		t.Errorf("minimal site never came up:\n%s", strings.Join(cmds, "\n"))
+	}
+}

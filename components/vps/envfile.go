@@ -1,0 +1,60 @@
+package vps
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+var envKey = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// EncodeEnvFile renders variables as a compose env file. Every value is
+// double-quoted with backslash escapes, so any byte string survives
+// compose's parser: quotes, backslashes, newlines, and `$`, which compose
+// would otherwise interpolate.
+func EncodeEnvFile(vars map[string]string) (string, error) {
+	keys := make([]string, 0, len(vars))
+	for k := range vars {
+		if !envKey.MatchString(k) {
+			return "", fmt.Errorf("environment variable name %q is not valid", k)
+		}
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString("# Written by infra from Pulumi secrets. Do not edit; do not copy.\n")
+	for _, k := range keys {
+		b.WriteString(k)
+		b.WriteString(`="`)
+		b.WriteString(envEscaper.Replace(vars[k]))
+		b.WriteString("\"\n")
+	}
+	return b.String(), nil
+}
+
+var envEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, `$`, `\$`, "\n", `\n`, "\r", `\r`)
+
+// envFileOutput renders secret variables as an env file; the result stays
+// a secret.
+func envFileOutput(vars map[string]pulumi.StringOutput) pulumi.StringOutput {
+	keys := make([]string, 0, len(vars))
+	for k := range vars {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	values := make([]any, len(keys))
+	for i, k := range keys {
+		values[i] = vars[k]
+	}
+	out := pulumi.All(values...).ApplyT(func(vs []any) (string, error) {
+		m := make(map[string]string, len(keys))
+		for i, k := range keys {
+			m[k] = vs[i].(string)
+		}
+		return EncodeEnvFile(m)
+	}).(pulumi.StringOutput)
+	return pulumi.ToSecret(out).(pulumi.StringOutput)
+}

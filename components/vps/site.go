@@ -1,0 +1,217 @@
+package vps
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"infra/components/service"
+)
+
+// AppDir is where the compose project lives on the host.
+const AppDir = "/opt/app"
+
+// DeployUser is the non-root user that owns AppDir and runs Docker.
+const DeployUser = "deploy"
+
+// CertName is certbot's name for the one certificate covering every host.
+const CertName = "app"
+
+// Site is what the host runs, as plain values: the input of every renderer
+// (compose file, proxy config, scripts). It holds no secrets: secret
+// values travel as separate files that the compose file only names.
+type Site struct {
+	// Project is the compose project name.
+	Project string
+	// Domain is the DNS zone every public host lives under.
+	Domain string
+	// Services are the application's services and the extra ones beside it
+	// (monitoring); SecretEnv is only read for its variable names.
+	Services []service.Spec
+	// Tools adds cAdvisor, node-exporter and Dozzle behind ToolsHost (a
+	// fully qualified name) with basic authentication.
+	Tools     bool
+	ToolsHost string
+	TLS       TLS
+	// RateLimit is per client address on every public route (nil: none).
+	RateLimit *RateLimit
+	// Database is the self-hosted PostgreSQL (nil for managed or external).
+	Database *SiteDatabase
+	// Backup uploads nightly dumps of the self-hosted database (nil: none).
+	Backup *SiteBackup
+}
+
+// TLS is how certificates are obtained from Let's Encrypt.
+type TLS struct {
+	// Staging uses Let's Encrypt's staging CA (untrusted certificates, high
+	// rate limits) for non-production stacks.
+	Staging bool
+	// Email receives expiry notices; empty registers without one.
+	Email string
+}
+
+// RateLimit is requests per minute per client, with a burst allowance.
+type RateLimit struct {
+	RPM   int
+	Burst int
+}
+
+// SiteDatabase is the self-hosted PostgreSQL server.
+type SiteDatabase struct {
+	// Version is the PostgreSQL major version (image tag).
+	Version   string
+	Databases []string
+	// Roles get their passwords from PGPASSWORD_<ROLE> in the init env file.
+	Roles []string
+}
+
+// SiteBackup is where nightly dumps go.
+type SiteBackup struct {
+	// Region is the Spaces region of the bucket (the S3 endpoint's host).
+	Region string
+	// Schedule is the crontab schedule of the dump (UTC).
+	Schedule string
+}
+
+// SpacesEndpoint is the S3 endpoint of a Spaces region.
+func SpacesEndpoint(region string) string { return "https://" + region + ".digitaloceanspaces.com" }
+
+// Route is one public path, served by the proxy from a service.
+type Route struct {
+	Host    string
+	Path    string
+	Service string
+	Port    int
+	Auth    bool
+}
+
+// specs are the site's services plus its admin tools, and which of them
+// are tools.
+func (s Site) specs() ([]service.Spec, map[string]bool) {
+	out := append([]service.Spec(nil), s.Services...)
+	tools := map[string]bool{}
+	if s.Tools {
+		names := map[string]bool{}
+		for _, sp := range s.Services {
+			names[sp.Name] = true
+		}
+		for _, t := range toolSpecs(s.ToolsHost) {
+			// An extra service of the same name (monitoring's own
+			// node-exporter, say) replaces the tool.
+			if !names[t.Name] {
+				out = append(out, t)
+				tools[t.Name] = true
+			}
+		}
+	}
+	return out, tools
+}
+
+// Routes are the public routes of every service, sorted by host and path.
+func (s Site) Routes() ([]Route, error) {
+	var routes []Route
+	seen := map[string]string{}
+	specs, _ := s.specs()
+	for _, sp := range specs {
+		if sp.Public == nil {
+			continue
+		}
+		if sp.Port == 0 {
+			return nil, fmt.Errorf("service %q is public but has no port", sp.Name)
+		}
+		host := sp.Public.Host
+		if host != s.Domain && !strings.HasSuffix(host, "."+s.Domain) {
+			return nil, fmt.Errorf("service %q: host %q is not under domain %q", sp.Name, host, s.Domain)
+		}
+		path := sp.Public.Path
+		if path == "" {
+			path = "/"
+		}
+		if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, " \t\n\"';{}$\\#?") {
+			return nil, fmt.Errorf("service %q: path %q must start with / and hold no spaces, quotes or any of ;{}$\\#?", sp.Name, path)
+		}
+		k := host + strings.TrimSuffix(path, "/")
+		if other, dup := seen[k]; dup {
+			return nil, fmt.Errorf("route %s%s is claimed by services %q and %q", host, path, other, sp.Name)
+		}
+		seen[k] = sp.Name
+		routes = append(routes, Route{Host: host, Path: path, Service: sp.Name, Port: sp.Port, Auth: sp.Public.Auth})
+	}
+	sort.Slice(routes, func(i, j int) bool {
+		if routes[i].Host != routes[j].Host {
+			return routes[i].Host < routes[j].Host
+		}
+		return routes[i].Path < routes[j].Path
+	})
+	return routes, nil
+}
+
+// Hosts are the distinct public host names, sorted.
+func (s Site) Hosts() ([]string, error) {
+	routes, err := s.Routes()
+	if err != nil {
+		return nil, err
+	}
+	var hosts []string
+	for _, r := range routes {
+		if len(hosts) == 0 || hosts[len(hosts)-1] != r.Host {
+			hosts = append(hosts, r.Host)
+		}
+	}
+	return hosts, nil
+}
+
+// RecordName is the DNS record name of host within domain ("@" for the apex).
+func RecordName(host, domain string) string {
+	if host == domain {
+		return "@"
+	}
+	return strings.TrimSuffix(host, "."+domain)
+}
+
+// needsAuth reports whether any route is behind basic authentication.
+func needsAuth(routes []Route) bool {
+	for _, r := range routes {
+		if r.Auth {
+			return true
+		}
+	}
+	return false
+}
+
+// toolSpecs are the admin tools, routed under host with authentication.
+// Their host access (Docker socket, /sys) is added by toolOverrides.
+func toolSpecs(host string) []service.Spec {
+	res := service.Resources{CPU: "250m", Memory: "256Mi", RequestMemory: "64Mi"}
+	return []service.Spec{
+		{Name: "cadvisor", Image: ImageCAdvisor, Port: 8080, Resources: res, ReadOnlyRootFilesystem: true,
+			Command: []string{"--url_base_prefix=/cadvisor", "--docker_only=true", "--housekeeping_interval=30s"},
+			Public:  &service.Route{Host: host, Path: "/cadvisor/", Auth: true}},
+		{Name: "dozzle", Image: ImageDozzle, Port: 8080, Resources: res, ReadOnlyRootFilesystem: true,
+			Env:    map[string]string{"DOZZLE_BASE": "/logs", "DOZZLE_NO_ANALYTICS": "true"},
+			Public: &service.Route{Host: host, Path: "/logs/", Auth: true}},
+		{Name: "node-exporter", Image: ImageNodeExporter, Port: 9100, Resources: res, ReadOnlyRootFilesystem: true, User: 65534,
+			Command: []string{"--path.rootfs=/host", "--web.telemetry-path=/node/metrics"},
+			Public:  &service.Route{Host: host, Path: "/node/", Auth: true}},
+	}
+}
+
+// toolOverrides give the tools what a plain service never gets: read-only
+// views of the host. cAdvisor and Dozzle read the Docker socket, which is
+// root-equivalent whatever their uid, so they keep the image's user (root)
+// with every capability dropped.
+var toolOverrides = map[string]func(*ComposeService){
+	"cadvisor": func(c *ComposeService) {
+		c.Volumes = append(c.Volumes, "/:/rootfs:ro", "/var/run:/var/run:ro", "/sys:/sys:ro", "/var/lib/docker/:/var/lib/docker:ro", "/dev/disk/:/dev/disk:ro")
+		c.Healthcheck = shellHealthcheck("wget -q -O /dev/null http://127.0.0.1:8080/healthz || wget -q -O /dev/null http://127.0.0.1:8080/cadvisor/healthz")
+	},
+	"dozzle": func(c *ComposeService) {
+		c.Volumes = append(c.Volumes, "/var/run/docker.sock:/var/run/docker.sock:ro")
+		c.Tmpfs = append(c.Tmpfs, "/data") // its settings; nothing worth keeping without its own users
+		c.Healthcheck = &Healthcheck{Test: []string{"CMD", "/dozzle", "healthcheck"}, Interval: "30s", Timeout: "5s", Retries: 3, StartPeriod: "30s"}
+	},
+	"node-exporter": func(c *ComposeService) {
+		c.Volumes = append(c.Volumes, "/:/host:ro,rslave")
+		c.Healthcheck = shellHealthcheck("wget -q -O /dev/null http://127.0.0.1:9100/node/metrics")
+	},
+}
