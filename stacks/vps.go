@@ -103,7 +103,6 @@ func deployVPS(ctx *pulumi.Context, d *Deployment) error {
 	}
 	// Apart from "vps": a secret makes the whole value secret.
 	d.Outputs["adminPassword"] = host.AdminPassword
-	d.Outputs["endpoints"] = pulumi.ToStringMap(host.Endpoints)
 	return nil
 }
 

@@ -22,13 +22,16 @@ type monitoredStack struct {
 	routes map[string]string
 }
 
+// Each VPS stack has two public endpoints to check: the application at the
+// apex and Grafana behind the proxy; each gets down, latency and certificate
+// alerts when notifications are on.
 var monitoredStacks = []monitoredStack{
 	// dev: notifications off, no recipient for DigitalOcean's alerts.
-	{"infra", "dev", "../Pulumi.dev.yaml", 0, 1, 0, map[string]string{"severity=critical": "null", "severity=warning": "null"}},
+	{"infra", "dev", "../Pulumi.dev.yaml", 0, 2, 0, map[string]string{"severity=critical": "null", "severity=warning": "null"}},
 	// prod: no receivers configured yet; DigitalOcean mails the ingress address.
-	{"infra", "prod", "../Pulumi.prod.yaml", 6, 1, 3, map[string]string{"severity=critical": "null"}},
+	{"infra", "prod", "../Pulumi.prod.yaml", 6, 2, 6, map[string]string{"severity=critical": "null"}},
 	// focusdeck: seed 000's thresholds with every receiver.
-	{"focusdeck", "prod", "../examples/focusdeck/Pulumi.prod.yaml", 6, 1, 3, map[string]string{
+	{"focusdeck", "prod", "../examples/focusdeck/Pulumi.prod.yaml", 6, 2, 6, map[string]string{
 		"severity=critical": "pagerduty,slack", "severity=warning": "slack", "severity=info": "email", "alertname=Watchdog": "deadmansswitch",
 	}},
 }

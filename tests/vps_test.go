@@ -85,8 +85,8 @@ func TestJarvisAgentsPlan(t *testing.T) {
 			}
 			names[r.Inputs["name"].(string)] = true
 		}
-		if !reflect.DeepEqual(names, map[string]bool{"@": true, "ops": true}) {
-			t.Errorf("dns records for %v, want the web UI at @ and the tools at ops", names)
+		if !reflect.DeepEqual(names, map[string]bool{"@": true, "ops": true, "grafana": true}) {
+			t.Errorf("dns records for %v, want the web UI at @, the tools at ops and Grafana at grafana", names)
 		}
 	})
 
@@ -174,9 +174,14 @@ func TestJarvisAgentsPlan(t *testing.T) {
 				t.Errorf("vps.%s = %v", k, v[k])
 			}
 		}
-		eps, _ := p.Outputs["endpoints"].(map[string]string)
-		if eps["web"] != "https://jarvis.example.com/" {
-			t.Errorf("endpoints = %v", eps)
+		eps, _ := p.Outputs["endpoints"].([]any)
+		found := false
+		for _, e := range eps {
+			m, _ := e.(map[string]any)
+			found = found || (m["service"] == "web" && m["url"] == "https://jarvis.example.com/")
+		}
+		if !found {
+			t.Errorf("endpoints = %v, want the web UI at https://jarvis.example.com/", p.Outputs["endpoints"])
 		}
 		if p.Outputs["adminPassword"] != plan.Masked {
 			t.Error("the admin password is not a secret output")
