@@ -66,6 +66,22 @@ func TestComposeLoadsWithTheReferenceLoader(t *testing.T) {
 			if len(project.Services)+len(project.DisabledServices) != len(p.File.Services) {
 				t.Errorf("loader sees %d services, the file has %d", len(project.Services)+len(project.DisabledServices), len(p.File.Services))
 			}
+			// Every container has limits, the one-shots in profiles
+			// (disabled for `up`) included: policy's container-limits.
+			// A spec's limits are the stack's to set (config defaults
+			// always do); the services the VPS adds itself must have theirs.
+			unlimited := map[string]bool{}
+			for _, sp := range site.Services {
+				unlimited[sp.Name] = sp.Resources.CPU == "" || sp.Resources.Memory == ""
+			}
+			for name, s := range project.AllServices() {
+				if unlimited[name] {
+					continue
+				}
+				if l := s.Deploy; l == nil || l.Resources.Limits == nil || l.Resources.Limits.NanoCPUs <= 0 || l.Resources.Limits.MemoryBytes <= 0 {
+					t.Errorf("%s: no CPU and memory limits (deploy.resources.limits)", name)
+				}
+			}
 			for name, s := range project.Services {
 				if len(s.CapDrop) != 1 || s.CapDrop[0] != "ALL" {
 					t.Errorf("%s: cap_drop = %v, want [ALL]", name, s.CapDrop)

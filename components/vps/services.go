@@ -246,6 +246,7 @@ func (p *Project) addPostgres(site Site) {
 		Volumes:     []string{"./postgres:/init:ro"},
 		ReadOnly:    true,
 		DependsOn:   map[string]DependsOn{PostgresService: dependency(true)},
+		Deploy:      limited(postgresInitLimits),
 	})
 	p.File.Services[PostgresInitService] = initSvc
 	p.EnvFiles[PostgresInitService] = EnvFilePath(PostgresInitService)
@@ -267,6 +268,7 @@ func (p *Project) addVolumeInit(owners map[string]int) {
 		Restart:     "no",
 		NetworkMode: "none",
 		ReadOnly:    true,
+		Deploy:      limited(volumeInitLimits),
 	})
 	c.CapAdd = []string{"CHOWN"}
 	for _, v := range vols {
@@ -298,6 +300,22 @@ func (p *Project) addBackupUpload(b *SiteBackup) {
 		},
 		Tmpfs:    []string{"/tmp"},
 		ReadOnly: true,
+		Deploy:   limited(backupUploadLimits),
 	})
 	p.EnvFiles[BackupService] = EnvFilePath(BackupService)
 }
+
+// The limits of the one-shot helpers the VPS adds itself: like every
+// container they have limits, sized for what each one runs.
+var (
+	// busybox chown on a few volume roots.
+	volumeInitLimits = ResourceSet{CPUs: "0.1", Memory: "64M"}
+	// psql running the idempotent roles script.
+	postgresInitLimits = ResourceSet{CPUs: "0.25", Memory: "128M"}
+	// The AWS CLI streaming a dump to Spaces: a stream of unknown size goes
+	// up in 8 MiB parts, up to 10 of them in memory, on top of the CLI's
+	// own ~100 MiB.
+	backupUploadLimits = ResourceSet{CPUs: "0.5", Memory: "384M"}
+)
+
+func limited(set ResourceSet) *Deploy { return &Deploy{Resources: Resources{Limits: &set}} }
