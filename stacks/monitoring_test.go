@@ -3,6 +3,7 @@ package stacks
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -55,7 +56,9 @@ const baseStack = `config:
   infra:topology: vps
   infra:region: nyc3
   infra:domain: example.com
-  infra:vps: { size: s-2vcpu-4gb, sshKeys: ["aa:bb"] }
+  infra:network: { adminCidrs: [198.51.100.7/32] }
+  infra:vps: { size: s-2vcpu-4gb, sshKeys: ["aa:bb"], sshPrivateKeySecret: deploy-key }
+  infra:secrets: { deploy-key: { secure: v1:abc } }
   infra:services:
     - { name: api, image: "ghcr.io/x/api:1", port: 8080, public: { host: api }, metrics: {} }
     - { name: worker, image: "ghcr.io/x/worker:1" }
@@ -99,7 +102,7 @@ func TestMonitoringConfigProblems(t *testing.T) {
     - { name: prometheus, image: "x:1", port: 9090 }`,
 			[]string{`infra:services[0].name: "prometheus" is the monitoring's own service on the VPS`}},
 		{"host tools off", `
-  infra:vps: { size: s-2vcpu-4gb, sshKeys: ["aa:bb"], tools: false }`,
+  infra:vps: { size: s-2vcpu-4gb, sshKeys: ["aa:bb"], sshPrivateKeySecret: deploy-key, tools: false }`,
 			[]string{"infra:vps.tools: monitoring scrapes the host tools"}},
 		{"unknown metric", `
   infra:monitoring: { alerts: [ { name: X, metric: cpuu, threshold: 5, severity: info } ] }`,
@@ -185,7 +188,17 @@ func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 	if args.TypeToken == "random:index/randomPassword:RandomPassword" {
 		state["result"] = resource.MakeSecret(resource.NewStringProperty("generated-password-0123456789"))
 	}
-	return args.Name + "-id", state, nil
+	return mockID(args, len(r.all)), state, nil
+}
+
+// mockID is the id a mock hands out for the nth resource. DigitalOcean
+// droplet ids are numbers, and the VPS component parses them (the way
+// internal/plan's recorder hands them out).
+func mockID(args pulumi.MockResourceArgs, n int) string {
+	if args.TypeToken == "digitalocean:index/droplet:Droplet" {
+		return fmt.Sprint(300000000 + n)
+	}
+	return args.Name + "-id"
 }
 
 func (r *recorder) Call(pulumi.MockCallArgs) (resource.PropertyMap, error) {

@@ -16,8 +16,8 @@ import (
 type countingMocks struct{ n atomic.Int32 }
 
 func (m *countingMocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	m.n.Add(1)
-	return args.Name + "-id", args.Inputs, nil
+	n := m.n.Add(1)
+	return mockID(args, int(n)), args.Inputs, nil
 }
 
 func (m *countingMocks) Call(pulumi.MockCallArgs) (resource.PropertyMap, error) {
@@ -29,8 +29,9 @@ const programStack = `config:
   infra:topology: vps
   infra:region: nyc3
   infra:domain: example.com
-  infra:vps: { size: s-1vcpu-1gb, sshKeys: [k] }
-  infra:secrets: { api-key: { secure: v1:abc } }
+  infra:network: { adminCidrs: [198.51.100.7/32] }
+  infra:vps: { size: s-1vcpu-1gb, sshKeys: [k], sshPrivateKeySecret: deploy-key }
+  infra:secrets: { api-key: { secure: v1:abc }, deploy-key: { secure: v1:def } }
   infra:services:
     - { name: api, image: "nginx:1", port: 8080, secretEnv: { API_KEY: api-key } }
 `

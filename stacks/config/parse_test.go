@@ -18,8 +18,10 @@ const validStack = `config:
   infra:vps:
     size: s-2vcpu-4gb
     sshKeys: ["aa:bb"]
+    sshPrivateKeySecret: deploy-key
   infra:secrets:
     openai-key: { secure: v1:Zm9vYmFy }
+    deploy-key: { secure: v1:ZGVwbG95 }
   infra:database:
     engine: managed
     size: db-s-1vcpu-2gb
@@ -110,7 +112,7 @@ func TestBadConfig(t *testing.T) {
 		{"selfhosted database on kubernetes", []edit{{"engine: managed", "engine: selfhosted"}, {"infra:topology: vps", "infra:topology: kubernetes"}, {"nodes: 2", "nodes: 1"}, {"pool: { mode: transaction, size: 20 } ", ""}, {"pool: { mode: session, size: 10 } ", ""}}, "infra:database.engine", "selfhosted runs on the VPS"},
 		{"pool on a selfhosted database", []edit{{"engine: managed", "engine: selfhosted"}, {"nodes: 2", "nodes: 1"}}, "infra:database.databases[0].pool", "pools need the managed engine"},
 		{"external database without its secret", []edit{{"engine: managed", "engine: external"}}, "infra:database.externalUrlSecret", "required for the external engine"},
-		{"vps block missing", []edit{{"  infra:vps:\n    size: s-2vcpu-4gb\n    sshKeys: [\"aa:bb\"]\n", ""}}, "infra:vps", "required with topology vps"},
+		{"vps block missing", []edit{{"  infra:vps:\n    size: s-2vcpu-4gb\n    sshKeys: [\"aa:bb\"]\n    sshPrivateKeySecret: deploy-key\n", ""}}, "infra:vps", "required with topology vps"},
 		{"no services", []edit{{"  infra:services:\n", "  infra:services: []\n  infra:unused:\n"}}, "infra:services", "minItems"},
 		{"alert for an unknown service", []edit{{"severity: warning }", "severity: warning, service: web }"}}, "infra:monitoring.alerts[0].service", `unknown service "web"`},
 		{"percentage above 100", []edit{{"threshold: 80", "threshold: 180"}}, "infra:monitoring.alerts[0].threshold", "at most 100"},
