@@ -19,8 +19,7 @@ var pluginVersions = map[string]string{
 	"kubernetes":   "4.30.0",
 	"random":       "4.21.0",
 	"postgresql":   "3.18.0",
-	// Not in go.mod; served so a program that adopts pulumi-command still runs.
-	"command": "1.1.0",
+	"command":      "1.2.1",
 }
 
 // pluginVersion is the version to report for pkg; override (from the
