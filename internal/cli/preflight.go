@@ -3,9 +3,11 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"sort"
 
 	"infra/internal/plan"
 	"infra/stacks"
+	"infra/stacks/config"
 )
 
 // PreflightFunc checks a stack before the engine touches it. It sees the
@@ -31,6 +33,9 @@ func checkBeforeEngine(proj Project, check PreflightFunc) (*plan.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := unsetSecrets(proj.StackFile(), raw); err != nil {
+		return nil, err
+	}
 	p, err := plan.Run(proj.Name, proj.Stack, raw)
 	if err != nil {
 		var cfg *stacks.ConfigError
@@ -50,4 +55,27 @@ func checkBeforeEngine(proj Project, check PreflightFunc) (*plan.Plan, error) {
 		return nil, &ExitError{Code: ExitPolicy, Err: fmt.Errorf("policy check of stack %s: %w", proj.Stack, err)}
 	}
 	return p, nil
+}
+
+// unsetSecrets lists the infra:secrets entries that still hold the
+// placeholder `infra template` writes: they validate offline, but the
+// engine cannot decrypt them and would only say "bad value".
+func unsetSecrets(file string, raw *stacks.Raw) error {
+	secrets, _ := raw.Values[stacks.SecretsKey].(map[string]any)
+	unset := config.Placeholder(SecretPlaceholder)
+	var ps []stacks.Problem
+	for name, v := range secrets {
+		if v == unset {
+			ps = append(ps, stacks.Problem{
+				Path: stacks.Namespace + ":" + stacks.SecretsKey + "." + name,
+				Message: fmt.Sprintf("still the template's placeholder: set it with `pulumi config set --secret --path '%s:%s.%s' --stack <stack>`",
+					stacks.Namespace, stacks.SecretsKey, name),
+			})
+		}
+	}
+	if len(ps) == 0 {
+		return nil
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i].Path < ps[j].Path })
+	return &stacks.ConfigError{Source: file, Problems: ps}
 }

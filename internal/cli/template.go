@@ -33,10 +33,16 @@ type TemplateOptions struct {
 	JSON        bool
 }
 
+// SecretPlaceholder is the value of each infra:secrets entry a template
+// writes: it validates offline, and preview and up refuse it (exit 3) until
+// `pulumi config set --secret` replaced it.
+const SecretPlaceholder = "REPLACE-ME"
+
 // templateData fills a template.
 type templateData struct {
 	Stack, File, Environment, Region, Domain, App string
 	Production                                    bool
+	SecretPlaceholder                             string
 }
 
 var appName = regexp.MustCompile(`^[a-z]([a-z0-9-]*[a-z0-9])?$`)
@@ -104,6 +110,7 @@ func renderTemplate(o *TemplateOptions) ([]byte, error) {
 	data := templateData{
 		Stack: o.Stack, File: o.Out, Environment: o.Environment, Region: o.Region,
 		Domain: o.Domain, App: o.App, Production: o.Environment == "prod" || o.Environment == "production",
+		SecretPlaceholder: SecretPlaceholder,
 	}
 	if o.Out == "-" {
 		data.File = stacks.StackFile(o.Dir, o.Stack)

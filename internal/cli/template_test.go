@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/spf13/cobra"
 
 	"infra/internal/plan"
@@ -63,6 +64,45 @@ func TestTemplatesValidate(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// A starter file validates with its placeholder secrets, but preview and
+// up refuse them (exit 3, each by its path) before the engine runs: the
+// engine would only say "bad value". Once set, the engine is reached.
+func TestTemplateSecretsSetBeforeTheEngine(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), []byte("name: shop\nruntime: go\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := runWith(context.Background(), t, templateCmd, "template", "--topology", "vps", "--stack", "dev", "--dir", dir); r.code != ExitOK {
+		t.Fatalf("template: exit %d: %v", r.code, r.err)
+	}
+	f := &fakeStack{previewEvents: evs{summary(map[apitype.OpType]int{"create": 1})}}
+	r := runWith(context.Background(), t, previewCmd(f, nil), "preview", "--stack", "dev", "--dir", dir)
+	if r.code != ExitConfig {
+		t.Fatalf("preview with placeholder secrets: exit %d: %v", r.code, r.err)
+	}
+	for _, name := range []string{"deploy-ssh-key", "spaces-access-key", "spaces-secret-key"} {
+		want := "infra:secrets." + name + ": still the template's placeholder: set it with `pulumi config set --secret --path 'infra:secrets." + name + "'"
+		if !strings.Contains(r.err.Error(), want) {
+			t.Errorf("refusal lacks %q:\n%v", want, r.err)
+		}
+	}
+	if calls := f.Calls(); len(calls) != 0 || f.name != "" {
+		t.Errorf("the stack was opened (%q) or the engine reached: %v", f.name, calls)
+	}
+	file := stacks.StackFile(dir, "dev")
+	doc, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := strings.ReplaceAll(string(doc), "secure: "+SecretPlaceholder, "secure: v1:c2FsdA==:Y2lwaGVydGV4dA==")
+	if err := os.WriteFile(file, []byte(set), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := runWith(context.Background(), t, previewCmd(f, nil), "preview", "--stack", "dev", "--dir", dir); r.code != ExitOK {
+		t.Errorf("preview with the secrets set: exit %d: %v", r.code, r.err)
 	}
 }
 
@@ -128,7 +168,7 @@ func TestValidate(t *testing.T) {
 		t.Fatalf("exit %d: %v", r.code, r.err)
 	}
 	// Every problem at once, each with its path.
-	for _, want := range []string{"infra:topology", "infra:region", "missing properties 'domain', 'services'"} {
+	for _, want := range []string{"infra:topology", "infra:region", "infra:domain: required", "infra:services: required"} {
 		if !strings.Contains(r.err.Error(), want) {
 			t.Errorf("problems lack %s:\n%v", want, r.err)
 		}
@@ -138,7 +178,7 @@ func TestValidate(t *testing.T) {
 	if err := json.Unmarshal([]byte(j.stdout), &v); err != nil {
 		t.Fatal(err)
 	}
-	if j.code != ExitConfig || v.Valid || len(v.Problems) != 3 {
+	if j.code != ExitConfig || v.Valid || len(v.Problems) != 4 {
 		t.Errorf("json: exit %d, %+v", j.code, v)
 	}
 	ok := runWith(context.Background(), t, validateCmd, "validate", "--stack", "prod", "--dir", dir, "--json")
