@@ -17,7 +17,13 @@ config:
   infra:topology: vps
   infra:region: nyc3
   infra:domain: example.com
-  infra:vps: { size: s-2vcpu-4gb, sshKeys: ["3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa"] }
+  infra:network: { adminCidrs: [198.51.100.7/32] }
+  infra:vps:
+    size: s-2vcpu-4gb
+    sshKeys: ["3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa"]
+    sshPrivateKeySecret: deploy-ssh-key
+    spacesKeySecret: spaces-access-key
+    spacesSecretSecret: spaces-secret-key
   infra:database:
     engine: managed
     size: db-s-1vcpu-1gb
@@ -39,6 +45,10 @@ config:
     - name: worker
       image: ghcr.io/example/api:1.0.0
       command: [worker]
+  infra:secrets:
+    deploy-ssh-key: { secure: v1:AAAAAAAAAAAAAAAAZGVwbG95LXNzaC1rZXk= }
+    spaces-access-key: { secure: v1:AAAAAAAAAAAAAAAAc3BhY2VzLWFjY2Vzcy1rZXk= }
+    spaces-secret-key: { secure: v1:AAAAAAAAAAAAAAAAc3BhY2VzLXNlY3JldC1rZXk= }
 `
 
 // edit replaces one exact piece of the base stack, failing if it is absent.

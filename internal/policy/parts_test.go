@@ -67,66 +67,115 @@ func TestJobQueueNames(t *testing.T) {
 	}
 }
 
-func TestParseCaddyfile(t *testing.T) {
-	cf := parseCaddyfile(`# the proxy
-{
-	email ops@example.com
-	acme_ca https://acme-staging-v02.api.letsencrypt.org/directory
-}
-
-(common) {
-	encode gzip
-}
-
-api.example.com, www.example.com:443 {
-	import common
-	reverse_proxy api:8000 {
-		health_uri /health
-	}
-}
-
-http://old.example.com {
-	redir https://example.com{uri}
-}
-
-{$DOMAIN} {
-	reverse_proxy dashboard:3000 # the UI
+func TestParseNginx(t *testing.T) {
+	ds, err := parseNginx(`# the proxy
+events { worker_connections 1024; }
+http {
+    map $http_upgrade $connection_upgrade {
+        default upgrade;
+        '' close;
+    }
+    ssl_certificate /etc/letsencrypt/live/app/fullchain.pem; # every server's
+    ssl_certificate_key /etc/letsencrypt/live/app/privkey.pem;
+    server {
+        server_name _;
+        location = /.proxy-health { return 200 "ok\n"; }
+        location / { return 444; }
+    }
+    server {
+        listen [::]:80;
+        listen 0.0.0.0:80;
+        server_name Example.com www.example.com;
+        location /.well-known/acme-challenge/ { root /var/www/acme; }
+        location / { return 301 "https://$host$request_uri"; }
+    }
+    server {
+        listen 443 ssl default_server;
+        ssl_reject_handshake on;
+    }
+    server {
+        listen *:443 ssl;
+        listen 127.0.0.1:8080;
+        server_name example.com;
+        location /api/ { set $u http://api:8000; proxy_pass ${u}; }
+    }
+    server {
+        listen unix:/run/status.sock;
+        location / { root /srv/status; }
+    }
 }
 `)
-	if len(cf.global) != 2 || cf.stagingCA() == "" {
-		t.Errorf("global options = %q, staging CA %q", cf.global, cf.stagingCA())
+	if err != nil {
+		t.Fatal(err)
 	}
-	var addrs [][]string
-	for _, s := range cf.sites {
-		addrs = append(addrs, s.addresses)
+	servers := nginxServers(ds)
+	if len(servers) != 5 {
+		t.Fatalf("servers = %+v", servers)
 	}
-	want := [][]string{{"api.example.com", "www.example.com:443"}, {"http://old.example.com"}, {"{$DOMAIN}"}}
-	if !reflect.DeepEqual(addrs, want) {
-		t.Errorf("sites = %q, want %q", addrs, want)
+	catchAll, redirect, reject, app, socket := servers[0], servers[1], servers[2], servers[3], servers[4]
+	if !catchAll.catchAll() || catchAll.redirects || len(catchAll.proxies) != 0 || catchAll.listens[0].String() != "80" {
+		t.Errorf("catch-all (no listen: nginx's *:80) = %+v", catchAll)
 	}
-	if !cf.sites[1].redirectsToHTTPS() || cf.sites[0].redirectsToHTTPS() {
-		t.Error("only the http:// site is a redirect")
+	if !reflect.DeepEqual(redirect.names, []string{"example.com", "www.example.com"}) || !redirect.redirects || len(redirect.proxies) != 0 || redirect.catchAll() {
+		t.Errorf("redirect server = %+v; the ACME webroot is not content", redirect)
 	}
-	if got := len(cf.sites[0].body); got != 3 {
-		t.Errorf("first site body = %q", cf.sites[0].body)
+	if got := []string{redirect.listens[0].String(), redirect.listens[1].String()}; !reflect.DeepEqual(got, []string{"[::]:80", "0.0.0.0:80"}) {
+		t.Errorf("listens = %q", got)
 	}
-	one := parseCaddyfile("example.com\nreverse_proxy app:8080\n")
-	if len(one.sites) != 1 || one.sites[0].addresses[0] != "example.com" || len(one.sites[0].body) != 1 {
-		t.Errorf("one-site Caddyfile without braces = %+v", one)
+	if !reject.rejectsTLS || !reject.defaultServer || !reject.listens[0].ssl {
+		t.Errorf("reject server = %+v", reject)
 	}
-	for addr, want := range map[string]struct {
-		host  string
-		plain bool
-	}{
-		"example.com":          {"example.com", false},
-		"https://example.com":  {"example.com", false},
-		"http://example.com":   {"example.com", true},
-		"example.com:80":       {"example.com", true},
-		"Example.com:8443/api": {"example.com", false},
+	if !app.certificate || !app.listens[0].ssl || app.listens[0].local || !app.listens[1].local || app.listens[1].port != 8080 {
+		t.Errorf("app server (certificate from http, a loopback listener) = %+v", app)
+	}
+	if want := []string{"location /api/: proxy_pass ${u}"}; !reflect.DeepEqual(app.proxies, want) {
+		t.Errorf("app content = %q, want %q", app.proxies, want)
+	}
+	if !socket.listens[0].local || len(socket.proxies) != 1 {
+		t.Errorf("unix socket server = %+v", socket)
+	}
+
+	for name, text := range map[string]string{
+		"unclosed block":     "http { server { listen 80; }",
+		"stray brace":        "http { } }",
+		"missing semicolon":  "http { server_tokens off }",
+		"unterminated quote": "http { return 200 \"ok; }",
 	} {
-		host, plain := caddyAddress(addr)
-		if host != want.host || plain != want.plain {
-			t.Errorf("caddyAddress(%q) = %q, %v; want %+v", addr, host, plain, want)
+		if _, err := parseNginx(text); err == nil {
+			t.Errorf("%s: parsed without an error", name)
+		}
+	}
+
+	for _, c := range []struct {
+		name, host string
+		want       bool
+	}{
+		{"example.com", "example.com", true},
+		{"*.example.com", "api.example.com", true},
+		{"*.example.com", "example.com", false},
+		{".example.com", "example.com", true},
+		{".example.com", "a.b.example.com", true},
+		{"www.*", "www.example.com", true},
+		{"~^(api|www)\\.example\\.com$", "api.example.com", true},
+		{"~^www\\.", "api.example.com", false},
+		{"api.example.com", "example.com", false},
+	} {
+		if got := nginxHostMatches(c.name, c.host); got != c.want {
+			t.Errorf("nginxHostMatches(%q, %q) = %v, want %v", c.name, c.host, got, c.want)
+		}
+	}
+}
+
+func TestCertbotStaging(t *testing.T) {
+	for script, want := range map[string]string{
+		"certbot_args=(--non-interactive --test-cert -d a.example.com)\n":           "--test-cert",
+		"certbot certonly --staging\n":                                              "--staging",
+		"certbot --server=https://acme-staging-v02.api.letsencrypt.org/directory\n": "https://acme-staging-v02.api.letsencrypt.org/directory",
+		"certbot --server https://acme-staging-v02.api.letsencrypt.org/directory\n": "https://acme-staging-v02.api.letsencrypt.org/directory",
+		"# for a test, add --test-cert\ncertbot certonly -d a.example.com\n":        "",
+	} {
+		if got := certbotStaging(script); got != want {
+			t.Errorf("certbotStaging(%q) = %q, want %q", script, got, want)
 		}
 	}
 }

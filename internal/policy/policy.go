@@ -44,7 +44,7 @@ type Rule struct {
 // Rules lists every rule, in the order they are reported.
 var Rules = []Rule{
 	{RuleDatabasePublic, "no database is reachable from 0.0.0.0/0: every managed cluster has a database firewall with rules, none admitting the whole internet, and no firewall or Service opens a database port to it"},
-	{RulePublicTLS, "every public route is served over TLS (Ingress tls, HTTPS Gateway listeners, the VPS proxy's https sites, load balancer redirects)"},
+	{RulePublicTLS, "every public route is served over TLS (Ingress tls, HTTPS Gateway listeners, load balancer redirects, the VPS proxy's nginx servers with certificates and port 80 redirecting to https)"},
 	{RuleProdIssuer, "production uses the letsencrypt-prod certificate issuer"},
 	{RuleProdDatabaseHA, "the production database has a standby node (nodeCount >= 2) and is protected from deletion"},
 	{RuleContainerLimits, "every container has CPU and memory limits"},

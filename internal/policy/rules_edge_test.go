@@ -7,18 +7,28 @@ import (
 	"infra/stacks"
 )
 
-const caddyOK = `{
-	email ops@example.com
+// nginxConf is the proxy config the VPS topology renders for the base stack.
+const nginxConf = "vps/nginx.conf"
+
+// withNginx is the base stack's plan with its rendered nginx.conf edited
+// (pairs of exact old and new text, each required to be there).
+func withNginx(t *testing.T, pairs ...string) *plan.Plan {
+	t.Helper()
+	p := stackPlan(t, baseStack)
+	conf, ok := p.Artifacts[nginxConf]
+	if !ok {
+		t.Fatalf("the VPS rendered no %s", nginxConf)
+	}
+	return withArtifact(p, nginxConf, edit(t, conf, pairs...))
 }
 
-api.example.com {
-	reverse_proxy api:8080
-}
-`
-
-func droplet() plan.Resource {
-	return res(typeDroplet, "web", map[string]any{"size": "s-2vcpu-4gb"})
-}
+const (
+	port80Redirect = "location / {\n            return 301 https://$host$request_uri;\n        }"
+	catchAllClose  = "location / {\n            return 444;\n        }"
+	certificate    = "    ssl_certificate /etc/letsencrypt/live/app/fullchain.pem;\n    ssl_certificate_key /etc/letsencrypt/live/app/privkey.pem;\n"
+	apiTLSServer   = "listen 443 ssl;\n        server_name api.example.com;"
+	namedPort80    = "        listen 80;\n        server_name api.example.com grafana.example.com ops.example.com;\n"
+)
 
 func deployment(name string, container map[string]any) plan.Resource {
 	return res("kubernetes:apps/v1:Deployment", name, map[string]any{
@@ -80,43 +90,75 @@ func TestEdgeAndContainerRules(t *testing.T) {
 	runRuleCases(t, []ruleCase{
 		// public-tls
 		{
-			"VPS serving public routes without a rendered Caddyfile", RulePublicTLS,
-			func(t *testing.T) *plan.Plan { return with(stackPlan(t, baseStack), droplet()) },
+			"VPS serving public routes without a rendered nginx.conf", RulePublicTLS,
 			func(t *testing.T) *plan.Plan {
-				return withArtifact(with(stackPlan(t, baseStack), droplet()), "vps/Caddyfile", caddyOK)
+				p := with(stackPlan(t, baseStack))
+				delete(p.Artifacts, nginxConf)
+				return p
 			},
-			"no Caddyfile",
+			func(t *testing.T) *plan.Plan { return stackPlan(t, baseStack) },
+			"no nginx.conf",
 		},
 		{
-			"Caddy site on plain http://", RulePublicTLS,
-			func(t *testing.T) *plan.Plan {
-				return withArtifact(with(stackPlan(t, baseStack), droplet()), "vps/Caddyfile", "http://api.example.com {\n\treverse_proxy api:8080\n}\n")
-			},
-			func(t *testing.T) *plan.Plan {
-				return withArtifact(with(stackPlan(t, baseStack), droplet()), "vps/Caddyfile",
-					caddyOK+"\nhttp://api.example.com {\n\tredir https://{host}{uri} permanent\n}\n")
-			},
-			"serves plain HTTP",
+			"nginx server listening 443 ssl without a certificate", RulePublicTLS,
+			func(t *testing.T) *plan.Plan { return withNginx(t, certificate, "") },
+			func(t *testing.T) *plan.Plan { return stackPlan(t, baseStack) },
+			"listens on 443 ssl without ssl_certificate",
 		},
 		{
-			"Caddy with automatic HTTPS off", RulePublicTLS,
+			"nginx proxying a public host on port 80", RulePublicTLS,
 			func(t *testing.T) *plan.Plan {
-				return withArtifact(with(stackPlan(t, baseStack), droplet()), "vps/Caddyfile", "{\n\tauto_https off\n}\napi.example.com {\n\treverse_proxy api:8080\n}\n")
+				return withNginx(t, port80Redirect, "location / {\n            proxy_pass http://api:8080;\n        }")
 			},
-			func(t *testing.T) *plan.Plan {
-				return withArtifact(with(stackPlan(t, baseStack), droplet()), "vps/Caddyfile", caddyOK)
-			},
-			"auto_https is off",
+			func(t *testing.T) *plan.Plan { return stackPlan(t, baseStack) },
+			"serves plain HTTP on 80 (location /: proxy_pass http://api:8080)",
 		},
 		{
-			"Caddyfile missing a public host", RulePublicTLS,
+			"nginx serving the public host on 443 without ssl", RulePublicTLS,
 			func(t *testing.T) *plan.Plan {
-				return withArtifact(with(stackPlan(t, baseStack), droplet()), "vps/Caddyfile", "www.example.com {\n\treverse_proxy web:80\n}\n")
+				return withNginx(t, apiTLSServer, "listen 443;\n        server_name api.example.com;")
+			},
+			func(t *testing.T) *plan.Plan { return stackPlan(t, baseStack) },
+			"serves plain HTTP on 443",
+		},
+		{
+			"nginx port 80 server of the public hosts not redirecting", RulePublicTLS,
+			func(t *testing.T) *plan.Plan {
+				return withNginx(t, port80Redirect, "location / {\n            return 404;\n        }")
 			},
 			func(t *testing.T) *plan.Plan {
-				return withArtifact(with(stackPlan(t, baseStack), droplet()), "vps/Caddyfile", "*.example.com {\n\treverse_proxy api:8080\n}\n")
+				return withNginx(t, port80Redirect, "location / {\n            return 308 https://api.example.com$request_uri;\n        }")
+			},
+			"without redirecting to https",
+		},
+		{
+			"public host left to a catch-all port 80 server that does not redirect", RulePublicTLS,
+			func(t *testing.T) *plan.Plan {
+				return withNginx(t, namedPort80, "        listen 80;\n        server_name grafana.example.com ops.example.com;\n")
+			},
+			func(t *testing.T) *plan.Plan {
+				return withNginx(t, namedPort80, "        listen 80;\n        server_name grafana.example.com ops.example.com;\n",
+					catchAllClose, "location / {\n            return 301 https://$host$request_uri;\n        }")
+			},
+			"api.example.com: port 80 does not redirect it to https",
+		},
+		{
+			"nginx without a TLS server for a public host", RulePublicTLS,
+			func(t *testing.T) *plan.Plan {
+				return withNginx(t, apiTLSServer, "listen 443 ssl;\n        server_name www.example.com;")
+			},
+			func(t *testing.T) *plan.Plan {
+				return withNginx(t, apiTLSServer, "listen 443 ssl;\n        server_name *.example.com;")
 			},
 			"api.example.com is not served over TLS",
+		},
+		{
+			"nginx config that cannot be read", RulePublicTLS,
+			func(t *testing.T) *plan.Plan {
+				return withNginx(t, catchAllClose, "location / {\n            return 444;\n")
+			},
+			func(t *testing.T) *plan.Plan { return stackPlan(t, baseStack) },
+			"cannot read the nginx config",
 		},
 		{
 			"Ingress host without tls", RulePublicTLS,
@@ -208,14 +250,13 @@ func TestEdgeAndContainerRules(t *testing.T) {
 			"points at the staging ACME server",
 		},
 		{
-			"production proxy on Caddy's internal CA", RuleProdIssuer,
+			"production certbot on Let's Encrypt's staging CA", RuleProdIssuer,
 			func(t *testing.T) *plan.Plan {
-				return withArtifact(with(stackPlan(t, baseStack), droplet()), "vps/Caddyfile", "api.example.com {\n\ttls internal\n\treverse_proxy api:8080\n}\n")
+				p := stackPlan(t, baseStack)
+				return withArtifact(p, "vps/deploy.sh", edit(t, p.Artifacts["vps/deploy.sh"], "certbot_args=(--non-interactive", "certbot_args=(--test-cert --non-interactive"))
 			},
-			func(t *testing.T) *plan.Plan {
-				return withArtifact(with(stackPlan(t, baseStack), droplet()), "vps/Caddyfile", caddyOK)
-			},
-			"untrusted certificate authority",
+			func(t *testing.T) *plan.Plan { return stackPlan(t, baseStack) },
+			"--test-cert makes certbot get the production certificate from Let's Encrypt's staging CA",
 		},
 		// container-limits
 		{

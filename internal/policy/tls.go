@@ -45,9 +45,10 @@ func publicRoutes(p *plan.Plan) []publicRoute {
 
 // checkPublicTLS finds routes served over plain HTTP. What it reads depends
 // on what the topology declared: Ingress and Gateway API objects and load
-// balancers on kubernetes, the proxy's rendered Caddyfile on the VPS. Every
+// balancers on kubernetes, the proxy's rendered nginx.conf on the VPS. Every
 // configured public service must be covered by one of them, once the
-// topology has declared its workloads.
+// topology has declared its workloads; on the VPS its port 80 must also
+// redirect to https.
 func checkPublicTLS(p *plan.Plan, fs *findings) {
 	var served []string // hosts served over TLS
 	served = append(served, checkIngresses(p, fs)...)
@@ -61,8 +62,8 @@ func checkPublicTLS(p *plan.Plan, fs *findings) {
 			}
 		}
 	}
-	caddy, hasCaddy := checkCaddyfiles(p, fs)
-	served = append(served, caddy...)
+	proxy := checkNginxConfigs(p, fs)
+	served = append(served, proxy.tls...)
 
 	routes := publicRoutes(p)
 	if len(routes) == 0 {
@@ -73,9 +74,14 @@ func checkPublicTLS(p *plan.Plan, fs *findings) {
 		if len(p.ByType(typeDroplet)) == 0 {
 			return // the topology declared nothing yet: no route is served
 		}
-		if !hasCaddy {
-			fs.add(RulePublicTLS, "artifacts", "proxy", "the VPS serves %d public route(s) but no Caddyfile is among the rendered files: render the proxy's config with AddArtifact so its TLS can be checked", len(routes))
+		if proxy.configs == 0 {
+			fs.add(RulePublicTLS, "artifacts", "proxy", "the VPS serves %d public route(s) but no nginx.conf is among the rendered files: render the proxy's config with AddArtifact so its TLS can be checked", len(routes))
 			return
+		}
+		for _, r := range routes {
+			if !proxy.redirectAll && !anyHostMatches(proxy.redirected, r.host) {
+				fs.add(RulePublicTLS, r.path, r.service, "public host %s: port 80 does not redirect it to https (return 301 https://$host$request_uri in its port 80 server)", r.host)
+			}
 		}
 	case "kubernetes":
 		if !declaresWorkloads(p) {
@@ -83,14 +89,7 @@ func checkPublicTLS(p *plan.Plan, fs *findings) {
 		}
 	}
 	for _, r := range routes {
-		covered := false
-		for _, h := range served {
-			if hostMatches(h, r.host) || strings.Contains(h, "{") {
-				covered = true
-				break
-			}
-		}
-		if !covered {
+		if !anyHostMatches(served, r.host) {
 			fs.add(RulePublicTLS, r.path, r.service, "public host %s is not served over TLS by any Ingress, HTTPS listener or proxy site", r.host)
 		}
 	}
@@ -233,35 +232,82 @@ func onlyRedirectsToHTTPS(route plan.Resource) bool {
 	return true
 }
 
-// checkCaddyfiles returns the hosts the VPS proxy serves over TLS.
-func checkCaddyfiles(p *plan.Plan, fs *findings) ([]string, bool) {
-	paths := caddyfilePaths(p)
-	var served []string
-	for _, path := range paths {
-		cf := parseCaddyfile(p.Artifacts[path])
-		off := cf.autoHTTPSOff()
-		if off {
-			fs.add(RulePublicTLS, path, "proxy", "auto_https is off: Caddy serves the sites without certificates")
+// proxyCoverage is what the VPS proxy's configs serve.
+type proxyCoverage struct {
+	// tls are the server names served over TLS with a certificate.
+	tls []string
+	// redirected are the server names whose port 80 redirects to https;
+	// redirectAll: a catch-all port 80 server redirects every other name.
+	redirected  []string
+	redirectAll bool
+	configs     int
+}
+
+// checkNginxConfigs reads the rendered nginx configs. On an address
+// reachable from outside, a server listening with ssl needs a certificate
+// (or rejects the handshake), and a plain HTTP server may only answer ACME
+// challenges and redirect to https: a named one must redirect, none may
+// proxy or serve files.
+func checkNginxConfigs(p *plan.Plan, fs *findings) proxyCoverage {
+	var cov proxyCoverage
+	for _, path := range artifactPaths(p, isNginxConfig) {
+		cov.configs++
+		ds, err := parseNginx(p.Artifacts[path])
+		if err != nil {
+			fs.add(RulePublicTLS, path, "proxy", "cannot read the nginx config: %v", err)
+			continue
 		}
-		for _, s := range cf.sites {
-			for _, a := range s.addresses {
-				host, plain := caddyAddress(a)
+		for _, s := range nginxServers(ds) {
+			var tls, plain []string
+			for _, l := range s.listens {
 				switch {
-				case plain && !s.redirectsToHTTPS():
-					fs.add(RulePublicTLS, path, "proxy", "site %s serves plain HTTP: drop http:// (Caddy redirects to https itself) or only redir to https", a)
-				case !plain && !off && host != "" && host != "localhost":
-					served = append(served, host)
+				case l.local:
+				case l.ssl:
+					tls = append(tls, l.String())
+				default:
+					plain = append(plain, l.String())
 				}
+			}
+			if len(tls) > 0 && !s.rejectsTLS {
+				if s.certificate {
+					cov.tls = append(cov.tls, s.names...)
+				} else {
+					fs.add(RulePublicTLS, path, "proxy", "%s listens on %s without ssl_certificate and ssl_certificate_key", s.label(), strings.Join(tls, ", "))
+				}
+			}
+			if len(plain) == 0 {
+				continue
+			}
+			if len(s.proxies) > 0 {
+				fs.add(RulePublicTLS, path, "proxy", "%s serves plain HTTP on %s (%s): over plain HTTP only answer ACME challenges and redirect to https", s.label(), strings.Join(plain, ", "), strings.Join(s.proxies, "; "))
+			}
+			switch {
+			case s.redirects && s.catchAll():
+				cov.redirectAll = true
+			case s.redirects:
+				cov.redirected = append(cov.redirected, s.names...)
+			case !s.catchAll():
+				fs.add(RulePublicTLS, path, "proxy", "%s answers plain HTTP on %s without redirecting to https: return 301 https://$host$request_uri", s.label(), strings.Join(plain, ", "))
 			}
 		}
 	}
-	return served, len(paths) > 0
+	return cov
 }
 
-func caddyfilePaths(p *plan.Plan) []string {
+func anyHostMatches(names []string, host string) bool {
+	for _, n := range names {
+		if nginxHostMatches(n, host) {
+			return true
+		}
+	}
+	return false
+}
+
+// artifactPaths are the rendered files of one kind, sorted.
+func artifactPaths(p *plan.Plan, kind func(string) bool) []string {
 	var paths []string
 	for path := range p.Artifacts {
-		if isCaddyfile(path) {
+		if kind(path) {
 			paths = append(paths, path)
 		}
 	}
@@ -270,7 +316,7 @@ func caddyfilePaths(p *plan.Plan) []string {
 }
 
 // checkProdIssuer keeps production on trusted certificates: the configured
-// issuer, the issuer annotations and Certificates, the proxy's CA. A
+// issuer, the issuer annotations and Certificates, certbot's CA on the VPS. A
 // ClusterIssuer named letsencrypt-prod must point at the production ACME
 // endpoint in every stack: its name is what the other checks trust.
 func checkProdIssuer(p *plan.Plan, fs *findings) {
@@ -302,9 +348,32 @@ func checkProdIssuer(p *plan.Plan, fs *findings) {
 			fs.resource(RuleProdIssuer, c, "Certificate is issued by %s in production; use %s", v, prodIssuer)
 		}
 	}
-	for _, path := range caddyfilePaths(p) {
-		if line := parseCaddyfile(p.Artifacts[path]).stagingCA(); line != "" {
-			fs.add(RuleProdIssuer, path, "proxy", "%q makes the production proxy use an untrusted certificate authority", line)
+	for _, path := range artifactPaths(p, isShellScript) {
+		if flag := certbotStaging(p.Artifacts[path]); flag != "" {
+			fs.add(RuleProdIssuer, path, "certbot", "%s makes certbot get the production certificate from Let's Encrypt's staging CA, which browsers do not trust", flag)
 		}
 	}
+}
+
+func isShellScript(p string) bool { return strings.HasSuffix(p, ".sh") }
+
+// certbotStaging finds what points certbot at Let's Encrypt's staging CA in
+// a script: --test-cert, --staging or the staging directory URL. Comments
+// do not count.
+func certbotStaging(script string) string {
+	for _, line := range strings.Split(script, "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		for _, f := range strings.FieldsFunc(line, func(r rune) bool { return strings.ContainsRune(" \t()=\"'", r) }) {
+			switch {
+			case f == "--test-cert" || f == "--staging":
+				return f
+			case strings.Contains(f, "acme-staging"):
+				return f
+			}
+		}
+	}
+	return ""
 }
