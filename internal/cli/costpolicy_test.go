@@ -14,7 +14,11 @@ const cliStack = `config:
   infra:topology: vps
   infra:region: nyc3
   infra:domain: example.com
-  infra:vps: { size: s-2vcpu-4gb, sshKeys: ["3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa"] }
+  infra:network: { adminCidrs: [198.51.100.7/32] }
+  infra:vps:
+    size: s-2vcpu-4gb
+    sshKeys: ["3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa"]
+    sshPrivateKeySecret: deploy-ssh-key
   infra:database:
     engine: managed
     size: db-s-1vcpu-1gb
@@ -28,6 +32,8 @@ const cliStack = `config:
       health: /healthz
       connections:
         DATABASE_URL: { database: app, role: app, format: url }
+  infra:secrets:
+    deploy-ssh-key: { secure: v1:AAAAAAAAAAAAAAAAZGVwbG95LXNzaC1rZXk= }
 `
 
 // project writes a Pulumi project with one stack file into a temp dir.
@@ -55,7 +61,8 @@ func TestPlanPrintsCostAndBlocksOnPolicy(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s%s", code, out, errOut)
 	}
-	for _, want := range []string{"Estimated cost: $30.00/month", "Policy: 10 rules passed."} {
+	// Two $15 database nodes, the $24 Droplet and the $5 Spaces subscription.
+	for _, want := range []string{"Estimated cost: $59.00/month", "Policy: 10 rules passed."} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plan output lacks %q:\n%s", want, out)
 		}
@@ -112,7 +119,7 @@ func TestCostCommand(t *testing.T) {
 	basePlan := filepath.Join(out, "prod", "plan.json")
 
 	code, text, errOut := runInfra("cost", "--stack", "prod", "--dir", head)
-	if code != ExitOK || !strings.Contains(text, "Managed database db-s-1vcpu-1gb, 1 standby node(s)") || !strings.Contains(text, "Estimated cost: $30.00/month") {
+	if code != ExitOK || !strings.Contains(text, "Managed database db-s-1vcpu-1gb, 1 standby node(s)") || !strings.Contains(text, "$24.00  Droplet s-2vcpu-4gb  [shop-prod-droplet]") || !strings.Contains(text, "Estimated cost: $59.00/month") {
 		t.Errorf("cost: exit %d\n%s%s", code, text, errOut)
 	}
 
@@ -129,12 +136,12 @@ func TestCostCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(js), &rep); err != nil || code != ExitOK {
 		t.Fatalf("exit %d, %v\n%s%s", code, err, js, errOut)
 	}
-	if rep.Estimate.Total != 30 || rep.Delta.Before != 15 || rep.Delta.Delta != 15 || rep.Estimate.PricesAsOf == "" {
+	if rep.Estimate.Total != 59 || rep.Delta.Before != 44 || rep.Delta.Delta != 15 || rep.Estimate.PricesAsOf == "" {
 		t.Errorf("json report = %+v", rep)
 	}
 
 	code, md, _ := runInfra("cost", "--stack", "prod", "--dir", head, "--markdown", "--base-plan", basePlan)
-	if code != ExitOK || !strings.Contains(md, "$30.00/month (+$15.00 against the base branch)") || !strings.Contains(md, "| added | Managed database db-s-1vcpu-1gb, 1 standby node(s) |") {
+	if code != ExitOK || !strings.Contains(md, "$59.00/month (+$15.00 against the base branch)") || !strings.Contains(md, "| added | Managed database db-s-1vcpu-1gb, 1 standby node(s) |") {
 		t.Errorf("markdown: exit %d\n%s", code, md)
 	}
 
