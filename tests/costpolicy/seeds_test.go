@@ -3,6 +3,7 @@ package costpolicy_test
 import (
 	"encoding/json"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -80,6 +81,16 @@ func TestHotdashMatchesSeed004(t *testing.T) {
 			}
 			for _, s := range []string{"dashboard", "chatwoot", "chatwoot-worker", "agent-service"} {
 				service(t, cfg, s)
+			}
+			// On the VPS every port is published on the host: Chatwoot moved
+			// off the dashboard's 3000, and what reaches it follows.
+			cw, dash := service(t, cfg, "chatwoot"), service(t, cfg, "dashboard")
+			port := strconv.Itoa(cw.Port)
+			if cw.Port == dash.Port || !strings.Contains(strings.Join(cw.Command, " "), "-p "+port+" ") {
+				t.Errorf("chatwoot port %d (command %q), dashboard port %d: distinct ports, and rails listens on its own", cw.Port, cw.Command, dash.Port)
+			}
+			if got := service(t, cfg, "agent-service").Env["CHATWOOT_BASE_URL"]; got != "http://chatwoot:"+port {
+				t.Errorf("agent-service reaches Chatwoot at %q, want http://chatwoot:%s", got, port)
 			}
 			if d := cfg.Database; d.Engine != "external" || d.ExternalURLSecret != "supabase-url" {
 				t.Errorf("database = %+v: want Supabase as an external secret", d)
