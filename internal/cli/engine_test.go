@@ -9,9 +9,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -106,8 +108,10 @@ func report(t *testing.T, r result) cli.Report {
 }
 
 // project copies the FocusDeck example into a temporary project directory
-// as stack `stack`, its config edited by edit.
-func project(t *testing.T, stack string, edit func(string) string) string {
+// as stack `stack`, its config edited by edit and its secrets sealed anew
+// with the test passphrase (sealSecrets). It returns the directory and the
+// secrets' plain values, which must never show up anywhere.
+func project(t *testing.T, e *enginetest.Engine, stack string, edit func(string) string) (string, []string) {
 	t.Helper()
 	dir := t.TempDir()
 	src := filepath.Join("..", "..", "examples", "focusdeck")
@@ -122,8 +126,7 @@ func project(t *testing.T, stack string, edit func(string) string) string {
 	if err := os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), proj, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	writeStack(t, dir, stack, edit(string(cfg)))
-	return dir
+	return dir, sealSecrets(t, e, dir, stack, edit(string(cfg)))
 }
 
 func writeStack(t *testing.T, dir, stack, content string) {
@@ -153,7 +156,7 @@ const image = "ghcr.io/focusdeck/server:1.4.2"
 
 func TestEngineFocusDeckProd(t *testing.T) {
 	s, e := newSession(t)
-	dir := project(t, "prod", same)
+	dir, secrets := project(t, e, "prod", same)
 	at := []string{"--stack", "prod", "--dir", dir}
 	with := func(args ...string) []string { return append(args, at...) }
 
@@ -191,24 +194,54 @@ func TestEngineFocusDeckProd(t *testing.T) {
 	}
 	passwords := generatedPasswords(t, s.must(cli.ExitOK, with("outputs", "--show-secrets")...).stdout)
 
+	// Production protects what holds data or an address: the database
+	// cluster and its firewall, the Droplet, its reserved IP, the backups.
+	var protectedNames []string
+	for _, r := range stateResources(t, e, "prod") {
+		if r.Protect {
+			protectedNames = append(protectedNames, r.URN[strings.LastIndex(r.URN, "::")+2:])
+		}
+	}
+	slices.Sort(protectedNames)
+	if want := []string{"focusdeck-cluster", "focusdeck-firewall", "focusdeck-prod-backups", "focusdeck-prod-droplet", "focusdeck-prod-ip"}; !slices.Equal(protectedNames, want) {
+		t.Errorf("protected: %v, want %v", protectedNames, want)
+	}
+	nProtected := fmt.Sprintf("%d protected", len(protectedNames))
 	status := s.must(cli.ExitOK, with("status")...).stdout
-	if !strings.Contains(status, "last update: refresh succeeded") || !strings.Contains(status, "(2 protected)") {
+	if !strings.Contains(status, "last update: refresh succeeded") || !strings.Contains(status, "("+nProtected+")") {
 		t.Errorf("status:\n%s", status)
 	}
 
-	// An image change is an update of what runs the image, never a replacement.
+	// An image change reaches the host through the deploy command alone:
+	// the compose project (its stdin) changes, and so does its trigger (the
+	// project archive's hash). pulumi-command replaces a Command whose
+	// triggers change (tests/engine TestEngineRemoteCommand): the new one
+	// runs `create`, the deploy; the old one has no delete command. The
+	// Droplet, its address and its firewall are not touched.
+	droplet := stateResourceNamed(t, stateResources(t, e, "prod"), "focusdeck-prod-droplet")
 	editStack(t, dir, "prod", image, "ghcr.io/focusdeck/server:1.4.3")
+	if !strings.Contains(composeArtifact(t, dir), "image: ghcr.io/focusdeck/server:1.4.3") {
+		t.Fatal("the new image is not in the compose project")
+	}
 	bump := report(t, s.must(cli.ExitOK, with("preview", "--json")...))
 	for _, st := range bump.Steps {
-		if st.Op != "update" {
+		if st.Type != "command:remote:Command" || st.Name != "focusdeck-prod-deploy" {
 			t.Errorf("an image change plans %s of %s %s", st.Op, st.Type, st.Name)
+		} else if st.Op == "replace" && (!slices.Contains(st.Diffs, "stdin") || !slices.Equal(st.ReplaceKeys, []string{"triggers"})) {
+			t.Errorf("the deploy command's replacement: diffs %v, replace keys %v", st.Diffs, st.ReplaceKeys)
 		}
 	}
-	if n := resourcesUsingImage(t, dir); bump.Changes["update"] < n {
-		t.Errorf("%d resources take the image, %d updates planned", n, bump.Changes["update"])
+	if bump.Changed != 1 || bump.Changes["replace"] != 1 {
+		t.Errorf("image change: %v, want the deploy command replaced and nothing else", bump.Changes)
 	}
-	t.Logf("image change: %v (%d resources take the image today)", bump.Changes, resourcesUsingImage(t, dir))
-	editStack(t, dir, "prod", "ghcr.io/focusdeck/server:1.4.3", image)
+	bumped := report(t, s.must(cli.ExitOK, with("up", "--json")...))
+	if bumped.Changed != 1 {
+		t.Errorf("up of the image change: %v", bumped.Changes)
+	}
+	if after := stateResourceNamed(t, stateResources(t, e, "prod"), "focusdeck-prod-droplet"); after.ID != droplet.ID {
+		t.Errorf("the Droplet changed from %s to %s", droplet.ID, after.ID)
+	}
+	t.Logf("image change: %v; Droplet %s kept", bumped.Changes, droplet.ID)
 
 	// A change forcing the database cluster's replacement is refused,
 	// and on prod the engine refuses too: the cluster is protected.
@@ -229,7 +262,7 @@ func TestEngineFocusDeckProd(t *testing.T) {
 		t.Errorf("no --confirm: %s", noConfirm.stderr)
 	}
 	protected := s.must(cli.ExitPolicy, with("destroy", "--confirm", "prod")...)
-	for _, want := range []string{"2 protected resource(s)", "DatabaseCluster::focusdeck-cluster", "pulumi state unprotect --stack prod", "--exclude-protected"} {
+	for _, want := range []string{nProtected + " resource(s)", "DatabaseCluster::focusdeck-cluster", "Droplet::focusdeck-prod-droplet", "pulumi state unprotect --stack prod", "--exclude-protected"} {
 		if !strings.Contains(protected.stderr, want) {
 			t.Errorf("protected refusal lacks %q:\n%s", want, protected.stderr)
 		}
@@ -250,7 +283,7 @@ func TestEngineFocusDeckProd(t *testing.T) {
 	}
 	kept := report(t, s.must(cli.ExitOK, with("destroy", "--confirm", "prod", "--exclude-protected", "--json")...))
 	left := stateResources(t, e, "prod")
-	for _, name := range []string{"focusdeck-cluster", "focusdeck-firewall", "focusdeck-vpc"} {
+	for _, name := range append(protectedNames, "focusdeck-vpc") {
 		if urnOf(t, left, name) == "" {
 			t.Errorf("%s was deleted by --exclude-protected", name)
 		}
@@ -262,9 +295,9 @@ func TestEngineFocusDeckProd(t *testing.T) {
 	}
 	t.Logf("destroy --exclude-protected: %v; %d of %d resources left", kept.Changes, len(left), len(before))
 
-	// No generated password anywhere in the backend (state, backups,
-	// history) or in anything the commands printed.
-	for _, pw := range passwords {
+	// No generated password or configured secret anywhere in the backend
+	// (state, backups, history), the stack file or anything printed.
+	for _, pw := range append(passwords, secrets...) {
 		if files := e.FilesContaining(t, pw); len(files) > 0 {
 			t.Errorf("a generated password is in plain text in %v", files)
 		}
@@ -281,7 +314,7 @@ func TestEngineFocusDeckProd(t *testing.T) {
 // a locked stack, and a full destroy without --confirm.
 func TestEngineStagingLifecycle(t *testing.T) {
 	s, e := newSession(t)
-	dir := project(t, "staging", func(c string) string {
+	dir, secrets := project(t, e, "staging", func(c string) string {
 		return strings.Replace(c, "infra:environment: prod", "infra:environment: staging", 1)
 	})
 	with := func(args ...string) []string { return append(args, "--stack", "staging", "--dir", dir) }
@@ -330,7 +363,7 @@ func TestEngineStagingLifecycle(t *testing.T) {
 	if left := stateResources(t, e, "staging"); len(left) != 0 {
 		t.Errorf("%d resources left after a full destroy", len(left))
 	}
-	for _, pw := range passwords {
+	for _, pw := range append(passwords, secrets...) {
 		if files := e.FilesContaining(t, pw); len(files) > 0 || strings.Contains(s.transcript.String(), pw) {
 			t.Errorf("a generated password leaked: files %v", files)
 		}
@@ -342,7 +375,7 @@ func TestEngineStagingLifecycle(t *testing.T) {
 // up finishes the job.
 func TestEngineCtrlC(t *testing.T) {
 	s, e := newSession(t)
-	dir := project(t, "staging", func(c string) string {
+	dir, _ := project(t, e, "staging", func(c string) string {
 		return strings.Replace(c, "infra:environment: prod", "infra:environment: staging", 1)
 	})
 	with := func(args ...string) []string { return append(args, "--stack", "staging", "--dir", dir) }
@@ -359,16 +392,18 @@ func TestEngineCtrlC(t *testing.T) {
 		}
 	}
 	r := s.runCtx(ctx, interrupt, with("up")...)
-	full := 22 // resources in the state after a complete up of this stack
+	// A complete up holds every resource the offline plan declares (and
+	// the stack and its default providers besides).
+	declared := plannedURNs(t, dir, "staging")
+	interrupted := -1
 	switch r.code {
 	case cli.ExitCancelled:
 		if !strings.Contains(r.stderr, "up of stack staging cancelled") {
 			t.Errorf("cancel message:\n%s", r.stderr)
 		}
-		left := stateResources(t, e, "staging")
-		t.Logf("interrupted up left %d of %d resources in the state", len(left), full)
-		if len(left) >= full {
-			t.Errorf("the interrupted up created everything (%d resources)", len(left))
+		interrupted = len(stateResources(t, e, "staging"))
+		if interrupted >= len(declared) {
+			t.Errorf("the interrupted up created everything (%d resources)", interrupted)
 		}
 	case cli.ExitOK:
 		t.Log("the update finished before the interrupt reached the engine")
@@ -381,9 +416,38 @@ func TestEngineCtrlC(t *testing.T) {
 	}
 	s.must(cli.ExitOK, with("up")...)
 	s.must(cli.ExitOK, with("preview", "--expect-no-changes")...)
-	if n := len(stateResources(t, e, "staging")); n != full {
-		t.Errorf("%d resources after the second up, want %d", n, full)
+	full := stateResources(t, e, "staging")
+	inState := map[string]bool{}
+	for _, r := range full {
+		inState[r.URN] = true
 	}
+	for _, u := range declared {
+		if !inState[u] {
+			t.Errorf("after the second up, %s is missing from the state", u)
+		}
+	}
+	t.Logf("interrupted up left %d resources in the state; the next up completed it to %d (%d declared)", interrupted, len(full), len(declared))
+}
+
+// plannedURNs lists the URNs the offline plan of a stack declares.
+func plannedURNs(t *testing.T, dir, stack string) []string {
+	t.Helper()
+	raw, err := stacks.ReadFile(stacks.StackFile(dir, stack))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := plan.Run("focusdeck", stack, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	urns := make([]string, len(p.Resources))
+	for i, r := range p.Resources {
+		urns[i] = r.URN
+	}
+	if len(urns) < 15 {
+		t.Fatalf("the offline plan declares only %d resources", len(urns))
+	}
+	return urns
 }
 
 var passwordRE = regexp.MustCompile(`Password=([A-Za-z0-9]{16,})`)
@@ -403,8 +467,10 @@ func generatedPasswords(t *testing.T, shown string) []string {
 }
 
 type stateResource struct {
-	URN  string `json:"urn"`
-	Type string `json:"type"`
+	URN     string `json:"urn"`
+	Type    string `json:"type"`
+	ID      string `json:"id"`
+	Protect bool   `json:"protect"`
 }
 
 // stateResources reads the checkpoint the file backend wrote.
@@ -437,9 +503,20 @@ func urnOf(t *testing.T, rs []stateResource, name string) string {
 	return ""
 }
 
-// resourcesUsingImage counts the resources whose inputs carry the service
-// image, in the offline plan of the stack as it is now.
-func resourcesUsingImage(t *testing.T, dir string) int {
+func stateResourceNamed(t *testing.T, rs []stateResource, name string) stateResource {
+	t.Helper()
+	for _, r := range rs {
+		if strings.HasSuffix(r.URN, "::"+name) {
+			return r
+		}
+	}
+	t.Fatalf("no %s in the state", name)
+	return stateResource{}
+}
+
+// composeArtifact is the compose project the offline plan of the stack, as
+// it is now, renders for the Droplet.
+func composeArtifact(t *testing.T, dir string) string {
 	t.Helper()
 	raw, err := stacks.ReadFile(stacks.StackFile(dir, "prod"))
 	if err != nil {
@@ -449,12 +526,9 @@ func resourcesUsingImage(t *testing.T, dir string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := 0
-	for _, r := range p.Resources {
-		b, _ := json.Marshal(r.Inputs)
-		if r.Custom && bytes.Contains(b, []byte("ghcr.io/focusdeck/server:")) {
-			n++
-		}
+	doc, ok := p.Artifacts["vps/compose.yaml"]
+	if !ok {
+		t.Fatal("the plan renders no vps/compose.yaml")
 	}
-	return n
+	return doc
 }
