@@ -129,13 +129,15 @@ func writeStatus(streams *IO, st Status) {
 	}
 	fmt.Fprintf(w, "  resources:   %d (%d protected)\n", st.Resources, st.Protected)
 	keys := make([]string, 0, len(st.Outputs))
+	width := 18
 	for k := range st.Outputs {
 		keys = append(keys, k)
+		width = max(width, len(k))
 	}
 	sort.Strings(keys)
 	fmt.Fprintln(w, "  outputs:")
 	for _, k := range keys {
-		fmt.Fprintf(w, "    %-18s %s\n", k, summarise(st.Outputs[k]))
+		fmt.Fprintf(w, "    %-*s %s\n", width, k, summarise(st.Outputs[k]))
 	}
 }
 
