@@ -29,3 +29,6 @@ const (
 	AlertmanagerImage = "prom/alertmanager:v0.28.1"
 	GrafanaImage      = "grafana/grafana:12.0.2"
 )
+
+// GrafanaPort is where Grafana listens on the VPS.
+const GrafanaPort = 3300

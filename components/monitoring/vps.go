@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"sort"
+	"strconv"
 
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -165,13 +166,17 @@ func vpsServices(args *VPSStackArgs, grafanaPassword pulumi.StringOutput) []serv
 		SecretEnv:              map[string]pulumi.StringOutput{},
 	}
 	grafana := service.Spec{
-		Name:   "grafana",
-		Image:  GrafanaImage,
-		Port:   3000,
+		Name:  "grafana",
+		Image: GrafanaImage,
+		// Not Grafana's default 3000: dashboards of the applications take
+		// it (seeds 002 and 004), and on the VPS every port is published
+		// on 127.0.0.1.
+		Port:   GrafanaPort,
 		Health: "/api/health",
 		Public: &service.Route{Host: args.GrafanaHost, Path: "/"},
 		Env: map[string]string{
 			"GF_SERVER_ROOT_URL":             "https://" + args.GrafanaHost,
+			"GF_SERVER_HTTP_PORT":            strconv.Itoa(GrafanaPort),
 			"GF_SECURITY_ADMIN_USER":         "admin",
 			"GF_USERS_ALLOW_SIGN_UP":         "false",
 			"GF_AUTH_ANONYMOUS_ENABLED":      "false",
