@@ -74,6 +74,12 @@ func (r *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) 
 			"latestVersion": latest,
 			"validVersions": []any{latest},
 		}), nil
+	case "digitalocean:index/getLoadBalancer:getLoadBalancer":
+		name := ""
+		if n, ok := args.Args["name"]; ok && n.IsString() {
+			name = n.StringValue()
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"name": name, "ip": "203.0.113.30", "status": "active"}), nil
 	}
 	return resource.PropertyMap{}, nil
 }
