@@ -2,6 +2,8 @@ package plan
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"math/big"
 	"strings"
@@ -23,7 +25,6 @@ type recorder struct {
 	// generated are secret values the mocks made up (passwords), kept so
 	// tests can prove none of them leaks.
 	generated []string
-	ids       int
 }
 
 var _ pulumi.MockResourceMonitor = (*recorder)(nil)
@@ -31,8 +32,10 @@ var _ pulumi.MockResourceMonitor = (*recorder)(nil)
 func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.ids++
-	id := fmt.Sprintf("%s-id-%d", args.Name, r.ids)
+	// IDs derive from type and name, not registration order (which varies
+	// from run to run), so that two plans of one config are equal.
+	sum := sha256.Sum256([]byte(args.TypeToken + "::" + args.Name))
+	id := fmt.Sprintf("%s-id-%s", args.Name, hex.EncodeToString(sum[:3]))
 	rec := Resource{
 		Type:   args.TypeToken,
 		Name:   args.Name,
