@@ -146,6 +146,19 @@ func TestJarvisClusterSeedNumbers(t *testing.T) {
 	if got := p.Outputs["endpoints"]; !sameJSON(got, []string{"https://api.jarvis.example.com/"}) {
 		t.Errorf("endpoints output = %v", got)
 	}
+	// The seed's alert thresholds, for the monitoring topology to render.
+	alerts := map[string]float64{}
+	for _, a := range p.Config.Monitoring.Alerts {
+		alerts[a.Metric] = a.Threshold
+	}
+	for metric, want := range map[string]float64{"cpu": 80, "memory": 85, "disk": 90, "errorRate": 10, "syncLatency": 1000, "nodeDown": 0, "dbConnections": 80} {
+		if got, ok := alerts[metric]; !ok || got != want {
+			t.Errorf("alert on %s: threshold %v (declared %v), want %v", metric, got, ok, want)
+		}
+	}
+	if p.Config.Monitoring.Retention != "30d" {
+		t.Errorf("metrics retention %q, want 30d", p.Config.Monitoring.Retention)
+	}
 	if got := p.Outputs["kubeconfig"]; got != plan.Masked {
 		t.Errorf("kubeconfig output = %v, want it masked as a secret", got)
 	}
