@@ -3,6 +3,7 @@ package tests
 import (
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"strconv"
@@ -27,7 +28,11 @@ func planK8sStack(t *testing.T, path, project string, edit func(string) string) 
 	if edit != nil {
 		text = edit(text)
 	}
-	raw, err := stacks.ParseStackFile(path, []byte(text))
+	tmp := filepath.Join(t.TempDir(), filepath.Base(path))
+	if err := os.WriteFile(tmp, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := stacks.ReadFile(tmp)
 	if err != nil {
 		t.Fatal(err)
 	}
