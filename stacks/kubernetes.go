@@ -11,10 +11,6 @@ import (
 	"infra/components/workload"
 )
 
-// MonitoringNamespace is where the Kubernetes monitoring stack runs; it
-// may scrape the services' metrics ports.
-const MonitoringNamespace = "monitoring"
-
 // Managed PostgreSQL answers on 25060 (direct) and 25061 (PgBouncer pools).
 var managedPostgresPorts = []int{25060, 25061}
 
@@ -139,9 +135,12 @@ func (d *Deployment) ingressArgs(hosts []string) *ingress.IngressArgs {
 	return args
 }
 
+// monitoringNamespace is where the Kubernetes monitoring stack runs and
+// scrapes from ("" when monitoring is off); it must match the namespace
+// the monitoring topology installs kube-prometheus-stack in.
 func (d *Deployment) monitoringNamespace() string {
 	if m := d.Config.Monitoring; m != nil && m.Enabled != nil && *m.Enabled {
-		return MonitoringNamespace
+		return "monitoring"
 	}
 	return ""
 }

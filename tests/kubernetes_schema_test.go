@@ -167,16 +167,33 @@ func TestSchemaCheckFailsOnBrokenObjects(t *testing.T) {
 	}
 }
 
-// TestKubernetesObjectsAreRenderedAsDeclared: each declared object is
-// rendered, each rendered object declared, with the same content (secrets
-// masked the same way in both).
+// renderingComponents are the components that render each object they
+// declare under kubernetes/ (Helm releases aside, which render their
+// values under kubernetes/helm/).
+var renderingComponents = []string{"::infra:workload:Workload::", "::infra:ingress:Ingress::"}
+
+func renderedByItsComponent(r plan.Resource) bool {
+	if !strings.HasPrefix(r.Type, "kubernetes:") || strings.HasPrefix(r.Type, "kubernetes:helm.sh/") {
+		return false
+	}
+	for _, c := range renderingComponents {
+		if strings.Contains(r.Parent, c) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestKubernetesObjectsAreRenderedAsDeclared: each object the workload and
+// ingress components declare is rendered, each rendered object declared,
+// with the same content (secrets masked the same way in both).
 func TestKubernetesObjectsAreRenderedAsDeclared(t *testing.T) {
 	for stack, p := range kubernetesStacks(t) {
 		t.Run(stack, func(t *testing.T) {
 			docs := objectArtifacts(p)
 			seen := map[string]bool{}
 			for _, r := range p.Resources {
-				if !strings.HasPrefix(r.Type, "kubernetes:") || r.Type == "kubernetes:helm.sh/v3:Release" {
+				if !renderedByItsComponent(r) {
 					continue
 				}
 				o := kube.Object(r.Inputs)

@@ -267,7 +267,8 @@ func TestJarvisDisruptionBudgets(t *testing.T) {
 }
 
 // TestJarvisEveryChildHasItsComponentAsParent: components hang off the
-// stack, everything else off the component that owns it.
+// stack, every other resource off a component, and the topology's
+// resources off the component that owns them.
 func TestJarvisEveryChildHasItsComponentAsParent(t *testing.T) {
 	p := planJarvis(t)
 	types := map[string]string{}
@@ -276,14 +277,14 @@ func TestJarvisEveryChildHasItsComponentAsParent(t *testing.T) {
 	}
 	owner := func(r plan.Resource) string {
 		switch {
-		case strings.HasPrefix(r.Type, "digitalocean:index/kubernetes"), r.Type == "pulumi:providers:kubernetes":
+		case strings.HasPrefix(r.Type, "digitalocean:index/kubernetes"), r.Type == "pulumi:providers:kubernetes",
+			r.Type == "kubernetes:helm.sh/v3:Release" && r.Inputs["chart"] == "metrics-server":
 			return "infra:cluster:Cluster"
-		case r.Type == "kubernetes:helm.sh/v3:Release" && r.Inputs["chart"] == "metrics-server":
-			return "infra:cluster:Cluster"
-		case r.Type == "digitalocean:index/dnsRecord:DnsRecord", r.Type == "kubernetes:helm.sh/v3:Release",
-			strings.Contains(r.Type, "cert-manager.io"), strings.Contains(r.Type, "traefik.io"):
+		case r.Type == "digitalocean:index/dnsRecord:DnsRecord", strings.Contains(r.Type, "cert-manager.io"), strings.Contains(r.Type, "traefik.io"),
+			r.Type == "kubernetes:helm.sh/v3:Release" && (r.Inputs["chart"] == "traefik" || r.Inputs["chart"] == "cert-manager"):
 			return "infra:ingress:Ingress"
-		case strings.HasPrefix(r.Type, "kubernetes:"):
+		case strings.HasPrefix(r.Type, "kubernetes:") && !strings.Contains(r.Type, "monitoring.coreos.com") &&
+			(kube.Object(r.Inputs).Namespace() == "jarvis-system" || kube.Object(r.Inputs).Name() == "jarvis-system"):
 			return "infra:workload:Workload"
 		}
 		return "infra:"
