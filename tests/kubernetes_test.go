@@ -198,6 +198,9 @@ func TestJarvisRoutesUseTLSAndTheProdIssuer(t *testing.T) {
 
 // endpointURLs reads the "endpoints" output: URLs, or objects with a url.
 func endpointURLs(v any) []string {
+	if urls, ok := v.([]string); ok {
+		return urls
+	}
 	list, _ := v.([]any)
 	var out []string
 	for _, e := range list {
