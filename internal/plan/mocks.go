@@ -2,8 +2,6 @@ package plan
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"math/big"
 	"strings"
@@ -32,10 +30,9 @@ var _ pulumi.MockResourceMonitor = (*recorder)(nil)
 func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	// IDs derive from type and name, not registration order (which varies
-	// from run to run), so that two plans of one config are equal.
-	sum := sha256.Sum256([]byte(args.TypeToken + "::" + args.Name))
-	id := fmt.Sprintf("%s-id-%s", args.Name, hex.EncodeToString(sum[:3]))
+	// Ids derive from names, not from the order of registration (which
+	// goroutines make random), so two plans of one config are equal.
+	id := args.Name + "-id"
 	rec := Resource{
 		Type:   args.TypeToken,
 		Name:   args.Name,
@@ -78,10 +75,7 @@ func (r *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) 
 			"validVersions": []any{latest},
 		}), nil
 	case "digitalocean:index/getLoadBalancer:getLoadBalancer":
-		name := ""
-		if n, ok := args.Args["name"]; ok && n.IsString() {
-			name = n.StringValue()
-		}
+		name := fmt.Sprint(args.Args["name"].V)
 		return resource.NewPropertyMapFromMap(map[string]any{"name": name, "ip": "203.0.113.30", "status": "active"}), nil
 	}
 	return resource.PropertyMap{}, nil
