@@ -78,7 +78,6 @@ func deployKubernetes(ctx *pulumi.Context, d *Deployment) error {
 		"endpoint":    k8s.Endpoint,
 		"namespace":   pulumi.String(cl.Namespace),
 	}
-	d.Outputs["endpoints"] = pulumi.ToStringArray(app.URLs)
 	d.Outputs["kubeconfig"] = pulumi.ToSecret(k8s.Kubeconfig)
 	return nil
 }

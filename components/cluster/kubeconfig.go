@@ -21,7 +21,14 @@ const ExecCommand = "doctl"
 // and `pulumi refresh` (which do not run the program) would keep using it;
 // it is never read here. The result is a secret all the same.
 func Kubeconfig(cluster *digitalocean.KubernetesCluster) pulumi.StringOutput {
-	ca := cluster.KubeConfigs.Index(pulumi.Int(0)).ClusterCaCertificate().Elem()
+	// Not KubeConfigs.Index(0): it panics on an empty list, which a cluster
+	// still being created can report.
+	ca := cluster.KubeConfigs.ApplyT(func(kcs []digitalocean.KubernetesClusterKubeConfig) string {
+		if len(kcs) == 0 || kcs[0].ClusterCaCertificate == nil {
+			return ""
+		}
+		return *kcs[0].ClusterCaCertificate
+	}).(pulumi.StringOutput)
 	out := pulumi.All(cluster.Name, cluster.Endpoint, ca, cluster.ID()).ApplyT(func(v []any) (string, error) {
 		return RenderKubeconfig(v[0].(string), v[1].(string), v[2].(string), string(v[3].(pulumi.ID)))
 	}).(pulumi.StringOutput)

@@ -1,4 +1,4 @@
-package stacks
+package config
 
 // validateKubernetes checks what topology kubernetes needs beyond the
 // schema: a fixed system pool, services placed on pools that exist, and the
