@@ -31,6 +31,7 @@ func (d *Deployment) Services() []service.Spec {
 			User:                   s.User,
 			ServiceAccountToken:    s.ServiceAccountToken,
 			UsesDatabase:           len(s.Connections) > 0,
+			Pool:                   s.Pool,
 		}
 		for k, v := range s.Env {
 			spec.Env[k] = v

@@ -36,6 +36,9 @@ type Spec struct {
 	ServiceAccountToken bool
 	// UsesDatabase: the service holds a connection string (egress to the database).
 	UsesDatabase bool
+	// Pool is the Kubernetes node pool the service runs on ("" : the
+	// first workload pool). Ignored on the VPS.
+	Pool string
 	// Mounts are host files mounted into the container (VPS only: config of
 	// infrastructure services such as Prometheus).
 	Mounts []Mount

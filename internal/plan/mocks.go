@@ -80,6 +80,9 @@ func (r *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) 
 			"latestVersion": latest,
 			"validVersions": []any{latest},
 		}), nil
+	case "digitalocean:index/getLoadBalancer:getLoadBalancer":
+		name := fmt.Sprint(args.Args["name"].V)
+		return resource.NewPropertyMapFromMap(map[string]any{"name": name, "ip": "203.0.113.30", "status": "active"}), nil
 	}
 	return resource.PropertyMap{}, nil
 }

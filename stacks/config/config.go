@@ -203,6 +203,8 @@ type Cluster struct {
 	VersionPrefix string `json:"versionPrefix,omitempty" jsonschema:"pattern=^1\\.[0-9]+$"`
 	HA            bool   `json:"ha,omitempty"`
 	AutoUpgrade   *bool  `json:"autoUpgrade,omitempty"`
+	// Maintenance is the weekly window for DOKS patch upgrades (UTC).
+	Maintenance *MaintenanceWindow `json:"maintenance,omitempty"`
 	// SystemPool is the cluster's own small, fixed pool.
 	SystemPool *NodePool  `json:"systemPool,omitempty"`
 	Pools      []NodePool `json:"pools,omitempty"`

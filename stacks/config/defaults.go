@@ -139,6 +139,10 @@ func applyDefaults(c *Config) {
 		v := !prod
 		cl.AutoUpgrade = &v
 	}
+	if cl.Maintenance == nil {
+		// An hour after the database's default window.
+		cl.Maintenance = &MaintenanceWindow{Day: "sunday", Hour: "04:00"}
+	}
 	if cl.SystemPool == nil {
 		cl.SystemPool = &NodePool{Size: "s-2vcpu-4gb", Count: 1}
 	}

@@ -289,6 +289,7 @@ func validateTopology(c *Config, ps *problems) {
 				ps.add(key(pp, "count"), "required unless minNodes/maxNodes are set")
 			}
 		}
+		validateKubernetes(c, ps)
 	}
 }
 

@@ -1,0 +1,32 @@
+package config
+
+// validateKubernetes checks what topology kubernetes needs beyond the
+// schema: a fixed system pool, services placed on pools that exist, and the
+// features the Kubernetes workloads do not offer.
+func validateKubernetes(c *Config, ps *problems) {
+	cp := key(Namespace, "cluster")
+	sp := c.Cluster.SystemPool
+	switch {
+	case sp.MinNodes > 0 || sp.MaxNodes > 0:
+		ps.add(key(cp, "systemPool"), "the system pool is fixed (changing it replaces the cluster): set count, and autoscale a workload pool instead")
+	case sp.Count == 0:
+		ps.add(key(key(cp, "systemPool"), "count"), "required")
+	}
+	pools := map[string]bool{}
+	for _, p := range c.Cluster.Pools {
+		pools[p.Name] = true
+	}
+	for i, s := range c.Services {
+		svc := index(key(Namespace, "services"), i)
+		if s.Pool != "" && !pools[s.Pool] {
+			ps.add(key(svc, "pool"), "unknown node pool %q: name one of infra:cluster.pools", s.Pool)
+		}
+		if s.Public != nil && s.Public.Auth {
+			ps.add(key(key(svc, "public"), "auth"), "basic authentication is not offered on topology kubernetes yet")
+		}
+		if len(s.Volumes) > 0 && (s.Replicas > 1 || s.Autoscale != nil) {
+			// DigitalOcean volumes attach to one node (ReadWriteOnce).
+			ps.add(key(svc, "volumes"), "a service with volumes runs one replica on kubernetes (block storage attaches to one node)")
+		}
+	}
+}

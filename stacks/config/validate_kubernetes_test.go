@@ -1,0 +1,77 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+const kubernetesBase = `config:
+  infra:environment: prod
+  infra:topology: kubernetes
+  infra:region: nyc3
+  infra:domain: example.com
+  infra:cluster:
+    pools:
+      - { name: apps, size: s-2vcpu-4gb, count: 2 }
+  infra:services:
+    - name: api
+      image: ghcr.io/demo/api:1.0
+      port: 8080
+      public: { host: api }
+`
+
+func TestKubernetesValidation(t *testing.T) {
+	for _, tc := range []struct {
+		name, from, to string
+		path, message  string
+	}{
+		{"autoscaled system pool", "  infra:cluster:\n", "  infra:cluster:\n    systemPool: { size: s-2vcpu-4gb, minNodes: 1, maxNodes: 3 }\n",
+			"infra:cluster.systemPool", "the system pool is fixed"},
+		{"system pool without count", "  infra:cluster:\n", "  infra:cluster:\n    systemPool: { size: s-2vcpu-4gb }\n",
+			"infra:cluster.systemPool.count", "required"},
+		{"unknown pool", "      port: 8080\n", "      port: 8080\n      pool: gpu\n",
+			"infra:services[0].pool", `unknown node pool "gpu"`},
+		{"the system pool is not a workload pool", "      port: 8080\n", "      port: 8080\n      pool: system\n",
+			"infra:services[0].pool", `unknown node pool "system"`},
+		{"basic auth", "public: { host: api }", "public: { host: api, auth: true }",
+			"infra:services[0].public.auth", "not offered on topology kubernetes"},
+		{"volume with replicas", "      port: 8080\n", "      port: 8080\n      replicas: 2\n      volumes: [{ name: data, path: /data }]\n",
+			"infra:services[0].volumes", "one replica"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if !strings.Contains(kubernetesBase, tc.from) {
+				t.Fatalf("base config lacks %q", tc.from)
+			}
+			raw, err := ParseStackFile("test.yaml", []byte(strings.Replace(kubernetesBase, tc.from, tc.to, 1)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = Parse(raw)
+			var ce *ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("err = %v, want a ConfigError", err)
+			}
+			for _, p := range ce.Problems {
+				if p.Path == tc.path && strings.Contains(p.Message, tc.message) {
+					return
+				}
+			}
+			t.Fatalf("problems %v lack %s: %s", ce.Problems, tc.path, tc.message)
+		})
+	}
+}
+
+func TestKubernetesBaseIsValid(t *testing.T) {
+	raw, err := ParseStackFile("test.yaml", []byte(kubernetesBase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := cfg.Cluster.Maintenance; m == nil || m.Day != "sunday" || m.Hour != "04:00" {
+		t.Errorf("default cluster maintenance = %+v", m)
+	}
+}

@@ -1,0 +1,344 @@
+package tests
+
+import (
+	"context"
+	"errors"
+	"os"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+
+	"infra/components/kube"
+	"infra/internal/k8sschema"
+	"infra/internal/plan"
+)
+
+const focusdeckStack = "../examples/focusdeck/Pulumi.prod.yaml"
+
+// The custom resources the program renders are not in the core schema:
+// ClusterIssuer is checked against cert-manager's CRD as trimmed in
+// internal/k8sschema's test data, Middleware by checkMiddleware below.
+var k8sValidator struct {
+	once sync.Once
+	v    *k8sschema.Validator
+	err  error
+}
+
+// schemaValidator loads the official OpenAPI schema once; a local run that
+// cannot reach the module skips loudly, CI fails.
+func schemaValidator(t *testing.T) *k8sschema.Validator {
+	t.Helper()
+	k8sValidator.once.Do(func() {
+		dir, err := k8sschema.SpecDir(context.Background(), "")
+		if err != nil {
+			k8sValidator.err = err
+			return
+		}
+		v, err := k8sschema.Load(dir)
+		if err == nil {
+			var crd []byte
+			if crd, err = os.ReadFile("../internal/k8sschema/testdata/crd/clusterissuer.yaml"); err == nil {
+				err = v.AddCRD(crd)
+			}
+		}
+		k8sValidator.v, k8sValidator.err = v, err
+	})
+	if err := k8sValidator.err; err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("load the kubernetes openapi schema: %v", err)
+		}
+		t.Skipf("SKIPPING: cannot load the kubernetes openapi schema (CI=true makes this fatal): %v", err)
+	}
+	return k8sValidator.v
+}
+
+// kubernetesStacks are the plans whose objects must all be valid.
+func kubernetesStacks(t *testing.T) map[string]*plan.Plan {
+	return map[string]*plan.Plan{
+		"jarvis-cluster": planJarvis(t),
+		"focusdeck":      planK8sStack(t, focusdeckStack, "focusdeck", toKubernetes),
+	}
+}
+
+func toKubernetes(s string) string {
+	return strings.Replace(s, "infra:topology: vps", "infra:topology: kubernetes", 1)
+}
+
+// objectArtifacts are the rendered Kubernetes objects (Helm values aside).
+func objectArtifacts(p *plan.Plan) map[string]string {
+	out := map[string]string{}
+	for path, doc := range p.Artifacts {
+		if strings.HasPrefix(path, "kubernetes/") && !strings.HasPrefix(path, "kubernetes/helm/") {
+			out[path] = doc
+		}
+	}
+	return out
+}
+
+// TestRenderedObjectsMatchTheKubernetesSchema validates every object the
+// plan writes under kubernetes/ against the OpenAPI schema of the
+// cluster's minor version, strictly.
+func TestRenderedObjectsMatchTheKubernetesSchema(t *testing.T) {
+	v := schemaValidator(t)
+	for stack, p := range kubernetesStacks(t) {
+		t.Run(stack, func(t *testing.T) {
+			if minor := "v" + p.Config.Cluster.VersionPrefix + "."; !strings.HasPrefix(k8sschema.KubernetesVersion, minor) {
+				t.Errorf("schema %s is not of the cluster's version %s", k8sschema.KubernetesVersion, p.Config.Cluster.VersionPrefix)
+			}
+			docs := objectArtifacts(p)
+			if len(docs) < 10 {
+				t.Fatalf("only %d objects rendered", len(docs))
+			}
+			for path, doc := range docs {
+				err := v.ValidateYAML([]byte(doc))
+				var obj kube.Object
+				if yerr := yaml.Unmarshal([]byte(doc), &obj); yerr != nil {
+					t.Fatalf("%s: %v", path, yerr)
+				}
+				switch {
+				case errors.Is(err, k8sschema.ErrUnknownKind) && obj.Kind() == "Middleware":
+					if err := checkMiddleware(obj); err != nil {
+						t.Errorf("%s: %v", path, err)
+					}
+				case err != nil:
+					t.Errorf("%s:\n%v", path, err)
+				}
+			}
+		})
+	}
+}
+
+// checkMiddleware is the check of the one Traefik object rendered: a rate
+// limit with exactly Traefik's fields.
+func checkMiddleware(o kube.Object) error {
+	if o.APIVersion() != "traefik.io/v1alpha1" {
+		return errors.New("apiVersion is not traefik.io/v1alpha1")
+	}
+	spec, _ := o["spec"].(map[string]any)
+	rl, ok := spec["rateLimit"].(map[string]any)
+	if !ok || len(spec) != 1 {
+		return errors.New("spec must hold exactly rateLimit")
+	}
+	for k := range rl {
+		switch k {
+		case "average", "period", "burst", "sourceCriterion":
+		default:
+			return errors.New("rateLimit has unknown field " + k)
+		}
+	}
+	return nil
+}
+
+// TestSchemaCheckFailsOnBrokenObjects feeds rendered objects with one
+// mistake each: the check must name it.
+func TestSchemaCheckFailsOnBrokenObjects(t *testing.T) {
+	v := schemaValidator(t)
+	docs := objectArtifacts(planJarvis(t))
+	for _, tc := range []struct {
+		name, path, from, to, want string
+	}{
+		{"misspelled field", "kubernetes/jarvis-system/deployment-jarvis-backend.yaml", "imagePullPolicy", "imagePullPolcy", "imagePullPolcy"},
+		{"unknown field", "kubernetes/jarvis-system/networkpolicy-default-deny.yaml", "policyTypes", "policyType", "policyType"},
+		{"wrong type", "kubernetes/jarvis-system/horizontalpodautoscaler-jarvis-backend.yaml", "maxReplicas: 10", "maxReplicas: ten", "maxReplicas"},
+		{"bad quantity", "kubernetes/jarvis-system/deployment-jarvis-backend.yaml", "memory: 2Gi", "memory: 2 gigs", "memory"},
+		{"wrong apiVersion", "kubernetes/jarvis-system/ingress-jarvis-backend.yaml", "networking.k8s.io/v1", "extensions/v1beta1", "Ingress"},
+		{"bad issuer", "kubernetes/cluster/clusterissuer-letsencrypt-prod.yaml", "privateKeySecretRef", "privateKeyRef", "privateKey"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			doc, ok := docs[tc.path]
+			if !ok || !strings.Contains(doc, tc.from) {
+				t.Fatalf("%s not rendered or lacks %q", tc.path, tc.from)
+			}
+			if err := v.ValidateYAML([]byte(doc)); err != nil {
+				t.Fatalf("the unbroken object fails: %v", err)
+			}
+			err := v.ValidateYAML([]byte(strings.Replace(doc, tc.from, tc.to, 1)))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("broken object: err = %v, want it to name %q", err, tc.want)
+			}
+		})
+	}
+	if err := checkMiddleware(kube.Object{"apiVersion": "traefik.io/v1alpha1", "spec": map[string]any{"rateLimit": map[string]any{"averag": 1}}}); err == nil {
+		t.Error("a misspelled rate limit field passed")
+	}
+}
+
+// renderingComponents are the components that render each object they
+// declare under kubernetes/ (Helm releases aside, which render their
+// values under kubernetes/helm/).
+var renderingComponents = []string{"::infra:workload:Workload::", "::infra:ingress:Ingress::"}
+
+func renderedByItsComponent(r plan.Resource) bool {
+	if !strings.HasPrefix(r.Type, "kubernetes:") || strings.HasPrefix(r.Type, "kubernetes:helm.sh/") {
+		return false
+	}
+	for _, c := range renderingComponents {
+		if strings.Contains(r.Parent, c) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestKubernetesObjectsAreRenderedAsDeclared: each object the workload and
+// ingress components declare is rendered, each rendered object declared,
+// with the same content (secrets masked the same way in both).
+func TestKubernetesObjectsAreRenderedAsDeclared(t *testing.T) {
+	for stack, p := range kubernetesStacks(t) {
+		t.Run(stack, func(t *testing.T) {
+			docs := objectArtifacts(p)
+			seen := map[string]bool{}
+			for _, r := range p.Resources {
+				if !renderedByItsComponent(r) {
+					continue
+				}
+				o := kube.Object(r.Inputs)
+				if want := kube.Token(o.APIVersion(), o.Kind()); r.Type != want {
+					t.Errorf("%s registered as %s, want %s", r.Name, r.Type, want)
+				}
+				doc, ok := docs[o.Path()]
+				if !ok {
+					t.Errorf("%s %s is not rendered (%s)", o.Kind(), o.Name(), o.Path())
+					continue
+				}
+				seen[o.Path()] = true
+				var rendered map[string]any
+				if err := yaml.Unmarshal([]byte(doc), &rendered); err != nil {
+					t.Fatal(err)
+				}
+				if !sameJSON(rendered, r.Inputs) {
+					t.Errorf("%s differs from what is declared:\nrendered %v\ndeclared %v", o.Path(), rendered, r.Inputs)
+				}
+			}
+			for path := range docs {
+				if !seen[path] {
+					t.Errorf("%s is rendered but not declared", path)
+				}
+			}
+		})
+	}
+}
+
+// TestKubernetesArtifactsHoldNoSecrets: not the generated passwords, not
+// the placeholders of the stack's encrypted secrets.
+func TestKubernetesArtifactsHoldNoSecrets(t *testing.T) {
+	p := planJarvis(t)
+	if len(p.GeneratedSecrets()) == 0 {
+		t.Fatal("the plan generated no passwords to look for")
+	}
+	for path, doc := range p.Artifacts {
+		for _, s := range p.GeneratedSecrets() {
+			if strings.Contains(doc, s) {
+				t.Errorf("%s holds a generated password", path)
+			}
+		}
+		if strings.Contains(doc, "offline-secret-") {
+			t.Errorf("%s holds a secret from infra:secrets", path)
+		}
+	}
+	secret := p.Artifacts["kubernetes/jarvis-system/secret-jarvis-backend-env.yaml"]
+	for _, key := range []string{"DATABASE_URL: '[secret]'", "JARVIS_API_KEYS: '[secret]'"} {
+		if !strings.Contains(secret, key) {
+			t.Errorf("rendered Secret lacks %q:\n%s", key, secret)
+		}
+	}
+}
+
+// TestClusterUnchangedByPoolSizeOrImage: resizing a workload pool or
+// shipping a new image changes the pool or the Deployment, never the
+// KubernetesCluster's inputs (a change there can replace the cluster).
+func TestClusterUnchangedByPoolSizeOrImage(t *testing.T) {
+	base := planJarvis(t)
+	for _, tc := range []struct {
+		name, from, to string
+		changed        func(*plan.Plan) any
+	}{
+		{"pool size", "size: s-4vcpu-8gb, minNodes: 3, maxNodes: 6", "size: s-8vcpu-16gb, minNodes: 4, maxNodes: 8",
+			func(p *plan.Plan) any {
+				return k8sResources(p, "digitalocean:index/kubernetesNodePool:KubernetesNodePool")[0].Inputs
+			}},
+		{"image", "jarvis-backend:0.19.0", "jarvis-backend:0.20.0",
+			func(p *plan.Plan) any { return k8sObject(t, p, "Deployment", "jarvis-backend") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			edited := planK8sStack(t, jarvisStack, "jarvis-cluster", func(s string) string {
+				if !strings.Contains(s, tc.from) {
+					t.Fatalf("stack file lacks %q", tc.from)
+				}
+				return strings.Replace(s, tc.from, tc.to, 1)
+			})
+			if reflect.DeepEqual(tc.changed(base), tc.changed(edited)) {
+				t.Fatal("the edit changed nothing: the test proves nothing")
+			}
+			a := k8sResources(base, "digitalocean:index/kubernetesCluster:KubernetesCluster")
+			b := k8sResources(edited, "digitalocean:index/kubernetesCluster:KubernetesCluster")
+			if len(a) != 1 || len(b) != 1 {
+				t.Fatalf("clusters: %d and %d", len(a), len(b))
+			}
+			if !reflect.DeepEqual(a[0].Inputs, b[0].Inputs) {
+				t.Errorf("cluster inputs changed:\nbefore %v\nafter  %v", a[0].Inputs, b[0].Inputs)
+			}
+		})
+	}
+}
+
+// TestFocusdeckSwitchesToKubernetesWithOneLine: the example's topology
+// line is all that changes.
+func TestFocusdeckSwitchesToKubernetesWithOneLine(t *testing.T) {
+	b, err := os.ReadFile(focusdeckStack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := strings.Split(string(b), "\n")
+	after := strings.Split(toKubernetes(string(b)), "\n")
+	diff := 0
+	for i := range before {
+		if before[i] != after[i] {
+			diff++
+		}
+	}
+	if diff != 1 {
+		t.Fatalf("%d lines change, want 1", diff)
+	}
+	p := planK8sStack(t, focusdeckStack, "focusdeck", toKubernetes)
+	counts := map[string]int{}
+	for _, r := range p.Resources {
+		counts[r.Type]++
+	}
+	for typ, want := range map[string]int{
+		"digitalocean:index/kubernetesCluster:KubernetesCluster":   1,
+		"digitalocean:index/kubernetesNodePool:KubernetesNodePool": 1,
+		"kubernetes:apps/v1:Deployment":                            1,
+		"kubernetes:networking.k8s.io/v1:Ingress":                  1,
+		"kubernetes:policy/v1:PodDisruptionBudget":                 1,
+		"digitalocean:index/dnsRecord:DnsRecord":                   1,
+		"digitalocean:index/droplet:Droplet":                       0,
+	} {
+		if counts[typ] != want {
+			t.Errorf("%d %s, want %d", counts[typ], typ, want)
+		}
+	}
+	dep := k8sObject(t, p, "Deployment", "server")
+	if at(dep, "metadata.namespace") != "focusdeck" || at(dep, "spec.replicas") != 2.0 {
+		t.Errorf("server deployment: namespace %v, replicas %v", at(dep, "metadata.namespace"), at(dep, "spec.replicas"))
+	}
+	for _, r := range k8sResources(p, "digitalocean:index/dnsRecord:DnsRecord") {
+		if r.Inputs["name"] != "@" || r.Inputs["domain"] != "focusdeck.example.com" {
+			t.Errorf("apex record = %v", r.Inputs)
+		}
+	}
+	var keys []string
+	for k := range p.Outputs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range []string{"endpoints", "kubeconfig", "kubernetes"} {
+		if _, ok := p.Outputs[k]; !ok {
+			t.Errorf("output %s missing (outputs %v)", k, keys)
+		}
+	}
+}
