@@ -38,6 +38,9 @@ func TestSuspiciousValues(t *testing.T) {
 		{"name", "token", false},
 		{"PASSWORD_MIN_LENGTH", "12", false},
 		{"tokenType", "bearer", false},
+		// A chart naming the key inside an existing Secret (Grafana's admin.passwordKey).
+		{"passwordKey", "admin-password", false},
+		{"AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMIK7MDENGbPxRfiCY", true},
 	}
 	for _, c := range cases {
 		got := suspicious(c.key, c.value, generated) != ""

@@ -172,7 +172,11 @@ func TestEdgeAndContainerRules(t *testing.T) {
 		},
 		{
 			"kubernetes workloads but no route for a public service", RulePublicTLS,
-			func(t *testing.T) *plan.Plan { return with(kubernetesStack(t), deployment("api", goodContainer())) },
+			func(t *testing.T) *plan.Plan {
+				// The topology routes every public service: drop its Ingresses.
+				noRoutes := mutate(kubernetesStack(t), typeIngress, func(*plan.Resource) bool { return false })
+				return with(noRoutes, deployment("api", goodContainer()))
+			},
 			func(t *testing.T) *plan.Plan {
 				return with(kubernetesStack(t), deployment("api", goodContainer()), gateway(true), httpRoute("https"))
 			},

@@ -32,8 +32,9 @@ var (
 	// secretKey matches names of settings that hold secrets.
 	secretKey = regexp.MustCompile(`(?i)(password|passwd|secret|token|api_?key|private_?key|access_?key|credentials?)`)
 	// notASecret are names that only refer to a secret (secretName,
-	// existingSecret, passwordFile, tokenSecretRef) or describe one.
-	notASecret = regexp.MustCompile(`(?i)(name|ref|file|path|existing|key_?id|length|policy|enabled|expir|ttl|type|mode)`)
+	// existingSecret, passwordFile, tokenSecretRef, a chart's passwordKey: the
+	// key inside an existing Secret) or describe one.
+	notASecret = regexp.MustCompile(`(?i)(name|ref|file|path|existing|key_?id|length|policy|enabled|expir|ttl|type|mode|password_?key$|user_?key$)`)
 )
 
 // checkPlaintextSecrets looks for secrets in plain text wherever the plan
