@@ -3,9 +3,11 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 
 	"infra/internal/plan"
+	"infra/internal/policy"
 	"infra/stacks"
 	"infra/stacks/config"
 )
@@ -15,14 +17,21 @@ import (
 // declares, with its inputs (secrets masked).
 type PreflightFunc func(p *plan.Plan) error
 
-// preflight is the hook where the policy checks plug in: up and preview
-// call it after the config validated, and refuse to run the engine when it
-// returns an error. Any error it returns exits with code 4 (policy); the
-// message should name each violated rule, the resource and how to fix or
-// waive it (infra:policy.waivers).
-func preflight(p *plan.Plan) error {
-	_ = p
-	return nil
+// policyPreflight is what up and preview run after the config validated:
+// the policy checks on the offline plan. It prints the report on w (every
+// waiver with its reason, each time) and refuses, with exit code 4, when a
+// rule is violated, before the engine runs.
+func policyPreflight(w io.Writer) PreflightFunc {
+	return func(p *plan.Plan) error {
+		rep := policy.Evaluate(p)
+		if err := rep.Write(w); err != nil {
+			return err
+		}
+		if err := rep.Err(); err != nil {
+			return &ExitError{Code: ExitPolicy, Err: err}
+		}
+		return nil
+	}
 }
 
 // checkBeforeEngine validates the stack's config offline (a

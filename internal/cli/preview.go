@@ -23,7 +23,7 @@ type PreviewOptions struct {
 
 // NewCmdPreview builds `infra preview`. runF replaces the action in tests.
 func NewCmdPreview(streams *IO, runF func(*PreviewOptions) error) *cobra.Command {
-	opts := &PreviewOptions{StackOptions: newStackOptions(streams), Preflight: preflight}
+	opts := &PreviewOptions{StackOptions: newStackOptions(streams), Preflight: policyPreflight(streams.ErrOut)}
 	cmd := &cobra.Command{
 		Use:   "preview --stack NAME",
 		Short: "Show what `up` would change, through the Pulumi engine",

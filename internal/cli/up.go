@@ -22,7 +22,7 @@ type UpOptions struct {
 
 // NewCmdUp builds `infra up` (alias `deploy`). runF replaces the action in tests.
 func NewCmdUp(streams *IO, runF func(*UpOptions) error) *cobra.Command {
-	opts := &UpOptions{StackOptions: newStackOptions(streams), Preflight: preflight}
+	opts := &UpOptions{StackOptions: newStackOptions(streams), Preflight: policyPreflight(streams.ErrOut)}
 	cmd := &cobra.Command{
 		Use:     "up --stack NAME",
 		Aliases: []string{"deploy"},
