@@ -62,48 +62,43 @@ func NewCloudAlerts(ctx *pulumi.Context, name string, args *CloudAlertsArgs, opt
 	parent := pulumi.Parent(c)
 	canAlert := len(args.Emails) > 0 || args.Slack != nil
 	if canAlert {
-		machine := []struct {
+		// Droplets and nodes are found by the app tag, the database
+		// cluster by its id; the thresholds are the same.
+		type target struct {
 			suffix, typ, what string
 			value             float64
-		}{
-			{"cpu", dropletCPU, "CPU", args.CPU},
-			{"memory", dropletMemory, "memory", args.Memory},
-			{"disk", dropletDisk, "disk", args.Disk},
+			tags, entities    pulumi.StringArray
 		}
-		for _, m := range machine {
-			_, err := digitalocean.NewMonitorAlert(ctx, name+"-"+m.suffix, &digitalocean.MonitorAlertArgs{
+		onApp := pulumi.StringArray{args.AppTag}
+		targets := []target{
+			{"cpu", dropletCPU, "CPU", args.CPU, onApp, nil},
+			{"memory", dropletMemory, "memory", args.Memory, onApp, nil},
+			{"disk", dropletDisk, "disk", args.Disk, onApp, nil},
+		}
+		if args.DatabaseClusterID != nil {
+			onDB := pulumi.StringArray{args.DatabaseClusterID}
+			targets = append(targets,
+				target{"db-cpu", dbCPU, "database CPU", args.CPU, nil, onDB},
+				target{"db-memory", dbMemory, "database memory", args.Memory, nil, onDB},
+				target{"db-disk", dbDisk, "database disk", args.Disk, nil, onDB},
+			)
+		}
+		for _, m := range targets {
+			alert := &digitalocean.MonitorAlertArgs{
 				Type: pulumi.String(m.typ), Compare: pulumi.String("GreaterThan"), Value: pulumi.Float64(m.value),
 				Window:      pulumi.String("5m"),
-				Tags:        pulumi.StringArray{args.AppTag},
 				Description: pulumi.Sprintf("%s: %s above %s%% for 5m", name, m.what, FormatThreshold(m.value)),
 				Alerts:      c.recipients(args),
 				Enabled:     pulumi.Bool(args.Notify),
-			}, parent)
-			if err != nil {
+			}
+			if m.tags != nil {
+				alert.Tags = m.tags
+			}
+			if m.entities != nil {
+				alert.Entities = m.entities
+			}
+			if _, err := digitalocean.NewMonitorAlert(ctx, name+"-"+m.suffix, alert, parent); err != nil {
 				return nil, fmt.Errorf("%s alert: %w", m.what, err)
-			}
-		}
-		if args.DatabaseClusterID != nil {
-			db := []struct {
-				suffix, typ, what string
-				value             float64
-			}{
-				{"db-cpu", dbCPU, "database CPU", args.CPU},
-				{"db-memory", dbMemory, "database memory", args.Memory},
-				{"db-disk", dbDisk, "database disk", args.Disk},
-			}
-			for _, m := range db {
-				_, err := digitalocean.NewMonitorAlert(ctx, name+"-"+m.suffix, &digitalocean.MonitorAlertArgs{
-					Type: pulumi.String(m.typ), Compare: pulumi.String("GreaterThan"), Value: pulumi.Float64(m.value),
-					Window:      pulumi.String("5m"),
-					Entities:    pulumi.StringArray{args.DatabaseClusterID},
-					Description: pulumi.Sprintf("%s: %s above %s%% for 5m", name, m.what, FormatThreshold(m.value)),
-					Alerts:      c.recipients(args),
-					Enabled:     pulumi.Bool(args.Notify),
-				}, parent)
-				if err != nil {
-					return nil, fmt.Errorf("%s alert: %w", m.what, err)
-				}
 			}
 		}
 	}
