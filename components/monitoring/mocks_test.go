@@ -7,6 +7,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"infra/internal/providercheck"
 )
 
 // recorded is one resource the program registered.
@@ -24,6 +26,9 @@ type recorder struct {
 }
 
 func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	if err := providercheck.CheckInputs(args.TypeToken, args.Name, args.Inputs); err != nil {
+		return "", nil, err
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	rec := recorded{Type: args.TypeToken, Name: args.Name, Custom: args.Custom, Inputs: args.Inputs}

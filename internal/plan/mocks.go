@@ -11,6 +11,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"infra/internal/providercheck"
 )
 
 // recorder is a pulumi.MockResourceMonitor that keeps every resource the
@@ -28,7 +30,12 @@ type recorder struct {
 
 var _ pulumi.MockResourceMonitor = (*recorder)(nil)
 
+// NewResource records a resource; inputs the real provider would refuse
+// fail the plan, with the property path (internal/providercheck).
 func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	if err := providercheck.CheckInputs(args.TypeToken, args.Name, args.Inputs); err != nil {
+		return "", nil, err
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	// Ids derive from names, not from the order of registration (which
@@ -68,18 +75,19 @@ func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 	return id, state, nil
 }
 
+// Call answers the functions the program calls, after checking their
+// arguments like the real provider.
 func (r *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	checker, err := providercheck.Shared()
+	if err != nil {
+		return nil, err
+	}
+	if failures, _ := checker.CheckInvoke(args.Token, args.Args); len(failures) > 0 {
+		return nil, providercheck.Error(args.Token, "call", failures)
+	}
 	switch args.Token {
 	case "digitalocean:index/getKubernetesVersions:getKubernetesVersions":
-		prefix := ""
-		if p, ok := args.Args["versionPrefix"]; ok && p.IsString() {
-			prefix = p.StringValue()
-		}
-		latest := strings.TrimSuffix(prefix, ".") + ".1-do.0"
-		return resource.NewPropertyMapFromMap(map[string]any{
-			"latestVersion": latest,
-			"validVersions": []any{latest},
-		}), nil
+		return providercheck.KubernetesVersions(checker.Catalog(), args.Args), nil
 	case "digitalocean:index/getLoadBalancer:getLoadBalancer":
 		name := fmt.Sprint(args.Args["name"].V)
 		return resource.NewPropertyMapFromMap(map[string]any{"name": name, "ip": "203.0.113.30", "status": "active"}), nil

@@ -12,6 +12,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"infra/internal/providercheck"
 )
 
 // Resource is one registered resource.
@@ -50,7 +52,12 @@ func RunErr(program pulumi.RunFunc) (*Recorder, error) {
 }
 
 // NewResource records a resource and echoes its inputs as its state.
+// Inputs the real provider would refuse fail the registration, with the
+// property path (internal/providercheck).
 func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	if err := providercheck.CheckInputs(args.TypeToken, args.Name, args.Inputs); err != nil {
+		return "", nil, err
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	rec := Resource{Type: args.TypeToken, Name: args.Name, Custom: args.Custom, Inputs: args.Inputs, Provider: args.Provider}
@@ -85,14 +92,16 @@ func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 
 // Call answers the DigitalOcean lookups the components make.
 func (r *Recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	checker, err := providercheck.Shared()
+	if err != nil {
+		return nil, err
+	}
+	if failures, _ := checker.CheckInvoke(args.Token, args.Args); len(failures) > 0 {
+		return nil, providercheck.Error(args.Token, "call", failures)
+	}
 	switch args.Token {
 	case "digitalocean:index/getKubernetesVersions:getKubernetesVersions":
-		prefix := ""
-		if p, ok := args.Args["versionPrefix"]; ok && p.IsString() {
-			prefix = p.StringValue()
-		}
-		latest := strings.TrimSuffix(prefix, ".") + ".1-do.0"
-		return resource.NewPropertyMapFromMap(map[string]any{"latestVersion": latest, "validVersions": []any{latest}}), nil
+		return providercheck.KubernetesVersions(checker.Catalog(), args.Args), nil
 	case "digitalocean:index/getLoadBalancer:getLoadBalancer":
 		return resource.NewPropertyMapFromMap(map[string]any{"ip": LoadBalancerIP}), nil
 	}

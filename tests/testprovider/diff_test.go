@@ -92,7 +92,7 @@ func TestDiff(t *testing.T) {
 		},
 		{
 			name: "cluster upgrade updates", typ: clusterType,
-			olds: props(cluster), news: with(cluster, "version", "1.34.1-do.0"),
+			olds: props(cluster), news: with(cluster, "version", "1.36.0-do.0"),
 			wantChanged: []string{"version"},
 		},
 		{
@@ -148,7 +148,7 @@ func TestDiff(t *testing.T) {
 			news: resource.PropertyMap{},
 		},
 	}
-	p := newProvider("test", pluginVersionMust(t, "1.0.0"))
+	p := newProvider("test", pluginVersionMust(t, "1.0.0"), strictChecker(t))
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := p.Diff(context.Background(), plugin.DiffRequest{
@@ -176,7 +176,7 @@ func TestDiff(t *testing.T) {
 }
 
 func TestDiffConfigNeverReplaces(t *testing.T) {
-	p := newProvider("postgresql", pluginVersionMust(t, "3.18.0"))
+	p := newProvider("postgresql", pluginVersionMust(t, "3.18.0"), strictChecker(t))
 	got, err := p.DiffConfig(context.Background(), plugin.DiffConfigRequest{
 		OldInputs: props(map[string]any{"host": "a", "password": "x"}),
 		NewInputs: props(map[string]any{"host": "b", "password": "x"}),

@@ -1,51 +1,54 @@
 package main
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"regexp"
-	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"sigs.k8s.io/yaml"
+
+	"infra/internal/catalog"
+	"infra/internal/providercheck"
 )
 
+// invokeFunc answers one function from the catalog of what DigitalOcean
+// offers and the call's arguments.
+type invokeFunc func(cat *catalog.Catalog, args resource.PropertyMap) (resource.PropertyMap, error)
+
 // invokes answers the data-source calls our programs make. Any other call
-// returns an empty result.
-var invokes = map[string]func(args resource.PropertyMap) (resource.PropertyMap, error){
+// is an error.
+var invokes = map[string]invokeFunc{
 	"digitalocean:index/getKubernetesVersions:getKubernetesVersions": kubernetesVersions,
+	"digitalocean:index/getLoadBalancer:getLoadBalancer":             loadBalancer,
 	// yaml.ConfigFile/ConfigGroup (v1) in the Go SDK parse YAML through the provider.
-	"kubernetes:yaml:decode": decodeYAML,
+	"kubernetes:yaml:decode": func(_ *catalog.Catalog, args resource.PropertyMap) (resource.PropertyMap, error) {
+		return decodeYAML(args)
+	},
 }
 
-// doksVersions are the DOKS versions on offer, newest first.
-var doksVersions = []string{"1.34.1-do.0", "1.33.5-do.0", "1.32.9-do.0"}
+// kubernetesVersions answers getKubernetesVersions with the DOKS minors the
+// catalog says are offered.
+func kubernetesVersions(cat *catalog.Catalog, args resource.PropertyMap) (resource.PropertyMap, error) {
+	return providercheck.KubernetesVersions(cat, args), nil
+}
 
-// kubernetesVersions answers getKubernetesVersions, honouring versionPrefix
-// as DigitalOcean does.
-func kubernetesVersions(args resource.PropertyMap) (resource.PropertyMap, error) {
-	prefix := ""
-	if v, ok := args["versionPrefix"]; ok && v.IsString() {
-		prefix = v.StringValue()
+// loadBalancer answers getLoadBalancer by name as if DigitalOcean's cloud
+// controller had created the load balancer for the ingress controller's
+// Service (no controller runs here).
+func loadBalancer(_ *catalog.Catalog, args resource.PropertyMap) (resource.PropertyMap, error) {
+	name, ok := args["name"]
+	if !ok || !name.IsString() || name.StringValue() == "" {
+		return nil, fmt.Errorf("getLoadBalancer: the stand-in looks load balancers up by name only")
 	}
-	valid := []any{}
-	for _, v := range doksVersions {
-		if strings.HasPrefix(v, prefix) {
-			valid = append(valid, v)
-		}
-	}
-	latest := ""
-	if len(valid) > 0 {
-		latest = valid[0].(string)
-	}
-	out := resource.NewPropertyMapFromMap(map[string]any{
-		"id":            "kubernetes-versions",
-		"latestVersion": latest,
-		"validVersions": valid,
-	})
-	if prefix != "" {
-		out["versionPrefix"] = resource.NewProperty(prefix)
-	}
-	return out, nil
+	seed := &resourceInfo{name: name.StringValue(), seed: sha256.Sum256([]byte(name.StringValue()))}
+	return resource.NewPropertyMapFromMap(map[string]any{
+		"id":     seedUUID(seed, "lb"),
+		"name":   name.StringValue(),
+		"ip":     publicIP("lb")(seed).StringValue(),
+		"status": "active",
+		"urn":    "do:loadbalancer:" + seedUUID(seed, "lb"),
+	}), nil
 }
 
 var documentSeparator = regexp.MustCompile(`(?m)^---[ \t]*$`)

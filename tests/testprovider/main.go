@@ -20,6 +20,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/provider"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+
+	"infra/internal/providercheck"
 )
 
 const pluginPrefix = "pulumi-resource-"
@@ -31,8 +33,16 @@ func main() {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", filepath.Base(os.Args[0]), err)
 		os.Exit(1)
 	}
-	err = provider.Main(pkg, func(*provider.HostClient) (pulumirpc.ResourceProviderServer, error) {
-		return plugin.NewProviderServer(newProvider(pkg, version)), nil
+	strict, err := providercheck.New()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: load the provider schemas and rules: %v\n", filepath.Base(os.Args[0]), err)
+		os.Exit(1)
+	}
+	err = provider.Main(pkg, func(host *provider.HostClient) (pulumirpc.ResourceProviderServer, error) {
+		return &constructServer{
+			ResourceProviderServer: plugin.NewProviderServer(newProvider(pkg, version, strict)),
+			host:                   host,
+		}, nil
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", pkg, err)

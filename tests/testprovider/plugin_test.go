@@ -5,16 +5,32 @@ import (
 	"context"
 	"os"
 	"regexp"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+
+	"infra/internal/providercheck"
 )
 
+var loadStrict = sync.OnceValues(providercheck.New)
+
+// strictChecker is the checker the stand-in runs, loaded once per test binary.
+func strictChecker(t *testing.T) *providercheck.Checker {
+	t.Helper()
+	c, err := loadStrict()
+	if err != nil {
+		t.Fatalf("load the strict checks: %v", err)
+	}
+	return c
+}
+
 func TestInvoke(t *testing.T) {
-	p := newProvider("digitalocean", pluginVersionMust(t, "4.57.0"))
+	p := newProvider("digitalocean", pluginVersionMust(t, "4.57.0"), strictChecker(t))
 	invoke := func(tok string, args map[string]any) resource.PropertyMap {
 		t.Helper()
 		resp, err := p.Invoke(context.Background(), plugin.InvokeRequest{Tok: tokens.ModuleMember(tok), Args: props(args)})
@@ -24,15 +40,29 @@ func TestInvoke(t *testing.T) {
 		return resp.Properties
 	}
 	versions := "digitalocean:index/getKubernetesVersions:getKubernetesVersions"
-	if got := invoke(versions, nil)["latestVersion"].StringValue(); got != "1.34.1-do.0" {
-		t.Errorf("latestVersion = %q", got)
+	// The catalog's DOKS minors, oldest first: the newest is the latest.
+	minors := strictChecker(t).Catalog().KubernetesMinors.Minors()
+	newest, oldest := minors[len(minors)-1], minors[0]
+	if got := invoke(versions, nil)["latestVersion"].StringValue(); !strings.HasPrefix(got, newest+".") {
+		t.Errorf("latestVersion = %q, want the newest offered minor %s", got, newest)
 	}
-	got := invoke(versions, map[string]any{"versionPrefix": "1.33."})
-	if got["latestVersion"].StringValue() != "1.33.5-do.0" || len(got["validVersions"].ArrayValue()) != 1 {
-		t.Errorf("with prefix 1.33.: %v", got)
+	got := invoke(versions, map[string]any{"versionPrefix": oldest + "."})
+	if !strings.HasPrefix(got["latestVersion"].StringValue(), oldest+".") || len(got["validVersions"].ArrayValue()) != 1 {
+		t.Errorf("with prefix %s.: %v", oldest, got)
 	}
-	if got := invoke("digitalocean:index/getAccount:getAccount", nil); len(got) != 0 {
-		t.Errorf("unknown invoke = %v, want empty", got)
+	if got := invoke(versions, map[string]any{"versionPrefix": "1.34."}); got["latestVersion"].StringValue() != "" {
+		t.Errorf("1.34 is past its end of life and must not be offered: %v", got)
+	}
+	if _, err := p.Invoke(context.Background(), plugin.InvokeRequest{
+		Tok: "digitalocean:index/getAccount:getAccount", Args: resource.PropertyMap{},
+	}); err == nil || !strings.Contains(err.Error(), "does not answer") {
+		t.Errorf("an invoke the stand-in does not answer must fail, got %v", err)
+	}
+	resp, err := p.Invoke(context.Background(), plugin.InvokeRequest{
+		Tok: tokens.ModuleMember(versions), Args: props(map[string]any{"versionPrefx": "1.36."}),
+	})
+	if err != nil || len(resp.Failures) != 1 || resp.Failures[0].Property != "versionPrefx" {
+		t.Errorf("a misspelt argument must be a check failure, got %v, %v", resp.Failures, err)
 	}
 	decoded := invoke("kubernetes:yaml:decode", map[string]any{
 		"text": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n---\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: b\n",
@@ -46,7 +76,7 @@ func TestInvoke(t *testing.T) {
 // to: Configure must accept secrets and previews, and a secret input must come
 // back from Create as a secret.
 func TestServerSecretsAndConfigure(t *testing.T) {
-	srv := plugin.NewProviderServer(newProvider("postgresql", pluginVersionMust(t, "3.18.0")))
+	srv := plugin.NewProviderServer(newProvider("postgresql", pluginVersionMust(t, "3.18.0"), strictChecker(t)))
 	ctx := context.Background()
 	conf, err := srv.Configure(ctx, &pulumirpc.ConfigureRequest{AcceptSecrets: true, AcceptResources: true})
 	if err != nil {

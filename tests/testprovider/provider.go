@@ -4,10 +4,14 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/blang/semver"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+
+	"infra/internal/providercheck"
 )
 
 // pluginVersions are the versions the provider SDKs in go.mod ask the engine
@@ -46,10 +50,33 @@ type testProvider struct {
 	plugin.UnimplementedProvider
 	pkg     string
 	version semver.Version
+	// strict checks every input against the real provider's schema and
+	// the rule table before anything is echoed (internal/providercheck).
+	strict *providercheck.Checker
 }
 
-func newProvider(pkg string, version semver.Version) *testProvider {
-	return &testProvider{pkg: pkg, version: version}
+func newProvider(pkg string, version semver.Version, strict *providercheck.Checker) *testProvider {
+	return &testProvider{pkg: pkg, version: version, strict: strict}
+}
+
+// checkFailures runs the strict checks on a resource's inputs.
+func (p *testProvider) checkFailures(typ tokens.Type, inputs resource.PropertyMap) []plugin.CheckFailure {
+	failures, _ := p.strict.CheckResource(string(typ), inputs)
+	out := make([]plugin.CheckFailure, 0, len(failures))
+	for _, f := range failures {
+		out = append(out, plugin.CheckFailure{Property: resource.PropertyKey(f.Property), Reason: f.Reason})
+	}
+	return out
+}
+
+// refuse turns failures that reach Create or Update (an engine that skipped
+// Check) into an error, so nothing invalid is ever echoed as created.
+func refuse(op string, urn resource.URN, failures []plugin.CheckFailure) error {
+	msgs := make([]string, len(failures))
+	for i, f := range failures {
+		msgs[i] = string(f.Property) + ": " + f.Reason
+	}
+	return fmt.Errorf("%s %s: invalid inputs: %s", op, urn, strings.Join(msgs, "; "))
 }
 
 func (p *testProvider) Handshake(
@@ -72,6 +99,13 @@ func (p *testProvider) GetPluginInfo(context.Context) (plugin.PluginInfo, error)
 func (p *testProvider) CheckConfig(
 	_ context.Context, req plugin.CheckConfigRequest,
 ) (plugin.CheckConfigResponse, error) {
+	var failures []plugin.CheckFailure
+	for _, f := range p.strict.CheckProviderConfig(p.pkg, req.News) {
+		failures = append(failures, plugin.CheckFailure{Property: resource.PropertyKey(f.Property), Reason: f.Reason})
+	}
+	if len(failures) > 0 {
+		return plugin.CheckConfigResponse{Failures: failures}, nil
+	}
 	return plugin.CheckConfigResponse{Properties: req.News}, nil
 }
 
@@ -90,7 +124,12 @@ func (p *testProvider) Configure(context.Context, plugin.ConfigureRequest) (plug
 	return plugin.ConfigureResponse{}, nil
 }
 
+// Check refuses what the real provider would, with the property path, so
+// the engine reports it before anything is created.
 func (p *testProvider) Check(_ context.Context, req plugin.CheckRequest) (plugin.CheckResponse, error) {
+	if failures := p.checkFailures(req.Type, req.News); len(failures) > 0 {
+		return plugin.CheckResponse{Failures: failures}, nil
+	}
 	return plugin.CheckResponse{Properties: req.News}, nil
 }
 
@@ -104,6 +143,9 @@ func (p *testProvider) Diff(_ context.Context, req plugin.DiffRequest) (plugin.D
 }
 
 func (p *testProvider) Create(_ context.Context, req plugin.CreateRequest) (plugin.CreateResponse, error) {
+	if failures := p.checkFailures(req.Type, req.Properties); len(failures) > 0 {
+		return plugin.CreateResponse{}, refuse("create", req.URN, failures)
+	}
 	spec := specFor(req.Type)
 	r := newResourceInfo(req.URN, req.Type, req.Properties)
 	if req.Preview {
@@ -118,6 +160,9 @@ func (p *testProvider) Create(_ context.Context, req plugin.CreateRequest) (plug
 }
 
 func (p *testProvider) Update(_ context.Context, req plugin.UpdateRequest) (plugin.UpdateResponse, error) {
+	if failures := p.checkFailures(req.Type, req.NewInputs); len(failures) > 0 {
+		return plugin.UpdateResponse{}, refuse("update", req.URN, failures)
+	}
 	spec := specFor(req.Type)
 	r := newResourceInfo(req.URN, req.Type, req.NewInputs)
 	r.id = req.ID
@@ -142,12 +187,22 @@ func (p *testProvider) Delete(context.Context, plugin.DeleteRequest) (plugin.Del
 	return plugin.DeleteResponse{}, nil
 }
 
+// Invoke answers the functions the program calls; their arguments are
+// checked like resource inputs. A function the stand-in does not answer is
+// an error, never an empty success.
 func (p *testProvider) Invoke(_ context.Context, req plugin.InvokeRequest) (plugin.InvokeResponse, error) {
+	if failures, _ := p.strict.CheckInvoke(string(req.Tok), req.Args); len(failures) > 0 {
+		var checkFailures []plugin.CheckFailure
+		for _, f := range failures {
+			checkFailures = append(checkFailures, plugin.CheckFailure{Property: resource.PropertyKey(f.Property), Reason: f.Reason})
+		}
+		return plugin.InvokeResponse{Failures: checkFailures}, nil
+	}
 	fn, ok := invokes[string(req.Tok)]
 	if !ok {
-		return plugin.InvokeResponse{Properties: resource.PropertyMap{}}, nil
+		return plugin.InvokeResponse{}, fmt.Errorf("invoke %s: the stand-in provider does not answer this function", req.Tok)
 	}
-	out, err := fn(req.Args)
+	out, err := fn(p.strict.Catalog(), req.Args)
 	if err != nil {
 		return plugin.InvokeResponse{}, fmt.Errorf("invoke %s: %w", req.Tok, err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -23,7 +24,7 @@ func urnOfType(typ tokens.Type, name string) resource.URN {
 
 func create(t *testing.T, typ tokens.Type, name string, inputs resource.PropertyMap, preview bool) plugin.CreateResponse {
 	t.Helper()
-	p := newProvider(string(typ.Package()), pluginVersionMust(t, "1.0.0"))
+	p := newProvider(string(typ.Package()), pluginVersionMust(t, "1.0.0"), strictChecker(t))
 	resp, err := p.Create(context.Background(), plugin.CreateRequest{
 		URN: urnOfType(typ, name), Name: name, Type: typ, Properties: inputs, Preview: preview,
 	})
@@ -60,14 +61,6 @@ func TestCreateComputedOutputs(t *testing.T) {
 			},
 		},
 		{
-			name: "random password defaults to 32 characters", typ: passwordType, inputs: props(map[string]any{}),
-			check: func(t *testing.T, _ resource.ID, out resource.PropertyMap) {
-				if v, _ := plain(out["result"]); len(v.StringValue()) != 32 {
-					t.Errorf("result %q has %d characters, want 32", v.StringValue(), len(v.StringValue()))
-				}
-			},
-		},
-		{
 			name: "random id encodes the same bytes", typ: "random:index/randomId:RandomId",
 			inputs: props(map[string]any{"byteLength": 4}),
 			check: func(t *testing.T, id resource.ID, out resource.PropertyMap) {
@@ -78,7 +71,7 @@ func TestCreateComputedOutputs(t *testing.T) {
 		},
 		{
 			name: "database cluster connection details", typ: databaseType,
-			inputs: props(map[string]any{"name": "app-db", "engine": "pg", "region": "fra1"}),
+			inputs: props(map[string]any{"name": "app-db", "engine": "pg", "version": "16", "region": "fra1", "size": "db-s-1vcpu-1gb", "nodeCount": 1}),
 			check: func(t *testing.T, id resource.ID, out resource.PropertyMap) {
 				password, secret := plain(out["password"])
 				uri, uriSecret := plain(out["uri"])
@@ -103,6 +96,7 @@ func TestCreateComputedOutputs(t *testing.T) {
 			name: "droplet: numeric id, address, auto-name, secret input kept secret", typ: dropletType,
 			inputs: resource.PropertyMap{
 				"image":    resource.NewProperty("ubuntu-24-04-x64"),
+				"size":     resource.NewProperty("s-1vcpu-1gb"),
 				"userData": resource.MakeSecret(resource.NewProperty("#cloud-config\n")),
 			},
 			check: func(t *testing.T, id resource.ID, out resource.PropertyMap) {
@@ -125,7 +119,7 @@ func TestCreateComputedOutputs(t *testing.T) {
 		},
 		{
 			name: "droplet: a given name is kept", typ: dropletType,
-			inputs: props(map[string]any{"name": "web-1"}),
+			inputs: props(map[string]any{"name": "web-1", "image": "ubuntu-24-04-x64", "size": "s-1vcpu-1gb"}),
 			check: func(t *testing.T, _ resource.ID, out resource.PropertyMap) {
 				if out["name"].StringValue() != "web-1" {
 					t.Errorf("name = %v", out["name"])
@@ -143,7 +137,8 @@ func TestCreateComputedOutputs(t *testing.T) {
 		},
 		{
 			name: "kubernetes cluster: endpoint and a secret kubeconfig", typ: clusterType,
-			inputs: props(map[string]any{"name": "k8s", "region": "fra1"}),
+			inputs: props(map[string]any{"name": "k8s", "region": "fra1", "version": "1.36.0-do.0",
+				"nodePool": map[string]any{"name": "system", "size": "s-2vcpu-4gb", "nodeCount": 1}}),
 			check: func(t *testing.T, id resource.ID, out resource.PropertyMap) {
 				configs, secret := plain(out["kubeConfigs"])
 				if !secret || !configs.IsArray() || len(configs.ArrayValue()) != 1 {
@@ -205,7 +200,9 @@ func TestCreateComputedOutputs(t *testing.T) {
 }
 
 func TestPreviewLeavesComputedOutputsUnknown(t *testing.T) {
-	resp := create(t, databaseType, "db", props(map[string]any{"engine": "pg"}), true)
+	resp := create(t, databaseType, "db", props(map[string]any{
+		"name": "db", "engine": "pg", "version": "16", "region": "fra1", "size": "db-s-1vcpu-1gb", "nodeCount": 1,
+	}), true)
 	if resp.ID != "" {
 		t.Errorf("preview id = %q, want none", resp.ID)
 	}
@@ -218,23 +215,24 @@ func TestPreviewLeavesComputedOutputsUnknown(t *testing.T) {
 }
 
 func TestIDsAreStable(t *testing.T) {
-	in := props(map[string]any{"image": "ubuntu", "userData": "a"})
+	in := props(map[string]any{"image": "ubuntu", "size": "s-1vcpu-1gb", "userData": "a"})
 	first, again := create(t, dropletType, "web", in, false), create(t, dropletType, "web", in, false)
 	if first.ID != again.ID {
 		t.Errorf("same resource, same inputs: ids %q and %q", first.ID, again.ID)
 	}
-	replaced := create(t, dropletType, "web", props(map[string]any{"image": "ubuntu", "userData": "b"}), false)
+	replaced := create(t, dropletType, "web", props(map[string]any{"image": "ubuntu", "size": "s-1vcpu-1gb", "userData": "b"}), false)
 	if replaced.ID == first.ID {
 		t.Errorf("a replacement got the old id %q", first.ID)
 	}
 }
 
 func TestUpdateKeepsComputedOutputs(t *testing.T) {
-	p := newProvider("digitalocean", pluginVersionMust(t, "4.57.0"))
+	p := newProvider("digitalocean", pluginVersionMust(t, "4.57.0"), strictChecker(t))
 	urn := urnOfType(databaseType, "db")
-	oldIn := props(map[string]any{"engine": "pg", "size": "db-s-1vcpu-1gb", "tags": []any{"a"}})
+	cluster := map[string]any{"name": "db", "engine": "pg", "version": "16", "region": "fra1", "nodeCount": 1}
+	oldIn := props(with(with(cluster, "size", "db-s-1vcpu-1gb"), "tags", []any{"a"}))
 	created := create(t, databaseType, "db", oldIn, false)
-	newIn := props(map[string]any{"engine": "pg", "size": "db-s-2vcpu-4gb"})
+	newIn := props(with(cluster, "size", "db-s-2vcpu-4gb"))
 	for _, preview := range []bool{true, false} {
 		got, err := p.Update(context.Background(), plugin.UpdateRequest{
 			URN: urn, Name: "db", Type: databaseType, ID: created.ID,
@@ -262,7 +260,7 @@ func TestUpdateKeepsComputedOutputs(t *testing.T) {
 }
 
 func TestReadReturnsState(t *testing.T) {
-	p := newProvider("digitalocean", pluginVersionMust(t, "4.57.0"))
+	p := newProvider("digitalocean", pluginVersionMust(t, "4.57.0"), strictChecker(t))
 	state := props(map[string]any{"ipv4Address": "203.0.113.9"})
 	got, err := p.Read(context.Background(), plugin.ReadRequest{
 		URN: urnOfType(dropletType, "web"), Type: dropletType, ID: "123456789", State: state,
@@ -275,9 +273,58 @@ func TestReadReturnsState(t *testing.T) {
 	}
 }
 
+// TestCreateRefusesWhatCheckWouldRefuse: an engine that skipped Check still
+// cannot get an invalid resource created.
+func TestCreateRefusesWhatCheckWouldRefuse(t *testing.T) {
+	p := newProvider("random", pluginVersionMust(t, "4.21.0"), strictChecker(t))
+	_, err := p.Create(context.Background(), plugin.CreateRequest{
+		URN: urnOfType(passwordType, "pw"), Name: "pw", Type: passwordType, Properties: props(map[string]any{}),
+	})
+	if err == nil || !strings.Contains(err.Error(), `length: missing required property "length"`) {
+		t.Fatalf("create without the required length: %v", err)
+	}
+	check, err := p.Check(context.Background(), plugin.CheckRequest{
+		URN: urnOfType(passwordType, "pw"), Name: "pw", Type: passwordType, News: props(map[string]any{"length": 0}),
+	})
+	if err != nil || len(check.Failures) != 1 || check.Failures[0].Property != "length" {
+		t.Fatalf("check of length 0: %v, %v", check.Failures, err)
+	}
+}
+
+func with(base map[string]any, k string, v any) map[string]any {
+	out := map[string]any{k: v}
+	for key, val := range base {
+		if key != k {
+			out[key] = val
+		}
+	}
+	return out
+}
+
 func TestIDsFromInputs(t *testing.T) {
 	got := create(t, "digitalocean:index/domain:Domain", "site", props(map[string]any{"name": "example.com"}), false)
 	if got.ID != "example.com" {
 		t.Errorf("domain id = %q, want its name", got.ID)
+	}
+}
+
+func TestCheckChartInputs(t *testing.T) {
+	tests := []struct {
+		name   string
+		inputs map[string]any
+		want   []string
+	}{
+		{"chart and version", map[string]any{"chart": "prometheus-operator-crds", "version": "24.0.1"}, nil},
+		{"missing chart", map[string]any{"version": "24.0.1"}, []string{"chart: required, a non-empty string"}},
+		{"empty chart", map[string]any{"chart": ""}, []string{"chart: required, a non-empty string"}},
+		{"unknown input", map[string]any{"chart": "x", "repo": "https://example"},
+			[]string{"repo: not an input of kubernetes:helm.sh/v4:Chart"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := checkChartInputs(tt.inputs); !slices.Equal(got, tt.want) {
+				t.Errorf("checkChartInputs(%v) = %q, want %q", tt.inputs, got, tt.want)
+			}
+		})
 	}
 }
