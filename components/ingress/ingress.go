@@ -19,16 +19,22 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"infra/components/kube"
+	"infra/internal/pins"
 )
 
-// The charts, pinned: a new version is a reviewed change of this file.
+// The charts and where they come from.
 const (
-	TraefikRepo        = "https://traefik.github.io/charts"
-	TraefikChart       = "traefik"
-	TraefikVersion     = "41.5.0"
-	CertManagerRepo    = "https://charts.jetstack.io"
-	CertManagerChart   = "cert-manager"
-	CertManagerVersion = "v1.21.0"
+	TraefikRepo      = "https://traefik.github.io/charts"
+	TraefikChart     = "traefik"
+	CertManagerRepo  = "https://charts.jetstack.io"
+	CertManagerChart = "cert-manager"
+)
+
+// The chart versions, pinned in internal/pins/pins.yaml (with their
+// sources): a new version is a reviewed change of that file.
+var (
+	TraefikVersion     = pins.MustValue(TraefikChart)
+	CertManagerVersion = pins.MustValue(CertManagerChart)
 )
 
 // Where the controllers run, and the names routes refer to.
@@ -129,10 +135,7 @@ func NewIngress(ctx *pulumi.Context, name string, args *IngressArgs, opts ...pul
 			return nil, err
 		}
 	}
-	lb := digitalocean.LookupLoadBalancerOutput(ctx, digitalocean.LookupLoadBalancerOutputArgs{
-		Name: pulumi.String(args.LoadBalancerName),
-	}, pulumi.Parent(c), pulumi.DependsOn([]pulumi.Resource{traefik}))
-	c.LoadBalancerIP = lb.Ip()
+	c.LoadBalancerIP = loadBalancerIP(ctx, c, traefik, args.LoadBalancerName)
 	for _, host := range sortedHosts(records) {
 		rec := records[host]
 		label := strings.ReplaceAll(rec, "@", "apex")
@@ -153,6 +156,25 @@ func NewIngress(ctx *pulumi.Context, name string, args *IngressArgs, opts ...pul
 		return nil, fmt.Errorf("register ingress %q outputs: %w", name, err)
 	}
 	return c, nil
+}
+
+// loadBalancerIP looks up the address of the load balancer that Traefik's
+// Service asked DigitalOcean for, once the release exists (unknown during
+// the preview of a first deploy).
+//
+// A plain lookup inside an apply on the release's id, not
+// LookupLoadBalancerOutput with DependsOn: the SDK's output-form invoke
+// never settles its result when a dependency fails to register (it returns
+// without resolving or rejecting), so a failed release would leave the
+// program waiting for ever; an apply passes the failure on.
+func loadBalancerIP(ctx *pulumi.Context, parent pulumi.Resource, traefik *helmv3.Release, lbName string) pulumi.StringOutput {
+	return traefik.ID().ApplyT(func(pulumi.ID) (string, error) {
+		lb, err := digitalocean.LookupLoadBalancer(ctx, &digitalocean.LookupLoadBalancerArgs{Name: &lbName}, pulumi.Parent(parent))
+		if err != nil {
+			return "", fmt.Errorf("load balancer %q of the ingress controller: %w", lbName, err)
+		}
+		return lb.Ip, nil
+	}).(pulumi.StringOutput)
 }
 
 // release declares a pinned Helm chart and renders its values.
