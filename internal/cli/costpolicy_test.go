@@ -21,7 +21,7 @@ const cliStack = `config:
     sshPrivateKeySecret: deploy-ssh-key
   infra:database:
     engine: managed
-    size: db-s-1vcpu-1gb
+    size: db-s-1vcpu-2gb
     nodes: 2
     databases: [{ name: app }]
     roles: [{ name: app, databases: [app] }]
@@ -61,8 +61,9 @@ func TestPlanPrintsCostAndBlocksOnPolicy(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s%s", code, out, errOut)
 	}
-	// Two $15 database nodes, the $24 Droplet and the $5 Spaces subscription.
-	for _, want := range []string{"Estimated cost: $59.00/month", "Policy: 10 rules passed."} {
+	// Two $30 db-s-1vcpu-2gb nodes (primary and standby, prices.yaml), the
+	// $24 Droplet and the $5 Spaces subscription.
+	for _, want := range []string{"Estimated cost: $89.00/month", "Policy: 10 rules passed."} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plan output lacks %q:\n%s", want, out)
 		}
@@ -119,7 +120,7 @@ func TestCostCommand(t *testing.T) {
 	basePlan := filepath.Join(out, "prod", "plan.json")
 
 	code, text, errOut := runInfra("cost", "--stack", "prod", "--dir", head)
-	if code != ExitOK || !strings.Contains(text, "Managed database db-s-1vcpu-1gb, 1 standby node(s)") || !strings.Contains(text, "$24.00  Droplet s-2vcpu-4gb  [shop-prod-droplet]") || !strings.Contains(text, "Estimated cost: $59.00/month") {
+	if code != ExitOK || !strings.Contains(text, "$30.00  Managed database db-s-1vcpu-2gb, 1 standby node(s)") || !strings.Contains(text, "$24.00  Droplet s-2vcpu-4gb  [shop-prod-droplet]") || !strings.Contains(text, "Estimated cost: $89.00/month") {
 		t.Errorf("cost: exit %d\n%s%s", code, text, errOut)
 	}
 
@@ -136,12 +137,12 @@ func TestCostCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(js), &rep); err != nil || code != ExitOK {
 		t.Fatalf("exit %d, %v\n%s%s", code, err, js, errOut)
 	}
-	if rep.Estimate.Total != 59 || rep.Delta.Before != 44 || rep.Delta.Delta != 15 || rep.Estimate.PricesAsOf == "" {
+	if rep.Estimate.Total != 89 || rep.Delta.Before != 59 || rep.Delta.Delta != 30 || rep.Estimate.PricesAsOf == "" {
 		t.Errorf("json report = %+v", rep)
 	}
 
 	code, md, _ := runInfra("cost", "--stack", "prod", "--dir", head, "--markdown", "--base-plan", basePlan)
-	if code != ExitOK || !strings.Contains(md, "$59.00/month (+$15.00 against the base branch)") || !strings.Contains(md, "| added | Managed database db-s-1vcpu-1gb, 1 standby node(s) |") {
+	if code != ExitOK || !strings.Contains(md, "$89.00/month (+$30.00 against the base branch)") || !strings.Contains(md, "| added | Managed database db-s-1vcpu-2gb, 1 standby node(s) |") {
 		t.Errorf("markdown: exit %d\n%s", code, md)
 	}
 

@@ -18,7 +18,8 @@ func TestDiff(t *testing.T) {
 		res(typeSpacesBucket, "b", nil),
 	))
 	d := Diff(base, head)
-	if d.Before != 40 || d.After != 48+9.6+15+5 || d.Delta != 37.6 {
+	// backups: true without a plan are daily backups, 30 % of $48.
+	if d.Before != 40 || d.After != 48+14.4+15+5 || d.Delta != 42.4 {
 		t.Errorf("before %v after %v delta %v", d.Before, d.After, d.Delta)
 	}
 	kinds := map[string]string{}
@@ -26,10 +27,10 @@ func TestDiff(t *testing.T) {
 		kinds[c.Name+" "+c.Item] = c.Kind
 	}
 	want := map[string]string{
-		"d Droplet s-4vcpu-8gb":            "changed",
-		"d Droplet backups, weekly (20 %)": "added",
-		"b Spaces subscription":            "added",
-		"old Volume 10 GiB":                "removed",
+		"d Droplet s-4vcpu-8gb":           "changed",
+		"d Droplet backups, daily (30 %)": "added",
+		"b Spaces subscription":           "added",
+		"old Volume 10 GiB":               "removed",
 	}
 	for k, v := range want {
 		if kinds[k] != v {
@@ -44,7 +45,7 @@ func TestDiff(t *testing.T) {
 	if err := head.WriteMarkdown(&md, &d); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"$77.60/month (+$37.60 against the base branch)", "| removed | Volume 10 GiB | `old` | $1.00 | $0.00 |", "not yet re-checked"} {
+	for _, s := range []string{"$82.40/month (+$42.40 against the base branch)", "| removed | Volume 10 GiB | `old` | $1.00 | $0.00 |", "some not verified at the source"} {
 		if !strings.Contains(md.String(), s) {
 			t.Errorf("markdown lacks %q:\n%s", s, md.String())
 		}
@@ -53,7 +54,7 @@ func TestDiff(t *testing.T) {
 	if err := d.WriteText(&txt); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(txt.String(), "$40.00 -> $77.60/month (+$37.60)") {
+	if !strings.Contains(txt.String(), "$40.00 -> $82.40/month (+$42.40)") {
 		t.Errorf("text delta:\n%s", txt.String())
 	}
 }

@@ -217,17 +217,33 @@ func (est *estimator) droplet(r plan.Resource) {
 		return
 	}
 	est.add(r, "", "Droplet "+size, base, base, "")
-	plan, _ := r.String("backupPolicy.plan")
-	on, _ := r.Bool("backups")
-	if !on && plan == "" {
+	// DigitalOcean backs a Droplet up only with backups: true (the provider
+	// rejects a backupPolicy without it). The plan is backupPolicy.plan;
+	// "If omitted and backups is true, the backup plan will default to
+	// daily" (pulumi-digitalocean v4.57.0, Droplet.backupPolicy).
+	if on, _ := r.Bool("backups"); !on {
 		return
 	}
-	frac, kind := est.prices.Backups.Weekly, "weekly"
-	if plan == "daily" {
-		frac, kind = est.prices.Backups.Daily, "daily"
+	kind, note := "daily", ""
+	if p, set := r.Input("backupPolicy.plan"); !set || p == nil {
+		note = "no backupPolicy.plan: DigitalOcean defaults to daily"
+	} else if s, known := r.String("backupPolicy.plan"); !known {
+		note = "backupPolicy.plan is not known offline: priced as daily, the dearer plan"
+	} else {
+		kind = s
+	}
+	var frac float64
+	switch kind {
+	case "daily":
+		frac = est.prices.Backups.Daily
+	case "weekly":
+		frac = est.prices.Backups.Weekly
+	default:
+		est.unpriced(r, "no price for Droplet backup plan %q (the table has daily and weekly)", kind)
+		return
 	}
 	v := base * frac
-	est.add(r, "backups", fmt.Sprintf("Droplet backups, %s (%.0f %%)", kind, frac*100), v, v, "")
+	est.add(r, "backups", fmt.Sprintf("Droplet backups, %s (%.0f %%)", kind, frac*100), v, v, note)
 }
 
 func (est *estimator) database(r plan.Resource) {
@@ -248,8 +264,15 @@ func (est *estimator) database(r plan.Resource) {
 	}
 	est.add(r, "", "Managed database "+size+", primary", price.Primary, price.Primary, "")
 	if nodes > 1 {
-		v := float64(nodes-1) * price.Standby
-		est.add(r, "standby", fmt.Sprintf("Managed database %s, %d standby node(s)", size, nodes-1), v, v, "")
+		standby, ok := price.StandbyPrice()
+		if !ok {
+			// Reported like an unknown price: the standby nodes are not in
+			// the total, and DigitalOcean would refuse the cluster.
+			est.unpriced(r, "nodeCount %d asks for %d standby node(s), but %s has no standby price: DigitalOcean allows standby nodes only on plans with 2 GB of RAM or more", nodes, nodes-1, size)
+		} else {
+			v := float64(nodes-1) * standby
+			est.add(r, "standby", fmt.Sprintf("Managed database %s, %d standby node(s)", size, nodes-1), v, v, "")
+		}
 	}
 	if _, set := r.Input("storageSizeMib"); set {
 		est.e.Lines[len(est.e.Lines)-1].Note = "additional storage (storageSizeMib) is not estimated"

@@ -38,9 +38,20 @@ func TestEstimateCraftedPlans(t *testing.T) {
 		items      []string
 	}{
 		{"droplet", crafted("vps", res(typeDroplet, "d", map[string]any{"size": "s-2vcpu-4gb"})), 24, 24, 0, []string{"Droplet s-2vcpu-4gb"}},
-		{"droplet with weekly backups", crafted("vps", res(typeDroplet, "d", map[string]any{"size": "s-2vcpu-4gb", "backups": true})), 28.8, 28.8, 0, []string{"weekly (20 %)"}},
-		{"droplet with daily backups", crafted("vps", res(typeDroplet, "d", map[string]any{"size": "s-4vcpu-8gb", "backups": true, "backupPolicy": map[string]any{"plan": "daily"}})), 62.4, 62.4, 0, []string{"daily (30 %)"}},
+		// DigitalOcean defaults a Droplet with backups and no backupPolicy.plan
+		// to daily backups (pulumi-digitalocean v4.57.0, Droplet.backupPolicy).
+		{"backups without a plan are daily, 30 %", crafted("vps", res(typeDroplet, "d", map[string]any{"size": "s-2vcpu-4gb", "backups": true})), 31.2, 31.2, 0, []string{"Droplet backups, daily (30 %)", "no backupPolicy.plan: DigitalOcean defaults to daily"}},
+		{"weekly plan is 20 %", crafted("vps", res(typeDroplet, "d", map[string]any{"size": "s-2vcpu-4gb", "backups": true, "backupPolicy": map[string]any{"plan": "weekly", "weekday": "SUN", "hour": 4.0}})), 28.8, 28.8, 0, []string{"Droplet backups, weekly (20 %)"}},
+		{"daily plan is 30 %", crafted("vps", res(typeDroplet, "d", map[string]any{"size": "s-4vcpu-8gb", "backups": true, "backupPolicy": map[string]any{"plan": "daily"}})), 62.4, 62.4, 0, []string{"Droplet backups, daily (30 %)"}},
+		{"a plan not known offline is priced as daily", crafted("vps", res(typeDroplet, "d", map[string]any{"size": "s-2vcpu-4gb", "backups": true, "backupPolicy": map[string]any{"plan": plan.Unknown}})), 31.2, 31.2, 0, []string{"daily (30 %)", "not known offline"}},
+		{"a plan the table lacks is reported", crafted("vps", res(typeDroplet, "d", map[string]any{"size": "s-2vcpu-4gb", "backups": true, "backupPolicy": map[string]any{"plan": "hourly"}})), 24, 24, 1, []string{"Droplet s-2vcpu-4gb", `not priced: digitalocean:index/droplet:Droplet d: no price for Droplet backup plan "hourly"`}},
+		{"no backups, no backup line (a policy alone backs nothing up)", crafted("vps", res(typeDroplet, "d", map[string]any{"size": "s-2vcpu-4gb", "backups": false, "backupPolicy": map[string]any{"plan": "weekly"}})), 24, 24, 0, nil},
 		{"database with a standby", crafted("vps", res(typeDatabaseCluster, "db", map[string]any{"engine": "pg", "size": "db-s-1vcpu-2gb", "nodeCount": 2.0})), 60, 60, 0, []string{"1 standby node(s)"}},
+		// DigitalOcean allows standby nodes only on plans with 2 GB of RAM
+		// or more: the table has no standby price for the 1 GB plan, and
+		// the estimate reports it the way it reports any unknown price.
+		{"standby on a plan without a standby price is reported", crafted("vps", res(typeDatabaseCluster, "db", map[string]any{"engine": "pg", "size": "db-s-1vcpu-1gb", "nodeCount": 2.0})), 15, 15, 1, []string{"Managed database db-s-1vcpu-1gb, primary", "db-s-1vcpu-1gb has no standby price: DigitalOcean allows standby nodes only on plans with 2 GB of RAM or more"}},
+		{"the 1 GB plan on one node is fine", crafted("vps", res(typeDatabaseCluster, "db", map[string]any{"engine": "pg", "size": "db-s-1vcpu-1gb", "nodeCount": 1.0})), 15, 15, 0, nil},
 		{"database read replica", crafted("vps", res(typeDatabaseReplica, "r", map[string]any{"size": "db-s-2vcpu-4gb"})), 60, 60, 0, nil},
 		{"valkey is not in the table", crafted("vps", res(typeDatabaseCluster, "cache", map[string]any{"engine": "valkey", "size": "db-s-1vcpu-1gb"})), 0, 0, 1, nil},
 		{"unknown droplet size", crafted("vps", res(typeDroplet, "d", map[string]any{"size": "s-99vcpu"})), 0, 0, 1, nil},

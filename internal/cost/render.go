@@ -25,7 +25,7 @@ func signed(v float64) string {
 func (e *Estimate) Provenance() string {
 	s := fmt.Sprintf("DigitalOcean list prices in %s as of %s", e.Currency, e.PricesAsOf)
 	if !e.Verified {
-		s += ", not yet re-checked at the source (internal/cost/prices.yaml)"
+		s += ", some not verified at the source: see verification in internal/cost/prices.yaml"
 	}
 	return s
 }
