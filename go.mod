@@ -1,6 +1,6 @@
 module infra
 
-go 1.25.11
+go 1.26.8
 
 require (
 	github.com/blang/semver v3.5.1+incompatible

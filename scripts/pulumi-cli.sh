@@ -24,7 +24,7 @@ trap 'rm -rf "$work"' EXIT
 cat >"$work/go.mod" <<MOD
 module infra.local/pulumicli
 
-go 1.25.11
+go 1.26.8
 
 require github.com/pulumi/pulumi/pkg/v3 $version
 

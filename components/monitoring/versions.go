@@ -11,23 +11,31 @@
 // and in docs/monitoring.md: services expose them on their metrics endpoint.
 package monitoring
 
-// Pinned versions. The CRD chart and kube-prometheus-stack must carry the
-// same prometheus-operator release: bump them together.
+import "infra/internal/pins"
+
+// The charts and where they come from.
 const (
 	ChartRepo = "https://prometheus-community.github.io/helm-charts"
 	// StackChart is kube-prometheus-stack (Prometheus operator, Prometheus,
 	// Alertmanager, Grafana, node-exporter, kube-state-metrics).
-	StackChart        = "kube-prometheus-stack"
-	StackChartVersion = "79.5.0"
+	StackChart = "kube-prometheus-stack"
 	// CRDChart holds the operator's CRDs in templates/, so they are applied
 	// (server-side, by Pulumi's Chart v4) and upgraded with the chart.
-	CRDChart        = "prometheus-operator-crds"
-	CRDChartVersion = "24.0.2"
+	CRDChart = "prometheus-operator-crds"
+)
+
+// Pinned versions, from internal/pins/pins.yaml (each with its source and
+// end of support): a bump is an edit there. The CRD chart and
+// kube-prometheus-stack must carry the same prometheus-operator release:
+// bump them together.
+var (
+	StackChartVersion = pins.MustValue(StackChart)
+	CRDChartVersion   = pins.MustValue(CRDChart)
 
 	// Images of the VPS monitoring services.
-	PrometheusImage   = "prom/prometheus:v3.5.0"
-	AlertmanagerImage = "prom/alertmanager:v0.28.1"
-	GrafanaImage      = "grafana/grafana:12.0.2"
+	PrometheusImage   = pins.MustValue("prometheus")
+	AlertmanagerImage = pins.MustValue("alertmanager")
+	GrafanaImage      = pins.MustValue("grafana")
 )
 
 // GrafanaPort is where Grafana listens on the VPS.

@@ -56,6 +56,7 @@ kubernetes), from one typed config per stack (Pulumi.<stack>.yaml).`,
 		NewCmdHealth(streams, nil),
 		NewCmdCost(streams, nil),
 		NewCmdGraph(streams, nil),
+		NewCmdVersions(streams, nil),
 	)
 	return root
 }

@@ -13,7 +13,7 @@ import (
 
 // KubernetesVersion is the k8s.io/kubernetes module version whose OpenAPI
 // spec is used by default. Keep it on the cluster's minor version.
-const KubernetesVersion = "v1.34.2"
+const KubernetesVersion = "v1.36.3"
 
 // kubernetesModule is the module that ships api/openapi-spec.
 const kubernetesModule = "k8s.io/kubernetes"
