@@ -18,6 +18,9 @@ import (
 
 	"infra/components/monitoring"
 	"infra/stacks/config"
+
+	"infra/internal/catalog"
+	"infra/internal/providercheck"
 )
 
 func TestAlertMetricEnumIsTheComponentsCatalogue(t *testing.T) {
@@ -180,12 +183,18 @@ type recorder struct {
 }
 
 func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	if err := providercheck.CheckInputs(args.TypeToken, args.Name, args.Inputs); err != nil {
+		return "", nil, err
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.all = append(r.all, args)
 	state := args.Inputs.Copy()
 	if args.TypeToken == "random:index/randomPassword:RandomPassword" {
 		state["result"] = resource.MakeSecret(resource.NewStringProperty("generated-password-0123456789"))
+	}
+	if args.TypeToken == "digitalocean:index/reservedIp:ReservedIp" {
+		state["ipAddress"] = resource.NewStringProperty("203.0.113.10")
 	}
 	if args.TypeToken == "digitalocean:index/kubernetesCluster:KubernetesCluster" {
 		state["endpoint"] = resource.NewStringProperty("https://" + args.Name + ".k8s.example")
@@ -208,7 +217,7 @@ func mockID(args pulumi.MockResourceArgs, n int) string {
 
 func (r *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	if args.Token == "digitalocean:index/getKubernetesVersions:getKubernetesVersions" {
-		return resource.NewPropertyMapFromMap(map[string]any{"latestVersion": "1.34.1-do.0", "validVersions": []any{"1.34.1-do.0"}}), nil
+		return providercheck.KubernetesVersions(catalog.MustLoad(), args.Args), nil
 	}
 	return resource.PropertyMap{}, nil
 }

@@ -5,15 +5,19 @@ import (
 
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"infra/internal/pins"
 )
 
-// metrics-server, pinned; installed the way DigitalOcean's own 1-click
-// does (release metrics-server in kube-system, two replicas).
+// metrics-server, installed the way DigitalOcean's own 1-click does
+// (release metrics-server in kube-system, two replicas).
 const (
-	MetricsServerRepo    = "https://kubernetes-sigs.github.io/metrics-server/"
-	MetricsServerChart   = "metrics-server"
-	MetricsServerVersion = "3.12.2"
+	MetricsServerRepo  = "https://kubernetes-sigs.github.io/metrics-server/"
+	MetricsServerChart = "metrics-server"
 )
+
+// MetricsServerVersion is pinned in internal/pins/pins.yaml.
+var MetricsServerVersion = pins.MustValue(MetricsServerChart)
 
 func (c *Cluster) installMetricsServer(ctx *pulumi.Context, name string) error {
 	_, err := helmv3.NewRelease(ctx, name+"-metrics-server", &helmv3.ReleaseArgs{

@@ -11,6 +11,7 @@ package cluster
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi-digitalocean/sdk/v4/go/digitalocean"
@@ -93,21 +94,15 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	if err := ctx.RegisterComponentResource("infra:cluster:Cluster", name, c, opts...); err != nil {
 		return nil, fmt.Errorf("register cluster %q: %w", name, err)
 	}
-	// A trailing dot keeps "1.3" from matching 1.30.
-	versions, err := digitalocean.GetKubernetesVersions(ctx, &digitalocean.GetKubernetesVersionsArgs{
-		VersionPrefix: pulumi.StringRef(args.VersionPrefix + "."),
-	}, pulumi.Parent(c))
+	version, err := pickVersion(ctx, c, args.VersionPrefix)
 	if err != nil {
-		return nil, fmt.Errorf("look up kubernetes versions %s: %w", args.VersionPrefix, err)
-	}
-	if versions.LatestVersion == "" {
-		return nil, fmt.Errorf("no DOKS release matches version prefix %q", args.VersionPrefix)
+		return nil, err
 	}
 	sys := args.SystemPool
 	cluster, err := digitalocean.NewKubernetesCluster(ctx, name+"-cluster", &digitalocean.KubernetesClusterArgs{
 		Name:         pulumi.String(args.ClusterName),
 		Region:       pulumi.String(args.Region),
-		Version:      pulumi.String(versions.LatestVersion),
+		Version:      pulumi.String(version),
 		VpcUuid:      args.VPCID,
 		Ha:           pulumi.Bool(args.HA),
 		AutoUpgrade:  pulumi.Bool(args.AutoUpgrade),
@@ -218,4 +213,27 @@ func (a *ClusterArgs) check() error {
 		return fmt.Errorf("%s", strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// pickVersion asks DigitalOcean which DOKS releases it offers and picks the
+// newest of the wanted minor. When none matches (the minor reached its end
+// of life and DOKS dropped it), the error lists the minors on offer.
+func pickVersion(ctx *pulumi.Context, parent pulumi.Resource, minor string) (string, error) {
+	versions, err := digitalocean.GetKubernetesVersions(ctx, &digitalocean.GetKubernetesVersionsArgs{}, pulumi.Parent(parent))
+	if err != nil {
+		return "", fmt.Errorf("look up the DOKS versions on offer: %w", err)
+	}
+	var offered []string
+	for _, v := range versions.ValidVersions {
+		// A trailing dot keeps "1.3" from matching 1.30.
+		if strings.HasPrefix(v, minor+".") {
+			return v, nil // newest first, as DigitalOcean lists them
+		}
+		m := strings.SplitN(v, ".", 3)
+		if len(m) >= 2 && !slices.Contains(offered, m[0]+"."+m[1]) {
+			offered = append(offered, m[0]+"."+m[1])
+		}
+	}
+	return "", fmt.Errorf("DOKS offers no Kubernetes %s release (it drops a minor at its end of life); offered: %s: set infra:cluster.versionPrefix to one of them",
+		minor, strings.Join(offered, ", "))
 }

@@ -24,7 +24,7 @@ func testArgs() *ClusterArgs {
 		ClusterName:     "jarvis-prod",
 		Region:          "sfo3",
 		VPCID:           pulumi.String("vpc-1"),
-		VersionPrefix:   "1.34",
+		VersionPrefix:   "1.36",
 		HA:              true,
 		AutoUpgrade:     false,
 		MaintenanceDay:  "sunday",
@@ -75,7 +75,7 @@ func TestClusterInputs(t *testing.T) {
 		"name":                        "jarvis-prod",
 		"region":                      "sfo3",
 		"vpcUuid":                     "vpc-1",
-		"version":                     "1.34.1-do.0", // newest release with the prefix
+		"version":                     "1.36.0-do.0", // newest release of the minor
 		"ha":                          true,
 		"autoUpgrade":                 false,
 		"surgeUpgrade":                true,

@@ -132,12 +132,12 @@ func NewCloudAlerts(ctx *pulumi.Context, name string, args *CloudAlertsArgs, opt
 			}},
 			{"latency", &digitalocean.UptimeAlertArgs{
 				Name: pulumi.String(fmt.Sprintf("%s is slower than %d ms", u.Host, args.LatencyMS)), CheckId: check.ID(),
-				Type: pulumi.String("latency"), Comparison: pulumi.String("greaterThan"),
+				Type: pulumi.String("latency"), Comparison: pulumi.String("greater_than"),
 				Threshold: pulumi.Int(args.LatencyMS), Period: pulumi.String("5m"), Notifications: notify,
 			}},
 			{"ssl", &digitalocean.UptimeAlertArgs{
 				Name: pulumi.String(u.Host + " certificate expires within 14 days"), CheckId: check.ID(),
-				Type: pulumi.String("sslExpiry"), Threshold: pulumi.Int(14), Period: pulumi.String("5m"),
+				Type: pulumi.String("ssl_expiry"), Threshold: pulumi.Int(14), Period: pulumi.String("5m"),
 				Notifications: notify,
 			}},
 		}

@@ -87,7 +87,9 @@ func TestCloudAlertInputs(t *testing.T) {
 		t.Errorf("uptime check = %v", check.Inputs)
 	}
 	lat := rec.named(t, "jarvis-alerts-uptime-api-example-com-latency")
-	if prop(lat.Inputs["threshold"]).NumberValue() != 1500 || prop(lat.Inputs["comparison"]).StringValue() != "greaterThan" {
+	if prop(lat.Inputs["threshold"]).NumberValue() != 1500 || prop(lat.Inputs["comparison"]).StringValue() != "greater_than" {
+		// greater_than, not the Go doc span's greaterThan: the provider's
+		// validator (internal/providercheck/rules.yaml, UptimeAlert.comparison).
 		t.Errorf("latency alert = %v", lat.Inputs)
 	}
 	if prop(rec.named(t, "jarvis-alerts-uptime-api-example-com-down").Inputs["type"]).StringValue() != "down" {

@@ -62,6 +62,7 @@ func (c *VPS) declareHost(ctx *pulumi.Context, name string, args *VPSArgs) (*hos
 		Monitoring:       pulumi.Bool(true),
 		DropletAgent:     pulumi.Bool(true),
 		Backups:          pulumi.Bool(args.DropletBackups),
+		BackupPolicy:     backupPolicy(args),
 		GracefulShutdown: pulumi.Bool(true),
 		VpcUuid:          args.VPCID,
 		Tags:             tags,
@@ -148,4 +149,19 @@ func (c *VPS) declareProject(ctx *pulumi.Context, name string, args *VPSArgs, h 
 		return fmt.Errorf("project: %w", err)
 	}
 	return nil
+}
+
+// backupPolicy is the Droplet's explicit backup schedule: weekly on Sunday
+// or daily, both starting in the 04:00 UTC window (DigitalOcean takes hours
+// 0, 4, ... 20). Nil when backups are off, since DigitalOcean refuses a
+// policy without backups.
+func backupPolicy(args *VPSArgs) digitalocean.DropletBackupPolicyPtrInput {
+	if !args.DropletBackups {
+		return nil
+	}
+	p := &digitalocean.DropletBackupPolicyArgs{Plan: pulumi.String(args.DropletBackupPlan), Hour: pulumi.Int(4)}
+	if args.DropletBackupPlan == "weekly" {
+		p.Weekday = pulumi.String("SUN")
+	}
+	return p
 }

@@ -24,9 +24,12 @@ type VPSArgs struct {
 	// SSHKeys are DigitalOcean SSH key ids or fingerprints; they log in as
 	// DeployUser.
 	SSHKeys []string
-	// DropletBackups turns on DigitalOcean's weekly Droplet backups.
-	DropletBackups bool
-	VPCID          pulumi.StringInput
+	// DropletBackups turns on DigitalOcean's Droplet backups on
+	// DropletBackupPlan ("weekly" or "daily"), always set explicitly:
+	// without a plan DigitalOcean backs up daily, at 30 % of the price.
+	DropletBackups    bool
+	DropletBackupPlan string
+	VPCID             pulumi.StringInput
 	// AppTag marks the Droplet for the database firewall and the cloud
 	// firewall.
 	AppTag pulumi.StringInput

@@ -1,122 +1,14 @@
 package cli_test
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"os"
-	"sort"
-	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/auto"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-
 	"infra/internal/enginetest"
-	"infra/stacks"
 )
 
-// The example's infra:secrets are encrypted for the team's own stack (and
-// some are mere placeholders): the test passphrase cannot decrypt them, and
-// the engine stops at "validating stack config: bad value". The copy gets
-// values of its own, encrypted by the pulumi CLI itself with the test
-// passphrase, the way a user sets them:
-//
-//	pulumi config set --secret --path 'infra:secrets.<name>' --stack <stack>
-//
-// A scratch file backend holds the stack while its secrets are set, so the
-// backend under test still starts empty. The passphrase provider's salt
-// lands in the stack file, and the stack created later in the backend under
-// test takes that salt: the values decrypt there.
-
-// sealSecrets replaces every infra:secrets entry of the stack file doc by a
-// fresh random value, encrypted with the test passphrase, and writes the
-// stack file into dir. It returns the random part of each value: no backend
-// file, stack file or printed line may ever contain one.
+// sealSecrets seals the FocusDeck copy's secrets with the test passphrase
+// (enginetest.SealSecrets says how).
 func sealSecrets(t *testing.T, e *enginetest.Engine, dir, stack, doc string) []string {
 	t.Helper()
-	raw, err := stacks.ParseStackFile(stacks.StackFile(dir, stack), []byte(doc))
-	if err != nil {
-		t.Fatal(err)
-	}
-	entries, _ := raw.Values[stacks.SecretsKey].(map[string]any)
-	if len(entries) == 0 {
-		t.Fatalf("the example has no %s:%s: nothing to seal", stacks.Namespace, stacks.SecretsKey)
-	}
-	var needles []string
-	settings := auto.ConfigMap{}
-	for name := range entries {
-		value, needle := secretValue(t, name)
-		needles = append(needles, needle)
-		settings[stacks.Namespace+":"+stacks.SecretsKey+"."+name] = auto.ConfigValue{Value: value, Secret: true}
-	}
-	sort.Strings(needles)
-	writeStack(t, dir, stack, withoutKey(t, doc, stacks.Namespace+":"+stacks.SecretsKey))
-
-	ctx := context.Background()
-	scratch := enginetest.NewFileBackend(t)
-	noop := func(*pulumi.Context) error { return nil }
-	s := e.Stack(ctx, t, "focusdeck", stack, noop,
-		auto.WorkDir(dir), auto.EnvVars(scratch), auto.PulumiHome(scratch["PULUMI_HOME"]))
-	if err := s.SetAllConfigWithOptions(ctx, settings, &auto.ConfigOptions{Path: true}); err != nil {
-		t.Fatalf("pulumi config set --secret: %v", err)
-	}
-	sealed, err := stacks.ReadFile(stacks.StackFile(dir, stack))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(sealed.SecretsArePlain) > 0 {
-		t.Fatalf("secrets not encrypted: %v", sealed.SecretsArePlain)
-	}
-	got, _ := sealed.Values[stacks.SecretsKey].(map[string]any)
-	if len(got) != len(needles) {
-		t.Fatalf("the stack file holds %d secrets, want %d", len(got), len(needles))
-	}
-	for _, n := range needles {
-		if b, _ := os.ReadFile(stacks.StackFile(dir, stack)); strings.Contains(string(b), n) {
-			t.Fatal("a secret is in plain text in the stack file")
-		}
-	}
-	return needles
-}
-
-// secretValue is a random value for a secret, shaped like what it holds,
-// and its random part (a key spans lines, which JSON state would escape).
-func secretValue(t *testing.T, name string) (value, needle string) {
-	t.Helper()
-	b := make([]byte, 24)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	needle = "enginetest-" + name + "-" + hex.EncodeToString(b)
-	if strings.Contains(name, "ssh") {
-		return "-----BEGIN OPENSSH PRIVATE KEY-----\n" + needle + "\n-----END OPENSSH PRIVATE KEY-----\n", needle
-	}
-	return needle, needle
-}
-
-// withoutKey drops a top-level config key (its line and the indented lines
-// under it) from a stack file.
-func withoutKey(t *testing.T, doc, key string) string {
-	t.Helper()
-	lines := strings.SplitAfter(doc, "\n")
-	var kept []string
-	found, inside := false, false
-	for _, l := range lines {
-		trimmed := strings.TrimSpace(l)
-		indent := len(l) - len(strings.TrimLeft(l, " "))
-		switch {
-		case strings.HasPrefix(l, "  "+key+":"):
-			found, inside = true, true
-			continue
-		case inside && (trimmed == "" || indent > 2):
-			continue
-		}
-		inside = false
-		kept = append(kept, l)
-	}
-	if !found {
-		t.Fatalf("the stack file has no %s", key)
-	}
-	return strings.Join(kept, "")
+	return enginetest.SealSecrets(t, e, "focusdeck", dir, stack, doc)
 }

@@ -26,7 +26,7 @@ config:
     spacesSecretSecret: spaces-secret-key
   infra:database:
     engine: managed
-    size: db-s-1vcpu-1gb
+    size: db-s-1vcpu-2gb
     nodes: 2
     databases:
       - { name: app, pool: { mode: transaction, size: 10 } }

@@ -89,7 +89,7 @@ func TestDatabaseAndSecretRules(t *testing.T) {
 		{
 			"self-hosted database in production", RuleProdDatabaseHA,
 			func(t *testing.T) *plan.Plan {
-				return stackPlan(t, edit(t, baseStack, "engine: managed\n    size: db-s-1vcpu-1gb\n    nodes: 2", "engine: selfhosted",
+				return stackPlan(t, edit(t, baseStack, "engine: managed\n    size: db-s-1vcpu-2gb\n    nodes: 2", "engine: selfhosted",
 					"{ name: app, pool: { mode: transaction, size: 10 } }", "{ name: app }", "{ name: app_jobs, pool: { mode: session, size: 5 } }", "{ name: app_jobs }"))
 			},
 			func(t *testing.T) *plan.Plan { return stackPlan(t, baseStack) },

@@ -54,8 +54,10 @@ type Network struct {
 type Database struct {
 	// Engine: managed (DigitalOcean cluster), selfhosted (a container on the
 	// VPS) or external (a connection string given as a secret).
-	Engine  string `json:"engine" jsonschema:"enum=managed,enum=selfhosted,enum=external"`
-	Version string `json:"version,omitempty" jsonschema:"enum=14,enum=15,enum=16,enum=17"`
+	Engine string `json:"engine" jsonschema:"enum=managed,enum=selfhosted,enum=external"`
+	// Version is the PostgreSQL major; internal/catalog lists the ones on
+	// offer (validation refuses the others).
+	Version string `json:"version,omitempty" jsonschema:"pattern=^[0-9]+$"`
 	// Size is the DigitalOcean database size slug (managed only).
 	Size string `json:"size,omitempty"`
 	// Nodes is the node count: 2 or 3 adds standby nodes (managed only).
@@ -199,7 +201,8 @@ type CronJob struct {
 
 // Cluster is the DigitalOcean Kubernetes cluster (topology kubernetes).
 type Cluster struct {
-	// VersionPrefix picks the newest DOKS version with this prefix ("1.34").
+	// VersionPrefix picks the newest DOKS version of this minor ("1.36"),
+	// one internal/catalog lists as offered.
 	VersionPrefix string `json:"versionPrefix,omitempty" jsonschema:"pattern=^1\\.[0-9]+$"`
 	HA            bool   `json:"ha,omitempty"`
 	AutoUpgrade   *bool  `json:"autoUpgrade,omitempty"`
@@ -244,8 +247,13 @@ type VPS struct {
 	// Proxy is the TLS reverse proxy in front of the services (nginx, with
 	// certbot for Let's Encrypt).
 	Proxy string `json:"proxy,omitempty" jsonschema:"enum=nginx"`
-	// Backups turns on DigitalOcean's weekly droplet backups.
+	// Backups turns on DigitalOcean's Droplet backups, on BackupPlan.
 	Backups bool `json:"backups,omitempty"`
+	// BackupPlan is how often DigitalOcean backs the Droplet up: weekly
+	// (20 % of the Droplet's price, the default here) or daily (30 %). The
+	// Droplet always gets an explicit plan: without one DigitalOcean
+	// defaults to daily.
+	BackupPlan string `json:"backupPlan,omitempty" jsonschema:"enum=weekly,enum=daily"`
 	// Tools are the host's admin tools (cAdvisor, Dozzle, node-exporter), behind the proxy with auth.
 	Tools *bool `json:"tools,omitempty"`
 	// ToolsHost is the name under infra:domain that serves the admin tools.

@@ -6,8 +6,15 @@ const (
 	DefaultPostgresVersion   = "16"
 	DefaultDropletImage      = "ubuntu-24-04-x64"
 	DefaultVPCCIDR           = "10.10.0.0/16"
-	DefaultKubernetesVersion = "1.34"
-	DefaultUser              = 10001
+	DefaultKubernetesVersion = "1.36"
+	// DefaultBackupPlan is the Droplet backup schedule when backups are on.
+	DefaultBackupPlan = "weekly"
+	// DefaultDatabaseSize is the managed plan of a single-node cluster;
+	// DefaultStandbyDatabaseSize the smallest plan that may have standby
+	// nodes (2 GB of RAM: internal/catalog), for clusters of 2 or 3 nodes.
+	DefaultDatabaseSize        = "db-s-1vcpu-1gb"
+	DefaultStandbyDatabaseSize = "db-s-1vcpu-2gb"
+	DefaultUser                = 10001
 	// DefaultUptimeLatency (ms): seed 004's "response > 5 s" is for the
 	// API's own p95; from outside, through TLS, 2 s is already slow.
 	DefaultUptimeLatency = 2000
@@ -69,7 +76,10 @@ func applyDefaults(c *Config) {
 			d.BackupRetentionDays = DefaultBackupRetentionDays
 		}
 		if d.Size == "" && d.Engine == "managed" {
-			d.Size = "db-s-1vcpu-1gb"
+			d.Size = DefaultDatabaseSize
+			if d.Nodes >= 2 {
+				d.Size = DefaultStandbyDatabaseSize
+			}
 		}
 		for i := range d.Databases {
 			if d.Databases[i].Owner == "" {
@@ -174,7 +184,10 @@ func applyDefaults(c *Config) {
 		if c.VPS.ToolsHost == "" {
 			c.VPS.ToolsHost = "ops"
 		}
-		if c.VPS.SpacesRegion == "" && SpacesRegions[c.Region] {
+		if c.VPS.Backups && c.VPS.BackupPlan == "" {
+			c.VPS.BackupPlan = DefaultBackupPlan
+		}
+		if c.VPS.SpacesRegion == "" && offered.SpacesRegions.Has(c.Region) {
 			c.VPS.SpacesRegion = c.Region
 		}
 	}

@@ -24,6 +24,7 @@ func validate(c *Config, ps *problems) {
 	validateServices(c, dbs, ps)
 	validateTopology(c, ps)
 	validateMonitoring(c, ps)
+	validateOffered(c, ps)
 }
 
 func validateNetwork(c *Config, ps *problems) {

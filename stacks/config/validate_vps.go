@@ -1,16 +1,8 @@
 package config
 
 import (
-	"sort"
 	"strings"
 )
-
-// SpacesRegions are the DigitalOcean regions with Spaces object storage
-// (2025); the backups bucket of a VPS stack lives in one of them.
-var SpacesRegions = map[string]bool{
-	"ams3": true, "atl1": true, "blr1": true, "fra1": true, "lon1": true, "nyc3": true,
-	"sfo2": true, "sfo3": true, "sgp1": true, "syd1": true, "tor1": true,
-}
 
 // VPSReservedNames are the compose services the VPS topology adds itself;
 // no configured service may take one of these names.
@@ -43,12 +35,8 @@ func validateVPS(c *Config, ps *problems) {
 	}
 	requireSecret(c, key(vp, "spacesKeySecret"), v.SpacesKeySecret, ps)
 	requireSecret(c, key(vp, "spacesSecretSecret"), v.SpacesSecretSecret, ps)
-	if !SpacesRegions[v.SpacesRegion] {
-		regions := make([]string, 0, len(SpacesRegions))
-		for r := range SpacesRegions {
-			regions = append(regions, r)
-		}
-		sort.Strings(regions)
+	if !offered.SpacesRegions.Has(v.SpacesRegion) {
+		regions := offered.SpacesRegions.Values
 		if v.SpacesRegion == "" {
 			ps.add(key(vp, "spacesRegion"), "region %s has no Spaces: choose one of %s for the backups bucket", c.Region, strings.Join(regions, ", "))
 		} else {
