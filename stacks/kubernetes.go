@@ -103,6 +103,7 @@ func (d *Deployment) clusterArgs() *cluster.ClusterArgs {
 		Tags:            d.Tags,
 		Protect:         cfg.Production(),
 		MetricsServer:   autoscale,
+		ChartRepository: cl.ChartRepository,
 	}
 	for _, p := range cl.Pools {
 		args.Pools = append(args.Pools, clusterPool(p))
@@ -127,6 +128,7 @@ func (d *Deployment) ingressArgs(hosts []string) *ingress.IngressArgs {
 		Email:            cfg.Ingress.Email,
 		LoadBalancerName: d.Name + "-" + cfg.Environment + "-ingress",
 		VPCCIDR:          cfg.Network.VPCCIDR,
+		ChartRepository:  cfg.Cluster.ChartRepository,
 	}
 	if rl := cfg.Ingress.RateLimit; rl != nil {
 		args.RateLimit = &ingress.RateLimit{RPM: rl.RPM, Burst: rl.Burst}

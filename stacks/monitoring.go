@@ -112,6 +112,7 @@ func (d *Deployment) declareKubeMonitoring(ctx *pulumi.Context) error {
 		GrafanaHost:     d.Host(GrafanaHost),
 		IngressClass:    d.IngressClass,
 		ClusterIssuer:   d.Config.Ingress.Issuer,
+		ChartRepository: d.Config.Cluster.ChartRepository,
 	}, pulumi.Provider(d.KubeProvider))
 	if err != nil {
 		return err

@@ -320,3 +320,41 @@ func TestJarvisEveryChildHasItsComponentAsParent(t *testing.T) {
 		}
 	}
 }
+
+// TestChartRepositoryMirrorsEveryChart: with infra:cluster.chartRepository
+// every chart the cluster installs comes from the mirror; without it each
+// comes from its upstream repository.
+func TestChartRepositoryMirrorsEveryChart(t *testing.T) {
+	const mirror = "https://charts.example.com/mirror"
+	upstream := map[string]string{
+		"traefik": "https://traefik.github.io/charts", "cert-manager": "https://charts.jetstack.io",
+		"metrics-server":           "https://kubernetes-sigs.github.io/metrics-server/",
+		"kube-prometheus-stack":    "https://prometheus-community.github.io/helm-charts",
+		"prometheus-operator-crds": "https://prometheus-community.github.io/helm-charts",
+	}
+	repos := func(p *plan.Plan) map[string]string {
+		got := map[string]string{}
+		for _, typ := range []string{"kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart"} {
+			for _, r := range k8sResources(p, typ) {
+				chart, _ := r.Inputs["chart"].(string)
+				got[chart], _ = at(r.Inputs, "repositoryOpts.repo").(string)
+			}
+		}
+		return got
+	}
+	if got := repos(planJarvis(t)); !reflect.DeepEqual(got, upstream) {
+		t.Errorf("charts without a mirror = %v, want %v", got, upstream)
+	}
+	mirrored := planK8sStack(t, jarvisStack, "jarvis-cluster", func(s string) string {
+		return strings.Replace(s, "  infra:cluster:\n", "  infra:cluster:\n    chartRepository: "+mirror+"\n", 1)
+	})
+	got := repos(mirrored)
+	if len(got) != len(upstream) {
+		t.Errorf("charts with a mirror = %v, want the %d charts", got, len(upstream))
+	}
+	for chart, repo := range got {
+		if repo != mirror {
+			t.Errorf("chart %s comes from %q, want the mirror", chart, repo)
+		}
+	}
+}

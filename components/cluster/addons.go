@@ -6,6 +6,7 @@ import (
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"infra/components/kube"
 	"infra/internal/pins"
 )
 
@@ -19,12 +20,12 @@ const (
 // MetricsServerVersion is pinned in internal/pins/pins.yaml.
 var MetricsServerVersion = pins.MustValue(MetricsServerChart)
 
-func (c *Cluster) installMetricsServer(ctx *pulumi.Context, name string) error {
+func (c *Cluster) installMetricsServer(ctx *pulumi.Context, name, repo string) error {
 	_, err := helmv3.NewRelease(ctx, name+"-metrics-server", &helmv3.ReleaseArgs{
 		Name:           pulumi.String(MetricsServerChart),
 		Chart:          pulumi.String(MetricsServerChart),
 		Version:        pulumi.String(MetricsServerVersion),
-		RepositoryOpts: helmv3.RepositoryOptsArgs{Repo: pulumi.String(MetricsServerRepo)},
+		RepositoryOpts: helmv3.RepositoryOptsArgs{Repo: pulumi.String(kube.ChartRepository(repo, MetricsServerRepo))},
 		Namespace:      pulumi.String("kube-system"),
 		Timeout:        pulumi.Int(600),
 		Values: pulumi.Map{

@@ -46,6 +46,9 @@ type ClusterArgs struct {
 	// MetricsServer installs metrics-server, which horizontal pod
 	// autoscalers need and DOKS does not ship.
 	MetricsServer bool
+	// ChartRepository is a Helm repository that mirrors the charts at
+	// their pinned versions; "" fetches each from its upstream repository.
+	ChartRepository string
 }
 
 // Pool is a group of identical nodes: Count nodes, or MinNodes..MaxNodes
@@ -142,7 +145,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		return nil, fmt.Errorf("kubernetes provider: %w", err)
 	}
 	if args.MetricsServer {
-		if err := c.installMetricsServer(ctx, name); err != nil {
+		if err := c.installMetricsServer(ctx, name, args.ChartRepository); err != nil {
 			return nil, err
 		}
 	}

@@ -73,6 +73,9 @@ type IngressArgs struct {
 	// VPCCIDR is where the load balancer's connections come from: trusted
 	// to speak the PROXY protocol that carries the client's address.
 	VPCCIDR string
+	// ChartRepository is a Helm repository that mirrors the charts at
+	// their pinned versions; "" fetches each from its upstream repository.
+	ChartRepository string
 }
 
 // RateLimit is per client address: RPM requests a minute on average, Burst
@@ -111,11 +114,11 @@ func NewIngress(ctx *pulumi.Context, name string, args *IngressArgs, opts ...pul
 	if err := ctx.RegisterComponentResource("infra:ingress:Ingress", name, c, opts...); err != nil {
 		return nil, fmt.Errorf("register ingress %q: %w", name, err)
 	}
-	certManager, err := c.release(ctx, name+"-cert-manager", CertManagerChart, CertManagerVersion, CertManagerRepo, CertManagerNamespace, certManagerValues())
+	certManager, err := c.release(ctx, name+"-cert-manager", CertManagerChart, CertManagerVersion, kube.ChartRepository(args.ChartRepository, CertManagerRepo), CertManagerNamespace, certManagerValues())
 	if err != nil {
 		return nil, err
 	}
-	traefik, err := c.release(ctx, name+"-traefik", TraefikChart, TraefikVersion, TraefikRepo, ControllerNamespace, traefikValues(args, sortedHosts(records)))
+	traefik, err := c.release(ctx, name+"-traefik", TraefikChart, TraefikVersion, kube.ChartRepository(args.ChartRepository, TraefikRepo), ControllerNamespace, traefikValues(args, sortedHosts(records)))
 	if err != nil {
 		return nil, err
 	}

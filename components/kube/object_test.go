@@ -142,3 +142,15 @@ func TestToMapAndRenderValue(t *testing.T) {
 		t.Errorf("RenderValue = %q, %v", b, err)
 	}
 }
+
+func TestChartRepository(t *testing.T) {
+	const upstream = "https://traefik.github.io/charts"
+	for _, tt := range []struct{ mirror, want string }{
+		{"", upstream},
+		{"https://charts.example.com/mirror", "https://charts.example.com/mirror"},
+	} {
+		if got := ChartRepository(tt.mirror, upstream); got != tt.want {
+			t.Errorf("ChartRepository(%q) = %q, want %q", tt.mirror, got, tt.want)
+		}
+	}
+}

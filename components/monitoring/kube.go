@@ -12,6 +12,8 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"infra/components/kube"
 )
 
 // ServiceMonitor is a service whose metrics endpoint Prometheus scrapes.
@@ -43,6 +45,9 @@ type KubeStackArgs struct {
 	GrafanaHost   string
 	IngressClass  string
 	ClusterIssuer string
+	// ChartRepository is a Helm repository that mirrors the charts at
+	// their pinned versions; "" fetches each from its upstream repository.
+	ChartRepository string
 }
 
 // KubeStack is the in-cluster monitoring.
@@ -88,6 +93,7 @@ func NewKubeStack(ctx *pulumi.Context, name string, args *KubeStackArgs, opts ..
 	}
 	c.Values = values
 	parent := pulumi.Parent(c)
+	repo := kube.ChartRepository(args.ChartRepository, ChartRepo)
 
 	ns, err := corev1.NewNamespace(ctx, name+"-ns", &corev1.NamespaceArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(args.Namespace)},
@@ -101,7 +107,7 @@ func NewKubeStack(ctx *pulumi.Context, name string, args *KubeStackArgs, opts ..
 	crds, err := helmv4.NewChart(ctx, name+"-crds", &helmv4.ChartArgs{
 		Chart:          pulumi.String(CRDChart),
 		Version:        pulumi.String(CRDChartVersion),
-		RepositoryOpts: &helmv4.RepositoryOptsArgs{Repo: pulumi.String(ChartRepo)},
+		RepositoryOpts: &helmv4.RepositoryOptsArgs{Repo: pulumi.String(repo)},
 		Namespace:      pulumi.String(args.Namespace),
 	}, parent, pulumi.DependsOn([]pulumi.Resource{ns}))
 	if err != nil {
@@ -144,7 +150,7 @@ func NewKubeStack(ctx *pulumi.Context, name string, args *KubeStackArgs, opts ..
 		Name:           pulumi.String(StackChart),
 		Chart:          pulumi.String(StackChart),
 		Version:        pulumi.String(StackChartVersion),
-		RepositoryOpts: &helmv3.RepositoryOptsArgs{Repo: pulumi.String(ChartRepo)},
+		RepositoryOpts: &helmv3.RepositoryOptsArgs{Repo: pulumi.String(repo)},
 		Namespace:      pulumi.String(args.Namespace),
 		// The CRDs come from the CRD chart above.
 		SkipCrds:      pulumi.Bool(true),

@@ -213,6 +213,12 @@ type Cluster struct {
 	Pools      []NodePool `json:"pools,omitempty"`
 	// Namespace for the application's workloads.
 	Namespace string `json:"namespace,omitempty" jsonschema:"pattern=^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"`
+	// ChartRepository is a Helm repository (https; http only on a loopback
+	// address) that mirrors every chart the cluster installs at its pinned
+	// version: Traefik, cert-manager, kube-prometheus-stack,
+	// prometheus-operator-crds, metrics-server. Unset, each chart comes from
+	// its upstream repository.
+	ChartRepository string `json:"chartRepository,omitempty"`
 }
 
 // NodePool is a group of identical worker nodes.

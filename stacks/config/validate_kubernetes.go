@@ -1,5 +1,11 @@
 package config
 
+import (
+	"errors"
+	"net"
+	"net/url"
+)
+
 // validateKubernetes checks what topology kubernetes needs beyond the
 // schema: a fixed system pool, services placed on pools that exist, and the
 // features the Kubernetes workloads do not offer.
@@ -11,6 +17,11 @@ func validateKubernetes(c *Config, ps *problems) {
 		ps.add(key(cp, "systemPool"), "the system pool is fixed (changing it replaces the cluster): set count, and autoscale a workload pool instead")
 	case sp.Count == 0:
 		ps.add(key(key(cp, "systemPool"), "count"), "required")
+	}
+	if r := c.Cluster.ChartRepository; r != "" {
+		if err := checkChartRepository(r); err != nil {
+			ps.add(key(cp, "chartRepository"), "%v", err)
+		}
 	}
 	pools := map[string]bool{}
 	for _, p := range c.Cluster.Pools {
@@ -28,5 +39,26 @@ func validateKubernetes(c *Config, ps *problems) {
 			// DigitalOcean volumes attach to one node (ReadWriteOnce).
 			ps.add(key(svc, "volumes"), "a service with volumes runs one replica on kubernetes (block storage attaches to one node)")
 		}
+	}
+}
+
+// checkChartRepository accepts an https URL with a host, or http on a
+// loopback address: charts carry the cluster's controllers, so they are
+// not fetched in the clear over a network.
+func checkChartRepository(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return errors.New("a Helm repository URL: https://host/path")
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if ip := net.ParseIP(u.Hostname()); (ip != nil && ip.IsLoopback()) || u.Hostname() == "localhost" {
+			return nil
+		}
+		return errors.New("http only on a loopback address: use https")
+	default:
+		return errors.New("a Helm repository URL: https://host/path")
 	}
 }

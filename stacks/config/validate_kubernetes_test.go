@@ -34,6 +34,10 @@ func TestKubernetesValidation(t *testing.T) {
 			"infra:services[0].pool", `unknown node pool "gpu"`},
 		{"the system pool is not a workload pool", "      port: 8080\n", "      port: 8080\n      pool: system\n",
 			"infra:services[0].pool", `unknown node pool "system"`},
+		{"chart repository over plain http", "  infra:cluster:\n", "  infra:cluster:\n    chartRepository: http://charts.example.com\n",
+			"infra:cluster.chartRepository", "http only on a loopback address"},
+		{"chart repository not a URL", "  infra:cluster:\n", "  infra:cluster:\n    chartRepository: charts.example.com\n",
+			"infra:cluster.chartRepository", "a Helm repository URL"},
 		{"basic auth", "public: { host: api }", "public: { host: api, auth: true }",
 			"infra:services[0].public.auth", "not offered on topology kubernetes"},
 		{"volume with replicas", "      port: 8080\n", "      port: 8080\n      replicas: 2\n      volumes: [{ name: data, path: /data }]\n",
@@ -73,5 +77,13 @@ func TestKubernetesBaseIsValid(t *testing.T) {
 	}
 	if m := cfg.Cluster.Maintenance; m == nil || m.Day != "sunday" || m.Hour != "04:00" {
 		t.Errorf("default cluster maintenance = %+v", m)
+	}
+}
+
+func TestChartRepositoryAccepted(t *testing.T) {
+	for _, r := range []string{"https://charts.example.com/mirror", "http://127.0.0.1:8879", "http://localhost:8879/charts"} {
+		if err := checkChartRepository(r); err != nil {
+			t.Errorf("checkChartRepository(%q) = %v, want nil", r, err)
+		}
 	}
 }
