@@ -307,8 +307,6 @@ type pki struct {
 	caPEM, clientCert, clientKey []byte
 	caCert                       *x509.Certificate
 	caKey                        *rsa.PrivateKey
-	serverCertPEM, serverKeyPEM  []byte
-	saPrivatePEM, saPublicPEM    []byte
 }
 
 func (p *pki) file(name string) string { return filepath.Join(p.dir, name) }
