@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -12,6 +11,9 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+
+	"infra/internal/policy"
+	"infra/stacks"
 )
 
 // Step is one step the engine planned or took for a resource.
@@ -111,67 +113,39 @@ func changed(summary map[string]int) int {
 	return n
 }
 
-// guardedTypes are the stateful resources whose replacement loses data or
-// addresses: preview and up refuse to replace them without --allow-replace.
-var guardedTypes = map[string]string{
-	"digitalocean:index/databaseCluster:DatabaseCluster":     "database cluster",
-	"digitalocean:index/kubernetesCluster:KubernetesCluster": "Kubernetes cluster",
-	"digitalocean:index/droplet:Droplet":                     "Droplet",
-}
-
-var replaceOps = map[string]bool{
-	string(apitype.OpReplace): true, string(apitype.OpCreateReplacement): true,
-	string(apitype.OpDeleteReplaced): true, string(apitype.OpDiscardReplaced): true,
-	string(apitype.OpImportReplacement): true,
-}
-
-// guardedReplacements lists each guarded resource the steps replace, once.
-func guardedReplacements(steps []Step) []Step {
-	seen := map[string]bool{}
-	var out []Step
+// changes are the preview's steps as the policy package reads them.
+func changes(steps []Step) []policy.Change {
+	out := make([]policy.Change, 0, len(steps))
 	for _, s := range steps {
-		if _, ok := guardedTypes[s.Type]; ok && replaceOps[s.Op] && !seen[s.URN] {
-			seen[s.URN] = true
-			out = append(out, s)
+		keys := s.ReplaceKeys
+		if len(keys) == 0 {
+			keys = s.Diffs
 		}
+		out = append(out, policy.Change{URN: s.URN, Type: s.Type, Op: apitype.OpType(s.Op), Keys: keys})
 	}
 	return out
 }
 
-// replaceRefusal is the exit-4 error of a guarded replacement; engineErr
-// is what the engine said besides (a protected resource cannot be replaced).
-func replaceRefusal(stack string, reps []Step, engineErr error) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "the change would REPLACE (delete, then create anew) %d stateful resource(s) of stack %s:", len(reps), stack)
-	for _, r := range reps {
-		fmt.Fprintf(&b, "\n  - %s %s", guardedTypes[r.Type], r.Name)
-		keys := r.ReplaceKeys
-		if len(keys) == 0 {
-			keys = r.Diffs
-		}
-		if len(keys) > 0 {
-			fmt.Fprintf(&b, " (because %s changed)", strings.Join(dedupe(keys), ", "))
-		}
+// changeGate judges a preview's steps by the policy's change rules (a
+// stateful resource replaced, a database firewall deleted while its
+// cluster stays), with the stack's waivers. A blocking verdict is the
+// exit-4 error; engineErr is what the engine said besides (a protected
+// resource cannot be replaced). cfg may be nil (no waivers).
+func changeGate(stack string, steps []Step, cfg *stacks.Config, allowReplace bool, engineErr error) (policy.Report, error) {
+	rep := policy.EvaluateChanges(changes(steps), cfg, policy.ChangeOptions{AllowReplace: allowReplace})
+	if !rep.Blocked() {
+		return rep, nil
 	}
-	b.WriteString("\nA replacement loses the data, disks and addresses of the old resource. If that is what you " +
-		"want, run again with --allow-replace; otherwise revert the change that forces it.")
+	var b strings.Builder
+	fmt.Fprintf(&b, "the change to stack %s is refused by %d policy finding(s):", stack, len(rep.Violations))
+	for _, f := range rep.Violations {
+		fmt.Fprintf(&b, "\n  - [%s] %s", f.Rule, f.Message)
+	}
+	b.WriteString("\nA finding can be waived for one resource, with a reason, under infra:policy.waivers.")
 	if engineErr != nil {
 		b.WriteString("\nThe engine also reported: " + engineErr.Error())
 	}
-	return &ExitError{Code: ExitPolicy, Err: errors.New(b.String())}
-}
-
-func dedupe(xs []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, x := range xs {
-		if !seen[x] {
-			seen[x] = true
-			out = append(out, x)
-		}
-	}
-	sort.Strings(out)
-	return out
+	return rep, &ExitError{Code: ExitPolicy, Err: errors.New(b.String())}
 }
 
 // finishOp turns the outcome of one engine operation into the CLI's error.

@@ -132,6 +132,48 @@ func TestExitCodes(t *testing.T) {
 			want:  ExitOK,
 		},
 		{
+			name: "a waiver of stateful-replace lets the named Droplet be replaced, and says so",
+			fake: &fakeStack{previewEvents: evs{
+				pre(apitype.OpReplace, typeDroplet, "web", "userData"), summary(map[apitype.OpType]int{"replace": 1}),
+			}},
+			build:    func(f *fakeStack) func(*IO) *cobra.Command { return previewCmd(f, nil) },
+			args:     []string{"preview", "--stack", "waived"},
+			want:     ExitOK,
+			wantText: []string{"WAIVED", "stateful-replace", "the droplet is cattle"},
+		},
+		{
+			name: "a waiver names its resource: another Droplet is still refused",
+			fake: &fakeStack{previewEvents: evs{
+				pre(apitype.OpReplace, typeDroplet, "worker", "userData"), summary(map[apitype.OpType]int{"replace": 1}),
+			}},
+			build:    func(f *fakeStack) func(*IO) *cobra.Command { return previewCmd(f, nil) },
+			args:     []string{"preview", "--stack", "waived"},
+			want:     ExitPolicy,
+			wantText: []string{"Droplet worker (because userData changed)"},
+		},
+		{
+			name: "deleting the database firewall while its cluster stays is refused",
+			fake: &fakeStack{previewEvents: evs{
+				pre(apitype.OpDelete, "digitalocean:index/databaseFirewall:DatabaseFirewall", "db-firewall"), summary(map[apitype.OpType]int{"delete": 1}),
+			}},
+			build:     func(f *fakeStack) func(*IO) *cobra.Command { return upCmd(context.Background(), f) },
+			args:      []string{"up", "--stack", "prod"},
+			want:      ExitPolicy,
+			wantCalls: []string{"preview"},
+			wantText:  []string{"[database-public]", "db-firewall", "open to every address"},
+		},
+		{
+			name: "a Kubernetes Service replaced (immutable clusterIP) is refused",
+			fake: &fakeStack{previewEvents: evs{
+				pre(apitype.OpReplace, "kubernetes:core/v1:Service", "api", "spec.clusterIP"), summary(map[apitype.OpType]int{"replace": 1}),
+			}},
+			build:     func(f *fakeStack) func(*IO) *cobra.Command { return upCmd(context.Background(), f) },
+			args:      []string{"up", "--stack", "prod"},
+			want:      ExitPolicy,
+			wantCalls: []string{"preview"},
+			wantText:  []string{"Kubernetes Service api (because spec.clusterIP changed)"},
+		},
+		{
 			name: "replacing an unguarded resource is fine",
 			fake: &fakeStack{previewEvents: evs{
 				pre(apitype.OpReplace, typeVPC, "vpc", "ipRange"), summary(map[apitype.OpType]int{"replace": 1}),

@@ -181,7 +181,9 @@ func testProject(t *testing.T) string {
 		"Pulumi.yaml":      "name: focusdeck\nruntime: go\n",
 		"Pulumi.prod.yaml": string(prod),
 		"Pulumi.dev.yaml":  dev,
-		"Pulumi.bad.yaml":  "config:\n  infra:environment: dev\n  infra:topology: moon\n  infra:region: nowhere\n",
+		"Pulumi.waived.yaml": string(prod) + "  infra:policy:\n    waivers:\n" +
+			"      - { rule: stateful-replace, resource: web, reason: the droplet is cattle and its state lives in the managed database }\n",
+		"Pulumi.bad.yaml": "config:\n  infra:environment: dev\n  infra:topology: moon\n  infra:region: nowhere\n",
 	}
 	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {

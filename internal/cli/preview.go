@@ -8,6 +8,8 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/spf13/cobra"
+
+	"infra/stacks"
 )
 
 // PreviewOptions are the flags of `infra preview`.
@@ -30,8 +32,9 @@ func NewCmdPreview(streams *IO, runF func(*PreviewOptions) error) *cobra.Command
 		Long: `preview validates the stack's config offline, then asks the Pulumi engine what
 up would create, update, replace or delete, streaming its progress.
 
-It refuses (exit 4) when a DigitalOcean database cluster, Kubernetes cluster or
-Droplet would be REPLACED, unless --allow-replace. With --expect-no-changes it
+It refuses (exit 4) when a stateful resource would be REPLACED (a database or
+Kubernetes cluster, a Droplet, a Kubernetes Service or workload), unless
+--allow-replace or a stateful-replace waiver names it. With --expect-no-changes it
 exits 5 when anything would change: the nightly drift check.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -44,7 +47,7 @@ exits 5 when anything would change: the nightly drift check.`,
 	opts.addReportFlags(cmd)
 	f := cmd.Flags()
 	f.BoolVar(&opts.ExpectNoChanges, "expect-no-changes", false, "exit 5 when the preview has changes (drift check)")
-	f.BoolVar(&opts.AllowReplace, "allow-replace", false, "allow replacing database clusters, Kubernetes clusters and Droplets")
+	f.BoolVar(&opts.AllowReplace, "allow-replace", false, "allow replacing stateful resources (database and Kubernetes clusters, Droplets, Kubernetes Services and workloads)")
 	f.BoolVar(&opts.Diff, "diff", false, "show a detailed diff of each change")
 	f.BoolVar(&opts.Refresh, "refresh", false, "refresh the state from the cloud first")
 	f.StringArrayVar(&opts.Targets, "target", nil, "preview only this resource URN (repeatable)")
@@ -57,7 +60,8 @@ func runPreview(ctx context.Context, o *PreviewOptions) error {
 	if err != nil {
 		return o.finish(rep, err)
 	}
-	if _, err := checkBeforeEngine(proj, o.Preflight); err != nil {
+	p, err := checkBeforeEngine(proj, o.Preflight)
+	if err != nil {
 		return o.finish(rep, err)
 	}
 	s, _, err := o.open(ctx, true)
@@ -67,7 +71,7 @@ func runPreview(ctx context.Context, o *PreviewOptions) error {
 	err = previewStack(ctx, s, rep, o.progressWriter(), previewFlags{
 		diff: o.Diff, refresh: o.Refresh, targets: o.Targets,
 	})
-	return o.finish(rep, guard(rep, err, o.AllowReplace, o.ExpectNoChanges))
+	return o.finish(rep, guard(o.IO.ErrOut, rep, p.Config, err, o.AllowReplace, o.ExpectNoChanges))
 }
 
 type previewFlags struct {
@@ -96,17 +100,23 @@ func previewStack(ctx context.Context, s Stack, rep *Report, w io.Writer, f prev
 	return finishOp(ctx, s, "preview", err, diags)
 }
 
-// guard applies the checks on a preview's steps: guarded replacements
-// (exit 4) and, when asked, no changes at all (exit 5). A preview that
-// failed may still have shown its steps (the engine reports a replacement
-// of a protected resource as an error, after the step): the replacement
-// is what the user must hear about, with the engine's words.
-func guard(rep *Report, previewErr error, allowReplace, expectNoChanges bool) error {
+// guard applies the checks on a preview's steps: the policy's change
+// rules (exit 4; cfg gives the waivers) and, when asked, no changes at all
+// (exit 5). A preview that failed may still have shown its steps (the
+// engine reports a replacement of a protected resource as an error, after
+// the step): the replacement is what the user must hear about, with the
+// engine's words.
+func guard(w io.Writer, rep *Report, cfg *stacks.Config, previewErr error, allowReplace, expectNoChanges bool) error {
 	if code := ExitCode(previewErr); code == ExitCancelled || code == ExitLocked {
 		return previewErr
 	}
-	if reps := guardedReplacements(rep.Steps); len(reps) > 0 && !allowReplace {
-		return replaceRefusal(rep.Stack, reps, previewErr)
+	verdict, err := changeGate(rep.Stack, rep.Steps, cfg, allowReplace, previewErr)
+	// A waiver in use is printed with its reason on every run.
+	for _, f := range verdict.Waived {
+		fmt.Fprintf(w, "  WAIVED    %s\n            reason: %s\n", f, f.Reason)
+	}
+	if err != nil {
+		return err
 	}
 	if previewErr != nil {
 		return previewErr

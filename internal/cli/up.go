@@ -28,9 +28,10 @@ func NewCmdUp(streams *IO, runF func(*UpOptions) error) *cobra.Command {
 		Aliases: []string{"deploy"},
 		Short:   "Create or update the stack's resources",
 		Long: `up validates the stack's config offline and runs the preflight (policy)
-checks, previews the change through the Pulumi engine, refuses to REPLACE a
-database cluster, Kubernetes cluster or Droplet unless --allow-replace, and then
-applies it, streaming the engine's progress. Ctrl-C stops it cleanly: the
+checks, previews the change through the Pulumi engine, refuses what the policy's
+change rules refuse (REPLACING a database or Kubernetes cluster, a Droplet, a
+Kubernetes Service or workload; deleting a database firewall while its cluster
+stays) unless --allow-replace or a waiver, and then applies it, streaming the engine's progress. Ctrl-C stops it cleanly: the
 engine finishes its in-flight steps and saves the state (exit 130).
 
 The stack is created in the backend on first use (PULUMI_BACKEND_URL or your
@@ -46,7 +47,7 @@ Pulumi Cloud login; a file:// backend needs PULUMI_CONFIG_PASSPHRASE).`,
 	opts.addReportFlags(cmd)
 	f := cmd.Flags()
 	f.BoolVar(&opts.ExpectNoChanges, "expect-no-changes", false, "exit 5, changing nothing, when there are changes")
-	f.BoolVar(&opts.AllowReplace, "allow-replace", false, "allow replacing database clusters, Kubernetes clusters and Droplets")
+	f.BoolVar(&opts.AllowReplace, "allow-replace", false, "allow replacing stateful resources (database and Kubernetes clusters, Droplets, Kubernetes Services and workloads)")
 	f.BoolVar(&opts.Diff, "diff", false, "show a detailed diff of each change")
 	f.BoolVar(&opts.Refresh, "refresh", false, "refresh the state from the cloud first")
 	f.StringArrayVar(&opts.Targets, "target", nil, "update only this resource URN (repeatable)")
@@ -60,7 +61,8 @@ func runUp(ctx context.Context, o *UpOptions) error {
 	if err != nil {
 		return o.finish(rep, err)
 	}
-	if _, err := checkBeforeEngine(proj, o.Preflight); err != nil {
+	p, err := checkBeforeEngine(proj, o.Preflight)
+	if err != nil {
 		return o.finish(rep, err)
 	}
 	s, _, err := o.open(ctx, true)
@@ -71,7 +73,7 @@ func runUp(ctx context.Context, o *UpOptions) error {
 	pre := newReport(o.Stack, "preview")
 	flags := previewFlags{diff: o.Diff, refresh: o.Refresh, targets: o.Targets}
 	err = previewStack(ctx, s, pre, o.progressWriter(), flags)
-	if err := guard(pre, err, o.AllowReplace, o.ExpectNoChanges); err != nil {
+	if err := guard(o.IO.ErrOut, pre, p.Config, err, o.AllowReplace, o.ExpectNoChanges); err != nil {
 		rep.Steps, rep.Changes, rep.Changed = pre.Steps, pre.Changes, pre.Changed
 		return o.finish(rep, err)
 	}
@@ -102,8 +104,11 @@ func runUp(ctx context.Context, o *UpOptions) error {
 		rep.Outputs = redactOutputs(res.Outputs, false)
 		// An update may still replace what the preview did not show
 		// (a value known only during the update): report it loudly.
-		if reps := guardedReplacements(rep.Steps); len(reps) > 0 && !o.AllowReplace {
-			fmt.Fprintf(o.IO.ErrOut, "warning: the update replaced %d guarded resource(s) the preview did not show\n", len(reps))
+		if after, _ := changeGate(o.Stack, rep.Steps, p.Config, o.AllowReplace, nil); after.Blocked() {
+			fmt.Fprintf(o.IO.ErrOut, "warning: the update did what the preview did not show and the policy refuses (%d finding(s)):\n", len(after.Violations))
+			for _, f := range after.Violations {
+				fmt.Fprintf(o.IO.ErrOut, "  - [%s] %s\n", f.Rule, f.Message)
+			}
 		}
 	}
 	return o.finish(rep, err)

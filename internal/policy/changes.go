@@ -1,6 +1,9 @@
 package policy
 
 import (
+	"sort"
+	"strings"
+
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 
 	"infra/stacks"
@@ -15,6 +18,9 @@ type Change struct {
 	URN  string         `json:"urn"`
 	Type string         `json:"type"`
 	Op   apitype.OpType `json:"op"`
+	// Keys are the properties that force the replacement (the engine's
+	// replaceKeys), or else those that differ; they explain a finding.
+	Keys []string `json:"keys,omitempty"`
 }
 
 // ChangeOptions are the explicit flags of an update.
@@ -24,11 +30,21 @@ type ChangeOptions struct {
 	AllowReplace bool
 }
 
-// statefulTypes lose data or addresses when replaced.
+// statefulTypes lose data or addresses when replaced. The Kubernetes
+// objects are replaced by the Kubernetes provider when an immutable field
+// changes (a Service's clusterIP or type-bound fields, a Deployment's or
+// StatefulSet's selector, a claim's storage class); the program names
+// them, so the provider deletes the old object before creating the new one
+// (deleteBeforeReplace): the Service's address changes and the workload
+// has no pod in between.
 var statefulTypes = map[string]string{
 	"digitalocean:index/kubernetesCluster:KubernetesCluster": "Kubernetes cluster",
 	"digitalocean:index/databaseCluster:DatabaseCluster":     "database cluster",
 	"digitalocean:index/droplet:Droplet":                     "Droplet",
+	"kubernetes:core/v1:Service":                             "Kubernetes Service",
+	"kubernetes:apps/v1:Deployment":                          "Kubernetes Deployment",
+	"kubernetes:apps/v1:StatefulSet":                         "Kubernetes StatefulSet",
+	"kubernetes:core/v1:PersistentVolumeClaim":               "Kubernetes PersistentVolumeClaim",
 }
 
 var replaceOps = map[apitype.OpType]bool{
@@ -53,7 +69,8 @@ func EvaluateChanges(changes []Change, cfg *stacks.Config, opts ChangeOptions) R
 	// it (a destroy, or the component's removal): nothing is left open.
 	clusterDeleted := false
 	for _, c := range changes {
-		if c.Op == apitype.OpDelete && c.Type == typeDatabaseCluster {
+		// A replaced cluster goes too: its firewall is replaced with it.
+		if c.Type == typeDatabaseCluster && (c.Op == apitype.OpDelete || replaceOps[c.Op]) {
 			clusterDeleted = true
 		}
 	}
@@ -65,14 +82,41 @@ func EvaluateChanges(changes []Change, cfg *stacks.Config, opts ChangeOptions) R
 		name := urnName(c.URN)
 		if what, stateful := statefulTypes[c.Type]; stateful && replaceOps[c.Op] && !opts.AllowReplace {
 			reported[c.URN] = true
-			fs.add(RuleStatefulReplace, c.URN, name, "the %s would be REPLACED (deleted and created anew): its data and address are lost; rerun with --allow-replace if that is intended", what)
+			because := ""
+			if keys := changeKeys(changes, c.URN); len(keys) > 0 {
+				because = " (because " + strings.Join(keys, ", ") + " changed)"
+			}
+			fs.add(RuleStatefulReplace, c.URN, name, "%s %s%s would be REPLACED (deleted, then created anew): its data, disks and address are lost; revert the change that forces it, or rerun with --allow-replace if that is intended", what, name, because)
 		}
 		if c.Type == typeDatabaseFirewall && (c.Op == apitype.OpDelete || replaceOps[c.Op]) && !clusterDeleted {
 			reported[c.URN] = true
-			fs.add(RuleDatabasePublic, c.URN, name, "the database firewall would be %s while its cluster stays: the cluster is open to every address meanwhile", c.Op)
+			what := "replaced"
+			if c.Op == apitype.OpDelete {
+				what = "deleted"
+			}
+			fs.add(RuleDatabasePublic, c.URN, name, "the database firewall %s would be %s while its cluster stays: the cluster is open to every address meanwhile", name, what)
 		}
 	}
 	return apply(fs.list, waiversOf(cfg))
+}
+
+// changeKeys are the keys of every change to urn, sorted, once each.
+func changeKeys(changes []Change, urn string) []string {
+	seen := map[string]bool{}
+	var keys []string
+	for _, c := range changes {
+		if c.URN != urn {
+			continue
+		}
+		for _, k := range c.Keys {
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func urnName(urn string) string {

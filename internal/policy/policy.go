@@ -50,7 +50,7 @@ var Rules = []Rule{
 	{RuleContainerLimits, "every container has CPU and memory limits"},
 	{RuleContainerHealth, "every container that listens on a port has a health check"},
 	{RuleJobQueuePool, "a job queue's database is not behind a transaction-mode pool (advisory locks and LISTEN/NOTIFY need a session)"},
-	{RuleStatefulReplace, "no Kubernetes cluster, database cluster or Droplet is replaced (and no database firewall deleted) without an explicit flag"},
+	{RuleStatefulReplace, "no Kubernetes cluster, database cluster, Droplet, Kubernetes Service, Deployment, StatefulSet or volume claim is replaced (and no database firewall deleted) without an explicit flag"},
 	{RulePlaintextSecret, "no secret in plain text in resource inputs or rendered files"},
 	{RuleWaiver, "every waiver names a known rule and gives a reason"},
 }
@@ -204,7 +204,9 @@ func apply(found []Finding, waivers []stacks.Waiver) Report {
 	}
 	rep.Violations = append(rep.Violations, bad...)
 	for i, w := range waivers {
-		if valid[i] && !used[i] {
+		// A waiver of a change rule is a standing permission: only an
+		// update that replaces its resource uses it.
+		if valid[i] && !used[i] && w.Rule != RuleStatefulReplace {
 			rep.UnusedWaivers = append(rep.UnusedWaivers, w)
 		}
 	}

@@ -135,6 +135,12 @@ func TestEvaluateChanges(t *testing.T) {
 		{"kubernetes cluster replaced (node pool resized)", []Change{{URN: "urn:pulumi:prod::app::digitalocean:index/kubernetesCluster:KubernetesCluster::k", Type: "digitalocean:index/kubernetesCluster:KubernetesCluster", Op: apitype.OpCreateReplacement}}, nil, ChangeOptions{}, RuleStatefulReplace, true, 0},
 		{"stateless resource replaced", []Change{{URN: "urn:pulumi:prod::app::digitalocean:index/dnsRecord:DnsRecord::www", Type: "digitalocean:index/dnsRecord:DnsRecord", Op: apitype.OpReplace}}, nil, ChangeOptions{}, "", false, 0},
 		{"database firewall deleted alone", []Change{{URN: firewall, Type: typeDatabaseFirewall, Op: apitype.OpDelete}}, nil, ChangeOptions{}, RuleDatabasePublic, true, 0},
+		{"kubernetes Service replaced (clusterIP changed)", []Change{{URN: "urn:pulumi:prod::app::kubernetes:core/v1:Service::api", Type: "kubernetes:core/v1:Service", Op: apitype.OpReplace, Keys: []string{"spec.clusterIP"}}}, nil, ChangeOptions{}, RuleStatefulReplace, true, 0},
+		{"kubernetes Deployment replaced (selector changed)", []Change{{URN: "urn:pulumi:prod::app::kubernetes:apps/v1:Deployment::api", Type: "kubernetes:apps/v1:Deployment", Op: apitype.OpCreateReplacement, Keys: []string{"spec.selector"}}}, nil, ChangeOptions{}, RuleStatefulReplace, true, 0},
+		{"kubernetes Deployment updated (image bump)", []Change{{URN: "urn:pulumi:prod::app::kubernetes:apps/v1:Deployment::api", Type: "kubernetes:apps/v1:Deployment", Op: apitype.OpUpdate, Keys: []string{"spec"}}}, nil, ChangeOptions{}, "", false, 0},
+		{"kubernetes ConfigMap replaced", []Change{{URN: "urn:pulumi:prod::app::kubernetes:core/v1:ConfigMap::c", Type: "kubernetes:core/v1:ConfigMap", Op: apitype.OpReplace}}, nil, ChangeOptions{}, "", false, 0},
+		{"database firewall replaced with its cluster", []Change{{URN: firewall, Type: typeDatabaseFirewall, Op: apitype.OpCreateReplacement}, {URN: cluster, Type: typeDatabaseCluster, Op: apitype.OpCreateReplacement}}, nil, ChangeOptions{AllowReplace: true}, "", false, 0},
+		{"database firewall replaced alone", []Change{{URN: firewall, Type: typeDatabaseFirewall, Op: apitype.OpReplace}}, nil, ChangeOptions{AllowReplace: true}, RuleDatabasePublic, true, 0},
 		{"database firewall deleted with its cluster (destroy)", []Change{{URN: firewall, Type: typeDatabaseFirewall, Op: apitype.OpDelete}, {URN: cluster, Type: typeDatabaseCluster, Op: apitype.OpDelete}}, nil, ChangeOptions{}, "", false, 0},
 	}
 	for _, c := range cases {
@@ -145,7 +151,15 @@ func TestEvaluateChanges(t *testing.T) {
 			}
 			if c.blocked {
 				if len(rep.Violations) != 1 || rep.Violations[0].Rule != c.rule {
-					t.Errorf("violations = %+v, want one of %s (a replacement's several ops count once)", rep.Violations, c.rule)
+					t.Fatalf("violations = %+v, want one of %s (a replacement's several ops count once)", rep.Violations, c.rule)
+				}
+				// The finding says why: the properties forcing it.
+				for _, ch := range c.changes {
+					for _, k := range ch.Keys {
+						if !strings.Contains(rep.Violations[0].Message, k) {
+							t.Errorf("finding %q does not name %s", rep.Violations[0].Message, k)
+						}
+					}
 				}
 			}
 		})
