@@ -61,6 +61,11 @@ To delete a protected resource for good, unprotect it first:
 
 func runDestroy(ctx context.Context, o *DestroyOptions) error {
 	rep := newReport(o.Stack, "destroy")
+	if o.TargetDependents && len(o.Targets) == 0 {
+		// Without a target the flag would widen nothing: the whole stack
+		// would go, which is not what anyone typing it means.
+		return o.finish(rep, usageError("--target-dependents needs --target URN: it adds what depends on the targets"))
+	}
 	proj, err := openProject(o.Dir, o.Stack)
 	if err != nil {
 		return o.finish(rep, err)

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/goccy/go-yaml"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 
 	"infra/stacks"
 )
@@ -25,6 +26,14 @@ func (p Project) StackFile() string { return stacks.StackFile(p.Dir, p.Stack) }
 func openProject(dir, stack string) (Project, error) {
 	if stack == "" {
 		return Project{}, usageError("--stack is required")
+	}
+	// Pulumi's own rule (alphanumerics, hyphens, underscores, periods; at
+	// most 100), and no "." or "..": the name is a file and folder name.
+	if _, err := tokens.ParseStackName(stack); err != nil || stack == "." || stack == ".." {
+		if err == nil {
+			err = fmt.Errorf("%q names a folder, not a stack", stack)
+		}
+		return Project{}, usageError("--stack %q: %v", stack, err)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "Pulumi.yaml"))
 	if err != nil {

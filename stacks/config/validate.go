@@ -27,6 +27,21 @@ func validate(c *Config, ps *problems) {
 	validateOffered(c, ps)
 }
 
+// reservedDatabases exist on every server the program provisions (managed
+// or selfhosted; an external database is named as it is); declaring one
+// would change its owner and grants. postgres, template0 and template1:
+// initdb creates them (PostgreSQL docs, "Template Databases" and "Creating
+// a Database Cluster"); defaultdb and _dodb: every DigitalOcean managed
+// PostgreSQL cluster has them (DigitalOcean docs, "How to Add Databases to
+// PostgreSQL Clusters").
+var reservedDatabases = map[string]string{
+	"postgres":  "PostgreSQL's maintenance database",
+	"template0": "PostgreSQL's pristine template",
+	"template1": "PostgreSQL's template for new databases",
+	"defaultdb": "DigitalOcean's default database",
+	"_dodb":     "DigitalOcean's internal database",
+}
+
 func validateNetwork(c *Config, ps *problems) {
 	p := key(Namespace, "network")
 	if _, err := netip.ParsePrefix(c.Network.VPCCIDR); err != nil {
@@ -34,6 +49,7 @@ func validateNetwork(c *Config, ps *problems) {
 	} else if pre := netip.MustParsePrefix(c.Network.VPCCIDR); !pre.Addr().IsPrivate() || pre.Bits() < 16 || pre.Bits() > 24 {
 		ps.add(key(p, "vpcCidr"), "must be a private range from /16 to /24, got %s", c.Network.VPCCIDR)
 	}
+	var admins []netip.Prefix
 	for i, cidr := range c.Network.AdminCIDRs {
 		pre, err := netip.ParsePrefix(cidr)
 		switch {
@@ -41,8 +57,64 @@ func validateNetwork(c *Config, ps *problems) {
 			ps.add(index(key(p, "adminCidrs"), i), "not a CIDR: %q", cidr)
 		case pre.Bits() == 0:
 			ps.add(index(key(p, "adminCidrs"), i), "%s admits the whole internet; name your admins' addresses", cidr)
+		default:
+			admins = append(admins, pre.Masked())
 		}
 	}
+	// Together, smaller ranges can add up to the whole internet
+	// (0.0.0.0/1 + 128.0.0.0/1).
+	for _, v4 := range []bool{true, false} {
+		if coversAll(admins, v4) {
+			family := "IPv6"
+			if v4 {
+				family = "IPv4"
+			}
+			ps.add(key(p, "adminCidrs"), "together these ranges admit every %s address; name your admins' addresses", family)
+		}
+	}
+}
+
+// coversAll reports whether the union of the prefixes of one family is the
+// family's whole address space.
+func coversAll(prefixes []netip.Prefix, v4 bool) bool {
+	var ps []netip.Prefix
+	for _, p := range prefixes {
+		if p.Addr().Is4() == v4 {
+			ps = append(ps, p)
+		}
+	}
+	if len(ps) == 0 {
+		return false
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i].Addr().Less(ps[j].Addr()) })
+	// Walk the sorted ranges: the next uncovered address must start one.
+	next := ps[0].Addr()
+	if next != netip.IPv4Unspecified() && next != netip.IPv6Unspecified() {
+		return false
+	}
+	for _, p := range ps {
+		if next.Less(p.Addr()) {
+			return false // a gap before p
+		}
+		last := lastAddr(p)
+		if !last.Less(next) {
+			if !last.Next().IsValid() {
+				return true // reached the end of the space
+			}
+			next = last.Next()
+		}
+	}
+	return false
+}
+
+// lastAddr is the highest address of a masked prefix.
+func lastAddr(p netip.Prefix) netip.Addr {
+	b := p.Addr().AsSlice()
+	for i := p.Bits(); i < len(b)*8; i++ {
+		b[i/8] |= 1 << (7 - uint(i%8))
+	}
+	a, _ := netip.AddrFromSlice(b)
+	return a
 }
 
 func validateSecrets(c *Config, ps *problems) {
@@ -103,7 +175,10 @@ func validateDatabase(c *Config, ps *problems) *databaseIndex {
 			ps.add(key(dp, "pool"), "connection pools need the managed engine")
 		}
 		if d.Engine == "external" {
-			continue
+			continue // it exists already: its name is whatever it is
+		}
+		if why, reserved := reservedDatabases[db.Name]; reserved {
+			ps.add(key(dp, "name"), "%q is reserved (%s): give the application's database its own name", db.Name, why)
 		}
 		switch {
 		case db.Owner == "":
