@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strings"
 
+	"github.com/agext/levenshtein"
 	"github.com/goccy/go-yaml"
 )
 
@@ -56,11 +57,30 @@ func ParseStackFile(name string, data []byte) (*Raw, error) {
 	if err := yaml.UnmarshalWithOptions(data, &doc, yaml.UseOrderedMap()); err != nil {
 		return nil, &ConfigError{Source: name, Problems: []Problem{{Path: "config", Message: "not a valid stack file: " + yaml.FormatError(err, false, false)}}}
 	}
+	var top map[string]any
+	if err := yaml.Unmarshal(data, &top); err != nil {
+		return nil, &ConfigError{Source: name, Problems: []Problem{{Path: "config", Message: "not a valid stack file: " + yaml.FormatError(err, false, false)}}}
+	}
 	raw := &Raw{Source: name, Values: map[string]any{}}
+	ours := TopLevelKeys()
+	for k := range top {
+		if stackFileKeys[k] {
+			continue
+		}
+		if want, ok := misplaced(k, ours); ok {
+			raw.Problems = append(raw.Problems, Problem{Path: k, Message: fmt.Sprintf("outside config: Pulumi ignores it here; indent it under config: as %s", want)})
+		}
+	}
 	for k, v := range doc.Config {
 		ns, rest, ok := strings.Cut(k, ":")
 		if !ok || ns != Namespace {
-			continue // another provider's or Pulumi's own key
+			// Another provider's or Pulumi's own key, unless it is one of
+			// ours misspelt: it would be ignored and the stack would run
+			// without it (a prod stack without its pager receivers).
+			if want, ok := misplaced(k, ours); ok {
+				raw.Problems = append(raw.Problems, Problem{Path: k, Message: fmt.Sprintf("not read: the project's keys are in the %s namespace; write %s", Namespace, want)})
+			}
+			continue
 		}
 		if rest == "" {
 			raw.Problems = append(raw.Problems, Problem{Path: k, Message: "empty key"})
@@ -69,6 +89,40 @@ func ParseStackFile(name string, data []byte) (*Raw, error) {
 		raw.Values[rest] = normalise(v, configPath([]string{rest}), raw)
 	}
 	return raw, nil
+}
+
+// stackFileKeys are the top-level keys of a Pulumi stack file
+// (pkg/workspace.ProjectStack in github.com/pulumi/pulumi/sdk/v3).
+var stackFileKeys = map[string]bool{
+	"config": true, "secretsprovider": true, "encryptedkey": true, "encryptionsalt": true, "environment": true,
+}
+
+// misplaced reports whether key k (outside the infra namespace, or outside
+// config:) is meant as one of ours, and how to write it: a key without a
+// namespace named like one of ours (monitoring), our namespace in another
+// case (Infra:ingress), or a namespace one or two edits from ours
+// (infar:services, ifra:region). Other namespaces with keys like ours are
+// another provider's (digitalocean:region).
+func misplaced(k string, ours map[string]bool) (string, bool) {
+	ns, rest, hasNS := strings.Cut(k, ":")
+	if !hasNS {
+		rest = ns
+	}
+	want := ""
+	for o := range ours {
+		if strings.EqualFold(o, rest) {
+			want = Namespace + ":" + o
+		}
+	}
+	switch {
+	case want == "":
+		return "", false
+	case !hasNS, ns == Namespace:
+		return want, true
+	case strings.EqualFold(ns, Namespace), levenshtein.Distance(strings.ToLower(ns), Namespace, nil) <= 2:
+		return want, true
+	}
+	return "", false
 }
 
 // normalise turns YAML values into JSON values (ordered maps become plain

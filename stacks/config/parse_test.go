@@ -115,6 +115,10 @@ func TestBadConfig(t *testing.T) {
 		{"database named template1", []edit{{"name: focusdeck_jobs, pool", "name: template1, pool"}, {"databases: [focusdeck, focusdeck_jobs]", "databases: [focusdeck, template1]"}}, "infra:database.databases[1].name", `"template1" is reserved`},
 		{"database named defaultdb", []edit{{"name: focusdeck_jobs, pool", "name: defaultdb, pool"}, {"databases: [focusdeck, focusdeck_jobs]", "databases: [focusdeck, defaultdb]"}}, "infra:database.databases[1].name", "DigitalOcean's default database"},
 		{"reserved name on a selfhosted database", []edit{{"engine: managed", "engine: selfhosted"}, {"nodes: 2", "nodes: 1"}, {"pool: { mode: transaction, size: 20 } ", ""}, {"pool: { mode: session, size: 10 } ", ""}, {"name: focusdeck_jobs", "name: template0"}, {"databases: [focusdeck, focusdeck_jobs]", "databases: [focusdeck, template0]"}}, "infra:database.databases[1].name", `"template0" is reserved`},
+		{"our key without the namespace", []edit{{"  infra:monitoring:", "  monitoring:"}}, "monitoring", "write infra:monitoring"},
+		{"our namespace in another case", []edit{{"  infra:policy:", "  Infra:policy:"}}, "Infra:policy", "write infra:policy"},
+		{"a misspelt namespace", []edit{{"  infra:monitoring:", "  infar:monitoring:"}}, "infar:monitoring", "write infra:monitoring"},
+		{"a block outside config", []edit{{"  infra:policy:\n    waivers: []\n", "  infra:policy:\n    waivers: []\nmonitoring:\n  retention: 30d\n"}}, "monitoring", "outside config"},
 		{"admin CIDR malformed", []edit{{"adminCidrs: [198.51.100.7/32]", "adminCidrs: [198.51.100.7/33]"}}, "infra:network.adminCidrs[0]", "not a CIDR"},
 		{"selfhosted database on kubernetes", []edit{{"engine: managed", "engine: selfhosted"}, {"infra:topology: vps", "infra:topology: kubernetes"}, {"nodes: 2", "nodes: 1"}, {"pool: { mode: transaction, size: 20 } ", ""}, {"pool: { mode: session, size: 10 } ", ""}}, "infra:database.engine", "selfhosted runs on the VPS"},
 		{"pool on a selfhosted database", []edit{{"engine: managed", "engine: selfhosted"}, {"nodes: 2", "nodes: 1"}}, "infra:database.databases[0].pool", "pools need the managed engine"},
@@ -152,6 +156,17 @@ func TestBadConfig(t *testing.T) {
 	}
 	if len(tests) < 25 {
 		t.Fatalf("the issue asks for at least 25 bad-config cases, have %d", len(tests))
+	}
+}
+
+// Keys of other namespaces stay someone else's, even when named like ours.
+func TestOtherNamespacesAreNotOurs(t *testing.T) {
+	doc := strings.Replace(validStack, "  aws:region: us-east-1\n", "  aws:region: us-east-1\n  digitalocean:region: nyc3\n  pulumi:tags: { team: ops }\n  focusdeck:services: 2\n", 1)
+	if doc == validStack {
+		t.Fatal("test setup: the edit changed nothing")
+	}
+	if err := parseDoc(doc); err != nil {
+		t.Fatalf("another namespace's keys were refused: %v", err)
 	}
 }
 
