@@ -2,40 +2,16 @@ package policy
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 
 	"infra/internal/plan"
+	"infra/internal/secretscan"
 )
 
 // offlinePlaceholder prefixes what an encrypted config value becomes
 // offline (stacks.Placeholder): seen unmasked, a secret lost its secrecy.
 const offlinePlaceholder = "offline-secret-"
-
-var (
-	urlWithPassword = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:([^/\s@]+)@`)
-	connStringPass  = regexp.MustCompile(`(?i)(^|;)\s*password\s*=\s*([^;\s]+)`)
-	// tokenShapes are credentials recognisable by their form.
-	tokenShapes = []struct {
-		name string
-		re   *regexp.Regexp
-	}{
-		{"a private key", regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----`)},
-		{"a DigitalOcean token", regexp.MustCompile(`\bdo[po]_v1_[a-f0-9]{20,}`)},
-		{"a GitHub token", regexp.MustCompile(`\b(ghp|gho|ghs|github_pat)_[A-Za-z0-9_]{20,}`)},
-		{"a Slack token", regexp.MustCompile(`\bxox[abprs]-[A-Za-z0-9-]{10,}`)},
-		{"a Slack webhook", regexp.MustCompile(`hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]+`)},
-		{"an AWS access key", regexp.MustCompile(`\bAKIA[0-9A-Z]{16}\b`)},
-		{"an OpenAI key", regexp.MustCompile(`\bsk-(proj-)?[A-Za-z0-9_-]{20,}`)},
-	}
-	// secretKey matches names of settings that hold secrets.
-	secretKey = regexp.MustCompile(`(?i)(password|passwd|secret|token|api_?key|private_?key|access_?key|credentials?)`)
-	// notASecret are names that only refer to a secret (secretName,
-	// existingSecret, passwordFile, tokenSecretRef, a chart's passwordKey: the
-	// key inside an existing Secret) or describe one.
-	notASecret = regexp.MustCompile(`(?i)(name|ref|file|path|existing|key_?id|length|policy|enabled|expir|ttl|type|mode|password_?key$|user_?key$)`)
-)
 
 // checkPlaintextSecrets looks for secrets in plain text wherever the plan
 // shows values: every resource input and every rendered file. Config
@@ -129,35 +105,11 @@ func suspicious(key, value string, generated []string) string {
 	if strings.Contains(value, offlinePlaceholder) {
 		return "a value of infra:secrets"
 	}
-	if m := urlWithPassword.FindStringSubmatch(value); m != nil && realSecret(m[1]) {
-		return "a URL with an embedded password"
+	if what := secretscan.Value(value); what != "" && !strings.Contains(value, plan.Masked) {
+		return what
 	}
-	if m := connStringPass.FindStringSubmatch(value); m != nil && realSecret(m[2]) {
-		return "a connection string with a password"
-	}
-	for _, t := range tokenShapes {
-		if t.re.MatchString(value) {
-			return t.name
-		}
-	}
-	if key != "" && secretKey.MatchString(key) && !notASecret.MatchString(key) && realSecret(value) {
+	if key != "" && secretscan.Name(key) && secretscan.Real(value) {
 		return fmt.Sprintf("a value named %s", key)
 	}
 	return ""
-}
-
-// realSecret rules out values that only stand for a secret: masks,
-// placeholders, interpolations, file paths, switches.
-func realSecret(v string) bool {
-	switch {
-	case v == plan.Masked, v == plan.Unknown, strings.HasPrefix(v, "/"),
-		strings.Contains(v, "${"), strings.Contains(v, "{$"), strings.Contains(v, "$("), strings.Contains(v, "{{"),
-		strings.HasPrefix(v, "<") && strings.HasSuffix(v, ">"):
-		return false
-	}
-	switch strings.ToLower(v) {
-	case "true", "false", "yes", "no", "required", "optional", "none", "":
-		return false
-	}
-	return true
 }

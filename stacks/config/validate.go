@@ -5,14 +5,13 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"infra/internal/secretscan"
 )
 
 var (
-	envName        = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	secretName     = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
-	secretishKey   = regexp.MustCompile(`(?i)(password|passwd|secret|token|api_?key|private_?key|credential)`)
-	urlWithPass    = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:[^/\s@]+@`)
-	connStringPass = regexp.MustCompile(`(?i)(^|;)\s*password\s*=\s*[^;\s]+`)
+	envName    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	secretName = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
 )
 
 // validate checks what the schema cannot: references between keys,
@@ -293,12 +292,12 @@ func validateEnv(c *Config, s Service, sp string, dbs *databaseIndex, ps *proble
 	for _, name := range sortedKeys(s.Env) {
 		claim("env", name)
 		v := s.Env[name]
-		switch {
-		case urlWithPass.MatchString(v):
-			ps.add(key(key(sp, "env"), name), "URL with an embedded password in plain config: put it in infra:secrets and use secretEnv")
-		case connStringPass.MatchString(v):
-			ps.add(key(key(sp, "env"), name), "connection string with a password in plain config: use connections or secretEnv")
-		case secretishKey.MatchString(name) && v != "" && v != "false" && v != "true":
+		switch what := secretscan.Value(v); {
+		case what == "a connection string with a password":
+			ps.add(key(key(sp, "env"), name), "%s in plain config: use connections or secretEnv", what)
+		case what != "":
+			ps.add(key(key(sp, "env"), name), "%s in plain config: put it in infra:secrets and use secretEnv", what)
+		case secretscan.Name(name) && secretscan.Real(v):
 			ps.add(key(key(sp, "env"), name), "looks like a secret in plain config: put it in infra:secrets and use secretEnv")
 		}
 	}
