@@ -99,6 +99,9 @@ func TestBadConfig(t *testing.T) {
 		{"a token under an innocent name", []edit{{"ASPNETCORE_ENVIRONMENT: Production", "ASPNETCORE_ENVIRONMENT: Production, BANNER: sk-proj-abcdefghijklmnopqrstuvwxyz0123"}}, "infra:services[0].env.BANNER", "OpenAI"},
 		{"a random-looking value", []edit{{"ASPNETCORE_ENVIRONMENT: Production", "ASPNETCORE_ENVIRONMENT: Production, SEED: q8Zr2LmX9vTbW4kNp7Yc3HsJ6fDgA1uE5oRiK0tQ"}}, "infra:services[0].env.SEED", "random-looking"},
 		{"a Redis URL with a password and no user", []edit{{"ASPNETCORE_ENVIRONMENT: Production", "ASPNETCORE_ENVIRONMENT: Production, CACHE: \"redis://:s3cret@redis:6379\""}}, "infra:services[0].env.CACHE", "embedded password"},
+		{"an invalid image reference", []edit{{"image: ghcr.io/focusdeck/worker:1.4.2", "image: ghcr.io/FocusDeck/worker:1.4.2"}}, "infra:services[1].image", "not an image reference"},
+		{"an untagged image in prod", []edit{{"image: ghcr.io/focusdeck/worker:1.4.2", "image: ghcr.io/focusdeck/worker"}}, "infra:services[1].image", "has no tag"},
+		{"a :latest image in prod", []edit{{"image: ghcr.io/focusdeck/worker:1.4.2", "image: ghcr.io/focusdeck/worker:latest"}}, "infra:services[1].image", "does not run :latest"},
 		{"URL with an embedded password", []edit{{"ASPNETCORE_ENVIRONMENT: Production", "ASPNETCORE_ENVIRONMENT: Production, REDIS_URL: \"redis://app:s3cret@redis:6379\""}}, "infra:services[0].env.REDIS_URL", "embedded password"},
 		{"connection string with a password", []edit{{"ASPNETCORE_ENVIRONMENT: Production", "ASPNETCORE_ENVIRONMENT: Production, LEGACY_DB: \"Host=x;Password=hunter2\""}}, "infra:services[0].env.LEGACY_DB", "connection string with a password"},
 		{"plaintext entry in infra:secrets", []edit{{"openai-key: { secure: v1:Zm9vYmFy }", "openai-key: sk-live-123"}}, "infra:secrets.openai-key", "must be a secret"},
@@ -161,6 +164,26 @@ func TestBadConfig(t *testing.T) {
 	}
 	if len(tests) < 25 {
 		t.Fatalf("the issue asks for at least 25 bad-config cases, have %d", len(tests))
+	}
+}
+
+// Outside production an untagged or :latest image is allowed, and a digest
+// is always a version.
+func TestImagesOutsideProduction(t *testing.T) {
+	for _, edit := range [][2]string{
+		{"infra:environment: prod", "infra:environment: dev"},
+		{"image: ghcr.io/focusdeck/worker:1.4.2", "image: ghcr.io/focusdeck/worker@sha256:" + strings.Repeat("ab", 32)},
+	} {
+		doc := strings.Replace(validStack, edit[0], edit[1], 1)
+		if edit[0] == "infra:environment: prod" {
+			doc = strings.Replace(doc, "image: ghcr.io/focusdeck/worker:1.4.2", "image: ghcr.io/focusdeck/worker:latest", 1)
+		}
+		if doc == validStack {
+			t.Fatal("test setup: the edit changed nothing")
+		}
+		if err := parseDoc(doc); err != nil {
+			t.Errorf("%s: %v", edit[1], err)
+		}
 	}
 }
 

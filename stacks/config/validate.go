@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/distribution/reference"
+
 	"infra/internal/secretscan"
 )
 
@@ -223,6 +225,33 @@ func roleListsDatabase(roles []Role, role, db string) bool {
 	return false
 }
 
+// validateImage checks an image reference by the reference grammar of
+// github.com/distribution/reference (what Docker and containerd parse), and
+// in production refuses one without a version: no tag, or :latest, runs
+// whatever was pushed last and cannot be rolled back to.
+func validateImage(c *Config, path, image string, ps *problems) {
+	if image == "" {
+		return // the schema reports it
+	}
+	named, err := reference.ParseNormalizedNamed(image)
+	if err != nil {
+		ps.add(path, "%q is not an image reference (%v): write registry/name:tag, e.g. ghcr.io/acme/api:1.4.2", image, err)
+		return
+	}
+	if !c.Production() {
+		return
+	}
+	_, digested := named.(reference.Digested)
+	tagged, hasTag := named.(reference.Tagged)
+	switch {
+	case digested:
+	case !hasTag:
+		ps.add(path, "%q has no tag: production runs a version; write %s:<version>", image, image)
+	case tagged.Tag() == "latest":
+		ps.add(path, "%q: production does not run :latest (it changes under you and cannot be rolled back to); pin a version", image)
+	}
+}
+
 func validateServices(c *Config, dbs *databaseIndex, ps *problems) {
 	names := map[string]int{}
 	for i, s := range c.Services {
@@ -235,6 +264,7 @@ func validateServices(c *Config, dbs *databaseIndex, ps *problems) {
 	routes := map[string]string{}
 	for i, s := range c.Services {
 		sp := index(key(Namespace, "services"), i)
+		validateImage(c, key(sp, "image"), s.Image, ps)
 		if s.Port == 0 {
 			for _, f := range []struct {
 				set  bool
