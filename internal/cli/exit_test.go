@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -83,6 +85,7 @@ func TestExitCodes(t *testing.T) {
 		want      int
 		wantCalls []string // nil: not checked
 		wantText  []string // in stdout+stderr+error
+		project   string   // replaces Pulumi.yaml when set
 	}{
 		{
 			name:      "preview succeeds",
@@ -279,6 +282,26 @@ func TestExitCodes(t *testing.T) {
 			wantText:  []string{"names a folder"},
 		},
 		{
+			name:      "a Pulumi.yaml without a name is a usage error naming the file and field",
+			fake:      &fakeStack{},
+			build:     func(f *fakeStack) func(*IO) *cobra.Command { return previewCmd(f, nil) },
+			args:      []string{"preview", "--stack", "prod"},
+			project:   "runtime: go\n",
+			want:      ExitUsage,
+			wantCalls: []string{},
+			wantText:  []string{"Pulumi.yaml: the field name", "is missing"},
+		},
+		{
+			name:      "a Pulumi.yaml that is not YAML is a usage error with the YAML error",
+			fake:      &fakeStack{},
+			build:     func(f *fakeStack) func(*IO) *cobra.Command { return previewCmd(f, nil) },
+			args:      []string{"preview", "--stack", "prod"},
+			project:   "name: [focusdeck\n",
+			want:      ExitUsage,
+			wantCalls: []string{},
+			wantText:  []string{"Pulumi.yaml is not valid YAML"},
+		},
+		{
 			name:      "--confirm must name the stack",
 			fake:      &fakeStack{},
 			build:     destroyCmd,
@@ -353,6 +376,11 @@ func TestExitCodes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := testProject(t)
+			if tt.project != "" {
+				if err := os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), []byte(tt.project), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
 			args := append(tt.args, "--dir", dir)
 			r := runWith(context.Background(), t, tt.build(tt.fake), args...)
 			if r.code != tt.want {
@@ -373,5 +401,26 @@ func TestExitCodes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestMissingPulumiCLISaysHowToGetIt(t *testing.T) {
+	dir := t.TempDir()
+	for _, path := range []string{"", dir, string(os.PathListSeparator) + dir} {
+		_, err := onPath("pulumi", path)
+		if ExitCode(err) != ExitUsage || !strings.Contains(fmt.Sprint(err), "INFRA_PULUMI_CLI") || !strings.Contains(fmt.Sprint(err), "scripts/pulumi-cli.sh") {
+			t.Errorf("PATH %q: %v (exit %d), want a usage error with the install hint", path, err, ExitCode(err))
+		}
+	}
+	bin := filepath.Join(dir, "pulumi")
+	if err := os.WriteFile(bin, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := onPath("pulumi", "/nonexistent"+string(os.PathListSeparator)+dir); err != nil || got != bin {
+		t.Errorf("onPath = %q, %v; want %s", got, err, bin)
+	}
+	_, err := pulumiRoot(filepath.Join(dir, "nope"))
+	if ExitCode(err) != ExitUsage || !strings.Contains(fmt.Sprint(err), "INFRA_PULUMI_CLI") {
+		t.Errorf("pulumiRoot of a missing file: %v", err)
 	}
 }

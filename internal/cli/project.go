@@ -42,8 +42,12 @@ func openProject(dir, stack string) (Project, error) {
 	var doc struct {
 		Name string `yaml:"name"`
 	}
-	if err := yaml.Unmarshal(b, &doc); err != nil || doc.Name == "" {
-		return Project{}, fmt.Errorf("read project name from %s: %v", filepath.Join(dir, "Pulumi.yaml"), err)
+	file := filepath.Join(dir, "Pulumi.yaml")
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return Project{}, usageError("%s is not valid YAML: %s", file, yaml.FormatError(err, false, true))
+	}
+	if doc.Name == "" {
+		return Project{}, usageError("%s: the field name (the project's name) is missing or empty; write e.g. `name: myapp`", file)
 	}
 	p := Project{Dir: dir, Name: doc.Name, Stack: stack}
 	if _, err := os.Stat(p.StackFile()); err != nil {

@@ -148,6 +148,11 @@ func openAutoStack(ctx context.Context, req StackRequest) (Stack, error) {
 	if req.SecretsProvider != "" {
 		opts = append(opts, auto.SecretsProvider(req.SecretsProvider))
 	}
+	if req.PulumiBin == "" {
+		if _, err := onPath("pulumi", req.Getenv("PATH")); err != nil {
+			return nil, err
+		}
+	}
 	if req.PulumiBin != "" {
 		root, err := pulumiRoot(req.PulumiBin)
 		if err != nil {
@@ -175,6 +180,24 @@ func openAutoStack(ctx context.Context, req StackRequest) (Stack, error) {
 	return &s, nil
 }
 
+// installHint says how to get the pulumi CLI.
+const installHint = "install it (https://www.pulumi.com/docs/install/; or `bash scripts/pulumi-cli.sh` builds the pinned version from its Go module and prints its path) " +
+	"and put it on PATH, or point INFRA_PULUMI_CLI (or --pulumi) at its bin/pulumi"
+
+// onPath finds an executable in the directories of path (a PATH value).
+func onPath(name, path string) (string, error) {
+	for _, dir := range filepath.SplitList(path) {
+		if dir == "" {
+			continue
+		}
+		p := filepath.Join(dir, name)
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", &ExitError{Code: ExitUsage, Err: fmt.Errorf("no pulumi CLI on PATH: %s", installHint)}
+}
+
 // pulumiRoot turns the path of a pulumi binary into the root
 // auto.PulumiCommandOptions wants (<root>/bin/pulumi).
 func pulumiRoot(bin string) (string, error) {
@@ -183,7 +206,7 @@ func pulumiRoot(bin string) (string, error) {
 		return "", err
 	}
 	if fi, err := os.Stat(abs); err != nil || fi.IsDir() {
-		return "", &ExitError{Code: ExitUsage, Err: fmt.Errorf("pulumi CLI %s: not an executable file", bin)}
+		return "", &ExitError{Code: ExitUsage, Err: fmt.Errorf("pulumi CLI %s: not an executable file; %s", bin, installHint)}
 	}
 	if filepath.Base(abs) != "pulumi" || filepath.Base(filepath.Dir(abs)) != "bin" {
 		return "", &ExitError{Code: ExitUsage, Err: fmt.Errorf("pulumi CLI %s: must be installed as <dir>/bin/pulumi", bin)}
