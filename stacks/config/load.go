@@ -51,6 +51,9 @@ func ReadFile(path string) (*Raw, error) {
 
 // ParseStackFile is ReadFile on bytes; name is used in messages.
 func ParseStackFile(name string, data []byte) (*Raw, error) {
+	if ps := checkLimits(data); len(ps) > 0 {
+		return nil, &ConfigError{Source: name, Problems: ps}
+	}
 	var doc struct {
 		Config map[string]any `yaml:"config"`
 	}
