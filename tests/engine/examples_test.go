@@ -198,7 +198,7 @@ func TestEngineRefusesWhatTheProviderRefuses(t *testing.T) {
 			}
 			s := e.Stack(ctx, t, tt.ex.project, tt.ex.stack, program, auto.WorkDir(dir))
 			var out strings.Builder
-			err := withinDeadline(t, 3*time.Minute, func() error {
+			err := enginetest.Within(t, 3*time.Minute, neverSettles, func() error {
 				_, err := s.Preview(ctx, optpreview.ProgressStreams(&out), optpreview.ErrorProgressStreams(&out))
 				return err
 			})
@@ -215,20 +215,8 @@ func TestEngineRefusesWhatTheProviderRefuses(t *testing.T) {
 	}
 }
 
-// withinDeadline runs an engine operation and fails the test when it does
-// not return in time. An inline program that waits on an output nobody
-// settles keeps the operation open after the engine has given up (a failed
-// resource behind an output-form invoke did), and the test must say so
-// rather than hang until the package's timeout.
-func withinDeadline(t *testing.T, d time.Duration, op func() error) error {
-	t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- op() }()
-	select {
-	case err := <-done:
-		return err
-	case <-time.After(d):
-		t.Fatalf("the operation did not return within %s: the program waits on an output that never settles", d)
-		return nil
-	}
-}
+// neverSettles explains an example that did not finish in time: an inline
+// program that waits on an output nobody settles (a failed resource behind
+// an output-form invoke did) keeps the operation open after the engine has
+// given up.
+func neverSettles() string { return "the program waits on an output that never settles" }

@@ -646,15 +646,7 @@ func (p *progress) String() string {
 // pods that never run, say).
 func within(t *testing.T, d time.Duration, out *progress, op func() error) error {
 	t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- op() }()
-	select {
-	case err := <-done:
-		return err
-	case <-time.After(d):
-		t.Fatalf("the operation did not return within %s; its output so far:\n%s", d, tail(out.String(), 8000))
-		return nil
-	}
+	return enginetest.Within(t, d, func() string { return "its output so far:\n" + tail(out.String(), 8000) }, op)
 }
 
 func tail(s string, n int) string {
