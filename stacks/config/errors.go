@@ -38,7 +38,72 @@ func (e *ConfigError) Error() string {
 }
 
 // problems collects Problems while validating.
-type problems struct{ list []Problem }
+type problems struct {
+	list []Problem
+	// refs are references to names nobody declared, reported once per
+	// name when validation ends (see unknown).
+	refs []unknownRef
+}
+
+// unknownRef is one use of a name that is not declared.
+type unknownRef struct {
+	kind, name, path, fix string
+	known                 []string
+}
+
+// unknown records that path refers to a kind of thing (service, database,
+// role, secret) by a name that is not declared. One renamed service can be
+// referred to from many places; report it once, at its first use, with the
+// declared names, the nearest one, the other places and the fix (fix may
+// be empty), instead of one echo per place.
+func (ps *problems) unknown(path, kind, name string, known []string, fix string) {
+	ps.refs = append(ps.refs, unknownRef{kind: kind, name: name, path: path, fix: fix, known: known})
+}
+
+// flushUnknown turns the recorded references into problems.
+func (ps *problems) flushUnknown() {
+	type group struct {
+		first unknownRef
+		paths []string
+	}
+	groups := map[[2]string]*group{}
+	var order [][2]string
+	for _, r := range ps.refs {
+		k := [2]string{r.kind, r.name}
+		g, ok := groups[k]
+		if !ok {
+			g = &group{first: r}
+			groups[k] = g
+			order = append(order, k)
+		}
+		g.paths = append(g.paths, r.path)
+	}
+	ps.refs = nil
+	for _, k := range order {
+		g := groups[k]
+		sort.Strings(g.paths)
+		r := g.first
+		var b strings.Builder
+		fmt.Fprintf(&b, "unknown %s %q", r.kind, r.name)
+		if near := nearest(r.name, r.known); near != "" {
+			fmt.Fprintf(&b, ": did you mean %q?", near)
+		}
+		if len(r.known) > 0 {
+			known := append([]string(nil), r.known...)
+			sort.Strings(known)
+			fmt.Fprintf(&b, " (declared: %s)", strings.Join(known, ", "))
+		} else {
+			fmt.Fprintf(&b, " (none is declared)")
+		}
+		if r.fix != "" {
+			b.WriteString("; " + r.fix)
+		}
+		if len(g.paths) > 1 {
+			fmt.Fprintf(&b, "; also used at %s", strings.Join(g.paths[1:], ", "))
+		}
+		ps.add(g.paths[0], "%s", b.String())
+	}
+}
 
 func (ps *problems) add(path, format string, args ...any) {
 	ps.list = append(ps.list, Problem{Path: path, Message: fmt.Sprintf(format, args...)})

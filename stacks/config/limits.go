@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 
+	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 )
@@ -20,29 +21,31 @@ const (
 	maxExpandedNodes = 100_000
 )
 
-// checkLimits refuses, with the line, what the decoder should never see:
-// an oversized file, deep nesting, and aliases that expand beyond reason
-// (`*name` and `<<` copy their anchor's value; nested ones multiply, the
-// "billion laughs"). It walks the parsed tree once, expanding nothing.
-func checkLimits(data []byte) []Problem {
+// parseLimited parses a stack file into its syntax tree, refusing with the
+// line what the decoder should never see: an oversized file, deep nesting,
+// and aliases that expand beyond reason (`*name` and `<<` copy their
+// anchor's value; nested ones multiply, the "billion laughs"). It walks
+// the tree once, expanding nothing; the caller decodes from the same tree,
+// so the file is parsed once.
+func parseLimited(data []byte) (*ast.File, []Problem) {
 	if len(data) > maxStackFileBytes {
-		return []Problem{{Path: "config", Message: fmt.Sprintf("the stack file is %d bytes; a stack file is at most %d", len(data), maxStackFileBytes)}}
+		return nil, []Problem{{Path: "config", Message: fmt.Sprintf("the stack file is %d bytes; a stack file is at most %d", len(data), maxStackFileBytes)}}
 	}
 	if depth, line := flowNesting(data); depth > maxNesting {
-		return []Problem{{Path: "config", Message: fmt.Sprintf("line %d: nested %d levels deep; at most %d", line, depth, maxNesting)}}
+		return nil, []Problem{{Path: "config", Message: fmt.Sprintf("line %d: nested %d levels deep; at most %d", line, depth, maxNesting)}}
 	}
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
-		return nil // the decoder reports the syntax error with its position
+		return nil, []Problem{{Path: "config", Message: "not a valid stack file: " + yaml.FormatError(err, false, false)}}
 	}
 	z := &sizer{anchors: map[string]int{}}
 	for _, doc := range f.Docs {
 		z.size(doc, 0)
 		if z.problem != nil {
-			return []Problem{*z.problem}
+			return nil, []Problem{*z.problem}
 		}
 	}
-	return nil
+	return f, nil
 }
 
 // flowNesting is the deepest run of open brackets ([ and {) outside quotes
@@ -89,6 +92,7 @@ func flowNesting(data []byte) (depth, line int) {
 // before its aliases). Linear in the file's size.
 type sizer struct {
 	anchors map[string]int
+	aliased bool // an alias was counted
 	problem *Problem
 }
 
@@ -105,8 +109,11 @@ func (z *sizer) size(n ast.Node, depth int) int {
 	add := func(k int) {
 		total += k
 		if total > maxExpandedNodes && z.problem == nil {
-			z.problem = &Problem{Path: "config", Message: fmt.Sprintf(
-				"line %d: with its aliases expanded the stack file would hold more than %d values: write it without nested aliases", line, maxExpandedNodes)}
+			msg := fmt.Sprintf("line %d: the stack file holds more than %d keys and values; a stack file holds a few thousand", line, maxExpandedNodes)
+			if z.aliased {
+				msg = fmt.Sprintf("line %d: with its aliases expanded the stack file would hold more than %d values: write it without nested aliases", line, maxExpandedNodes)
+			}
+			z.problem = &Problem{Path: "config", Message: msg}
 		}
 	}
 	switch t := n.(type) {
@@ -135,6 +142,7 @@ func (z *sizer) size(n ast.Node, depth int) int {
 		add(k)
 	case *ast.AliasNode:
 		if t.Value != nil {
+			z.aliased = true
 			add(z.anchors[t.Value.String()])
 		}
 	}

@@ -96,3 +96,57 @@ func BenchmarkParseStackFileAliasBomb(b *testing.B) {
 		}
 	}
 }
+
+// unknownKeys is the valid stack with n unknown keys in one mapping.
+func unknownKeys(n int) []byte {
+	var c strings.Builder
+	c.WriteString("nodes: 2\n    extra: {")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&c, "k%d: 1, ", i)
+	}
+	c.WriteString("}\n")
+	return []byte(strings.Replace(validStack, "nodes: 2\n", c.String(), 1))
+}
+
+// BenchmarkUnknownKeys reads and validates a stack file with many unknown
+// keys: the time per key stays flat from 1,000 to 40,000 keys (linear in
+// the file), and 90,000 are refused by the value limit before decoding.
+func BenchmarkUnknownKeys(b *testing.B) {
+	for _, n := range []int{1000, 10000, 40000} {
+		doc := unknownKeys(n)
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				raw, err := ParseStackFile("x.yaml", doc)
+				if err == nil {
+					_, err = Parse(raw)
+				}
+				if err == nil {
+					b.Fatal("unknown keys accepted")
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/key")
+		})
+	}
+}
+
+func TestManyUnknownKeys(t *testing.T) {
+	for _, tc := range []struct {
+		n          int
+		path, want string
+	}{
+		{2000, "infra:database.extra", "unknown key"},
+		{90000, "config", "holds more than 100000 keys and values"},
+	} {
+		raw, err := ParseStackFile("x.yaml", unknownKeys(tc.n))
+		if err == nil {
+			_, err = Parse(raw)
+		}
+		var cfgErr *ConfigError
+		if !errors.As(err, &cfgErr) || len(cfgErr.Problems) != 1 {
+			t.Fatalf("%d keys: want one problem, got %v", tc.n, err)
+		}
+		if p := cfgErr.Problems[0]; p.Path != tc.path || !strings.Contains(p.Message, tc.want) || strings.Contains(p.Message, "alias") {
+			t.Errorf("%d keys: got %s", tc.n, p)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -51,22 +52,37 @@ func ReadFile(path string) (*Raw, error) {
 
 // ParseStackFile is ReadFile on bytes; name is used in messages.
 func ParseStackFile(name string, data []byte) (*Raw, error) {
-	if ps := checkLimits(data); len(ps) > 0 {
+	f, ps := parseLimited(data)
+	if len(ps) > 0 {
 		return nil, &ConfigError{Source: name, Problems: ps}
 	}
-	var doc struct {
-		Config map[string]any `yaml:"config"`
+	var top yaml.MapSlice
+	if len(f.Docs) > 0 && !isNil(f.Docs[0].Body) {
+		var v any
+		if err := yaml.NodeToValue(f.Docs[0].Body, &v, yaml.UseOrderedMap()); err != nil {
+			return nil, &ConfigError{Source: name, Problems: []Problem{{Path: "config", Message: "not a valid stack file: " + yaml.FormatError(err, false, false)}}}
+		}
+		ms, ok := v.(yaml.MapSlice)
+		if !ok && v != nil {
+			return nil, &ConfigError{Source: name, Problems: []Problem{{Path: "config", Message: fmt.Sprintf("not a valid stack file: the document is a %T, want a mapping with a config: key", v)}}}
+		}
+		top = ms
 	}
-	if err := yaml.UnmarshalWithOptions(data, &doc, yaml.UseOrderedMap()); err != nil {
-		return nil, &ConfigError{Source: name, Problems: []Problem{{Path: "config", Message: "not a valid stack file: " + yaml.FormatError(err, false, false)}}}
-	}
-	var top map[string]any
-	if err := yaml.Unmarshal(data, &top); err != nil {
-		return nil, &ConfigError{Source: name, Problems: []Problem{{Path: "config", Message: "not a valid stack file: " + yaml.FormatError(err, false, false)}}}
+	var config yaml.MapSlice
+	for _, item := range top {
+		if fmt.Sprint(item.Key) != "config" || item.Value == nil {
+			continue
+		}
+		c, ok := item.Value.(yaml.MapSlice)
+		if !ok {
+			return nil, &ConfigError{Source: name, Problems: []Problem{{Path: "config", Message: fmt.Sprintf("not a valid stack file: config is a %T, want a mapping of keys to values", item.Value)}}}
+		}
+		config = c
 	}
 	raw := &Raw{Source: name, Values: map[string]any{}}
 	ours := TopLevelKeys()
-	for k := range top {
+	for _, item := range top {
+		k := fmt.Sprint(item.Key)
 		if stackFileKeys[k] {
 			continue
 		}
@@ -74,7 +90,8 @@ func ParseStackFile(name string, data []byte) (*Raw, error) {
 			raw.Problems = append(raw.Problems, Problem{Path: k, Message: fmt.Sprintf("outside config: Pulumi ignores it here; indent it under config: as %s", want)})
 		}
 	}
-	for k, v := range doc.Config {
+	for _, item := range config {
+		k, v := fmt.Sprint(item.Key), item.Value
 		ns, rest, ok := strings.Cut(k, ":")
 		if !ok || ns != Namespace {
 			// Another provider's or Pulumi's own key, unless it is one of
@@ -159,6 +176,12 @@ func normalise(v any, path string, raw *Raw) any {
 			out[i] = normalise(e, index(path, i), raw)
 		}
 		return out
+	case float64:
+		if math.IsNaN(t) || math.IsInf(t, 0) {
+			raw.Problems = append(raw.Problems, Problem{Path: path, Message: fmt.Sprintf("%v is not a number a setting can take: write a number, such as 80", t)})
+			return nil
+		}
+		return t
 	case uint64:
 		return float64(t)
 	case int64:

@@ -19,7 +19,11 @@ func Parse(raw *Raw) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	failed := checkSchema(schema, raw.Values, ps)
+	reported := make(map[string]bool, len(raw.Problems))
+	for _, p := range raw.Problems {
+		reported[p.Path] = true
+	}
+	failed := checkSchema(schema, raw.Values, reported, ps)
 	values := raw.Values
 	if len(failed) > 0 {
 		values = deepCopy(raw.Values).(map[string]any)
@@ -39,12 +43,12 @@ func Parse(raw *Raw) (*Config, error) {
 	applyDefaults(&cfg)
 	cross := &problems{}
 	validate(&cfg, cross)
-	scopes := make([]string, 0, len(failed))
+	var spoiled []string
 	for _, f := range failed {
-		scopes = append(scopes, scope(f.loc, f.keyOnly))
+		spoiled = append(spoiled, scopes(f.loc, f.keyOnly)...)
 	}
 	for _, p := range cross.list {
-		if !within(p.Path, scopes) {
+		if !within(p.Path, spoiled) {
 			ps.list = append(ps.list, p)
 		}
 	}

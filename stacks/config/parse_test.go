@@ -82,11 +82,11 @@ func TestBadConfig(t *testing.T) {
 	}{
 		{"unknown top-level key", []edit{{"infra:region: nyc3", "infra:region: nyc3\n  infra:regoin: nyc3"}}, "infra:regoin", "unknown key"},
 		{"unknown nested key", []edit{{"nodes: 2", "nodes: 2\n    verison: \"16\""}}, "infra:database.verison", "unknown key"},
-		{"port of the wrong type", []edit{{"port: 8080", `port: "eighty"`}}, "infra:services[0].port", "got string, want integer"},
+		{"port of the wrong type", []edit{{"port: 8080", `port: "eighty"`}}, "infra:services[0].port", `"eighty" is not a number: write a whole number`},
 		{"port out of range", []edit{{"port: 8080", "port: 70000"}}, "infra:services[0].port", "maximum"},
 		{"topology typo", []edit{{"infra:topology: vps", "infra:topology: vsp"}}, "infra:topology", "must be one of"},
 		{"region missing", []edit{{"  infra:region: nyc3\n", ""}}, "infra:region", "required"},
-		{"region malformed", []edit{{"infra:region: nyc3", "infra:region: New York"}}, "infra:region", "does not match"},
+		{"region malformed", []edit{{"infra:region: nyc3", "infra:region: New York"}}, "infra:region", "is not a DigitalOcean region slug"},
 		{"role grants unknown database", []edit{{"databases: [focusdeck, focusdeck_jobs]", "databases: [focusdeck, focusdek]"}}, "infra:database.roles[0].databases[1]", `unknown database "focusdek"`},
 		{"database without a role", []edit{{"databases: [focusdeck, focusdeck_jobs]", "databases: [focusdeck]"}}, "infra:database.databases[1]", `no role uses database "focusdeck_jobs"`},
 		{"duplicate database", []edit{{"name: focusdeck_jobs, pool", "name: focusdeck, pool"}}, "infra:database.databases[1].name", `duplicate database "focusdeck"`},
@@ -256,5 +256,115 @@ func TestUngroup(t *testing.T) {
 		if got := ungroup(in); got != want {
 			t.Errorf("ungroup(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// Where the fix is known, the message says what to write instead.
+func TestMessagesSayWhatToWrite(t *testing.T) {
+	tests := []struct {
+		name, old, new, path, msg string
+	}{
+		{"memory in GB", "autoscale: { min: 2, max: 4 }", "autoscale: { min: 2, max: 4 }\n      resources: { memory: 2GB }", "infra:services[0].resources.memory", "write 2Gi"},
+		{"memory in M", "autoscale: { min: 2, max: 4 }", "autoscale: { min: 2, max: 4 }\n      resources: { memory: 512M }", "infra:services[0].resources.memory", "write 512Mi"},
+		{"cpu in cores", "autoscale: { min: 2, max: 4 }", "autoscale: { min: 2, max: 4 }\n      resources: { cpu: 2cores }", "infra:services[0].resources.cpu", "write 2"},
+		{"NaN threshold", "threshold: 80", "threshold: .nan", "infra:monitoring.alerts[0].threshold", "write a number, such as 80"},
+		{"infinite threshold", "threshold: 80", "threshold: .inf", "infra:monitoring.alerts[0].threshold", "write a number"},
+		{"a huge number", "port: 8080", "port: 99999999999999999999999", "infra:services[0].port", "too large a number (23 digits)"},
+		{"a number in quotes", "port: 8080", `port: "8080"`, "infra:services[0].port", "write 8080 without quotes"},
+		{"a fraction for a whole number", "port: 8080", "port: 8080.5", "infra:services[0].port", "not a whole number"},
+		{"a misspelt key", "nodes: 2", "nodes: 2\n    verison: \"16\"", "infra:database.verison", "did you mean version?"},
+		{"a misspelt service key", "port: 8080", "port: 8080\n      helth: /healthz", "infra:services[0].helth", "did you mean health?"},
+		{"a domain with a scheme", "infra:domain: focusdeck.example.com", "infra:domain: https://focusdeck.example.com/", "infra:domain", "such as focusdeck.example.com"},
+		{"an upper-case service name", "name: worker", "name: Job_Worker", "infra:services[1].name", "write job-worker"},
+		{"a health path without a slash", "health: /healthz", "health: healthz", "infra:services[0].health", "write /healthz"},
+		{"retention in days spelt out", "alerts:\n", "retention: 30days\n    alerts:\n", "infra:monitoring.retention", "such as 30d"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if strings.Count(validStack, tt.old) != 1 {
+				t.Fatalf("test setup: %q occurs %d times", tt.old, strings.Count(validStack, tt.old))
+			}
+			err := parseDoc(strings.Replace(validStack, tt.old, tt.new, 1))
+			var cfgErr *ConfigError
+			if !errors.As(err, &cfgErr) {
+				t.Fatalf("want a *ConfigError, got %v", err)
+			}
+			for _, p := range cfgErr.Problems {
+				if p.Path == tt.path && strings.Contains(p.Message, tt.msg) {
+					if strings.Contains(p.Message, "^") || strings.Contains(p.Message, "jsonType") {
+						t.Errorf("message shows the machinery, not the fix: %s", p)
+					}
+					return
+				}
+			}
+			t.Errorf("want %s: ...%s...; got:\n%v", tt.path, tt.msg, err)
+		})
+	}
+}
+
+// A type error inside a service does not hide that service's other
+// problems; checks that read the broken key stay quiet.
+func TestBrokenServiceStillChecked(t *testing.T) {
+	doc := strings.NewReplacer(
+		"port: 8080", "port: eighty\n      dependsOn: [servr]",
+		"ASPNETCORE_ENVIRONMENT: Production", "ASPNETCORE_ENVIRONMENT: Production, DB_PASS: hunter2",
+		"image: ghcr.io/focusdeck/server:1.4.2", "image: ghcr.io/focusdeck/server:latest",
+	).Replace(validStack)
+	err := parseDoc(doc)
+	var cfgErr *ConfigError
+	if !errors.As(err, &cfgErr) {
+		t.Fatalf("want a *ConfigError, got %v", err)
+	}
+	got := map[string]string{}
+	for _, p := range cfgErr.Problems {
+		got[p.Path] = p.Message
+	}
+	for path, msg := range map[string]string{
+		"infra:services[0].port":         "not a number",
+		"infra:services[0].dependsOn[0]": `unknown service "servr"`,
+		"infra:services[0].env.DB_PASS":  "looks like a secret",
+		"infra:services[0].image":        ":latest",
+	} {
+		if !strings.Contains(got[path], msg) {
+			t.Errorf("want %s: ...%s...; got:\n%v", path, msg, err)
+		}
+	}
+	// "needs a port" would only echo the port's problem.
+	for _, echo := range []string{"infra:services[0].public", "infra:services[0].health"} {
+		if m, ok := got[echo]; ok {
+			t.Errorf("echo of the port problem at %s: %s", echo, m)
+		}
+	}
+}
+
+// One renamed service referred to from many places is one problem, at its
+// first use, naming the other places and the nearest declared name.
+func TestRenamedServiceReportedOnce(t *testing.T) {
+	doc := strings.NewReplacer(
+		"    - name: server\n", "    - name: api\n",
+		"severity: warning }", "severity: warning, service: server }\n      - { name: Slow, metric: memory, threshold: 90, severity: warning, service: server }",
+	).Replace(validStack)
+	err := parseDoc(doc)
+	var cfgErr *ConfigError
+	if !errors.As(err, &cfgErr) {
+		t.Fatalf("want a *ConfigError, got %v", err)
+	}
+	var about []Problem
+	for _, p := range cfgErr.Problems {
+		if strings.Contains(p.Message, `unknown service "server"`) {
+			about = append(about, p)
+		}
+	}
+	if len(about) != 1 {
+		t.Fatalf("want one problem about service \"server\", got %d:\n%v", len(about), err)
+	}
+	p := about[0]
+	for _, want := range []string{"declared: api, worker", "also used at", "infra:monitoring.alerts[1].service", "infra:services[1].dependsOn[0]"} {
+		if !strings.Contains(p.Message, want) {
+			t.Errorf("message should say %q: %s", want, p)
+		}
+	}
+	if p.Path != "infra:monitoring.alerts[0].service" {
+		t.Errorf("reported at %s, want the first use in config-path order", p.Path)
 	}
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -59,7 +60,9 @@ func (c *compiledSchema) get() (*jsonschema.Schema, error) {
 // checkSchema validates raw config (decoded JSON values) against the schema
 // and adds one Problem per failing value: unknown keys, wrong types, values
 // out of range. It returns the locations that failed.
-func checkSchema(schema *jsonschema.Schema, raw map[string]any, ps *problems) []failure {
+// Paths in reported already have a problem (found while reading the file):
+// they are pruned but not reported twice.
+func checkSchema(schema *jsonschema.Schema, raw map[string]any, reported map[string]bool, ps *problems) []failure {
 	err := schema.Validate(raw)
 	if err == nil {
 		return nil
@@ -80,12 +83,22 @@ func checkSchema(schema *jsonschema.Schema, raw map[string]any, ps *problems) []
 			return
 		}
 		path := configPath(e.InstanceLocation)
+		if reported[path] {
+			failed = append(failed, failure{loc: e.InstanceLocation})
+			return
+		}
 		// The library groups digits (70,000); config values are written plainly.
 		msg := ungroup(e.ErrorKind.LocalizedString(printer))
+		switch k := e.ErrorKind.(type) {
+		case *kind.Pattern:
+			msg = patternMessage(k.Got, k.Want)
+		case *kind.Type:
+			msg = typeMessage(k, child(raw, e.InstanceLocation...), msg)
+		}
 		// Name unknown keys in the path itself, the way people read them.
 		if ap, ok := e.ErrorKind.(*kind.AdditionalProperties); ok {
 			for _, p := range ap.Properties {
-				ps.add(key(path, p), "unknown key")
+				ps.add(key(path, p), "%s", unknownKeyMessage(e.InstanceLocation, p))
 				failed = append(failed, failure{loc: append(append([]string(nil), e.InstanceLocation...), p), keyOnly: true})
 			}
 			return
@@ -118,10 +131,7 @@ func prune(raw map[string]any, failed []failure) {
 		if len(loc) == 0 {
 			continue
 		}
-		var parent any = raw
-		for _, tok := range loc[:len(loc)-1] {
-			parent = child(parent, tok)
-		}
+		parent := child(raw, loc[:len(loc)-1]...)
 		last := loc[len(loc)-1]
 		switch p := parent.(type) {
 		case map[string]any:
@@ -134,27 +144,97 @@ func prune(raw map[string]any, failed []failure) {
 	}
 }
 
-func child(v any, tok string) any {
-	switch t := v.(type) {
-	case map[string]any:
-		return t[tok]
-	case []any:
-		if i, err := strconv.Atoi(tok); err == nil && i < len(t) {
-			return t[i]
+// child is the value at loc under v, or nil.
+func child(v any, loc ...string) any {
+	for _, tok := range loc {
+		switch t := v.(type) {
+		case map[string]any:
+			v = t[tok]
+		case []any:
+			i, err := strconv.Atoi(tok)
+			if err != nil || i < 0 || i >= len(t) {
+				return nil
+			}
+			v = t[i]
+		default:
+			return nil
 		}
 	}
-	return nil
+	return v
 }
 
-// scope is the part of the config a schema problem makes unreliable, so
-// checks that span keys are not reported there (they would only echo the
-// first problem): a wrong value inside a list element (services[0].port)
-// spoils that element; anything else spoils only itself.
-func scope(loc []string, keyOnly bool) string {
-	if !keyOnly && len(loc) >= 2 && isIndex(loc[len(loc)-2]) {
-		return configPath(loc[:len(loc)-1])
+// typeMessage says what to write for a value of the wrong type where the
+// fix is known: a number in quotes, a number too large for YAML to read as
+// one (it arrives as a string), a fraction where a whole number goes.
+func typeMessage(k *kind.Type, got any, fallback string) string {
+	numeric := false
+	for _, w := range k.Want {
+		numeric = numeric || w == "integer" || w == "number"
 	}
-	return configPath(loc)
+	switch v := got.(type) {
+	case string:
+		if !numeric {
+			break
+		}
+		digits := strings.TrimLeft(strings.TrimSpace(v), "+-")
+		if digits != "" && strings.Trim(digits, "0123456789") == "" && len(digits) > 15 {
+			return fmt.Sprintf("%s is too large a number (%d digits); write a whole number in the setting's range", v, len(digits))
+		}
+		if _, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+			return fmt.Sprintf("%q is a number in quotes: write %s without quotes", v, strings.TrimSpace(v))
+		}
+		if len(k.Want) == 1 && k.Want[0] == "integer" {
+			return fmt.Sprintf("%q is not a number: write a whole number, without quotes", v)
+		}
+		return fmt.Sprintf("%q is not a number: write a number, without quotes", v)
+	case float64:
+		if len(k.Want) == 1 && k.Want[0] == "integer" {
+			return fmt.Sprintf("%v is not a whole number: write %v", v, math.Round(v))
+		}
+	}
+	return fallback
+}
+
+// scopes are the parts of the config a schema problem makes unreliable, so
+// checks that span keys are not reported there (they would only echo the
+// first problem). A failed value is pruned before the cross-key checks run,
+// so it spoils itself and, inside a list element, the sibling keys whose
+// checks read it (siblingReaders): a port of the wrong type spoils "needs a
+// port" on public and health, but not the element's env, image or
+// references, which are still checked, plaintext secrets included.
+func scopes(loc []string, keyOnly bool) []string {
+	out := []string{configPath(loc)}
+	if keyOnly {
+		return out
+	}
+	// The innermost list element the failure is in, and the key of that
+	// element it is under.
+	for i := len(loc) - 2; i >= 0; i-- {
+		if !isIndex(loc[i]) {
+			continue
+		}
+		elem := loc[:i+1]
+		for _, sib := range siblingReaders[loc[i+1]] {
+			out = append(out, configPath(append(append([]string(nil), elem...), sib)))
+		}
+		break
+	}
+	return out
+}
+
+// siblingReaders maps a key of a list element to the keys of the same
+// element whose cross-key checks read it (validate.go): with the key pruned
+// they would report a consequence, not a problem.
+var siblingReaders = map[string][]string{
+	"port":      {"public", "health", "peers"},
+	"replicas":  {"replicas", "autoscale"},
+	"autoscale": {"replicas", "autoscale"},
+	"name":      {"name", "public", "dependsOn"},
+	"count":     {"count", "minNodes", "maxNodes"},
+	"minNodes":  {"count", "minNodes", "maxNodes"},
+	"maxNodes":  {"count", "minNodes", "maxNodes"},
+	"metric":    {"threshold"},
+	"engine":    {"pool"},
 }
 
 func ungroup(s string) string {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"net/netip"
 	"regexp"
 	"sort"
@@ -26,6 +27,7 @@ func validate(c *Config, ps *problems) {
 	validateTopology(c, ps)
 	validateMonitoring(c, ps)
 	validateOffered(c, ps)
+	ps.flushUnknown()
 }
 
 // reservedDatabases exist on every server the program provisions (managed
@@ -133,7 +135,7 @@ func (c *Config) hasSecret(name string) bool {
 
 func requireSecret(c *Config, path, name string, ps *problems) {
 	if name != "" && !c.hasSecret(name) {
-		ps.add(path, "unknown secret %q: add it with `pulumi config set --secret --path 'infra:secrets.%s' ...`", name, name)
+		ps.unknown(path, "secret", name, sortedKeys(c.Secrets), fmt.Sprintf("add it with `pulumi config set --secret --path 'infra:secrets.%s' ...`", name))
 	}
 }
 
@@ -199,7 +201,7 @@ func validateDatabase(c *Config, ps *problems) *databaseIndex {
 		grants := map[string]bool{}
 		for j, db := range r.Databases {
 			if _, ok := idx.dbs[db]; !ok {
-				ps.add(index(key(rp, "databases"), j), "unknown database %q", db)
+				ps.unknown(index(key(rp, "databases"), j), "database", db, sortedKeys(idx.dbs), "")
 			}
 			grants[db] = true
 		}
@@ -292,7 +294,7 @@ func validateServices(c *Config, dbs *databaseIndex, ps *problems) {
 		}
 		for j, dep := range s.DependsOn {
 			if _, ok := names[dep]; !ok {
-				ps.add(index(key(sp, "dependsOn"), j), "unknown service %q", dep)
+				ps.unknown(index(key(sp, "dependsOn"), j), "service", dep, sortedKeys(names), "")
 			} else if dep == s.Name {
 				ps.add(index(key(sp, "dependsOn"), j), "a service cannot depend on itself")
 			}
@@ -344,7 +346,7 @@ func validateEnv(c *Config, s Service, sp string, dbs *databaseIndex, ps *proble
 			continue
 		}
 		if _, ok := dbs.dbs[conn.Database]; !ok {
-			ps.add(key(cp, "database"), "unknown database %q", conn.Database)
+			ps.unknown(key(cp, "database"), "database", conn.Database, sortedKeys(dbs.dbs), "")
 			continue
 		}
 		if dbs.engine == "external" {
@@ -358,7 +360,7 @@ func validateEnv(c *Config, s Service, sp string, dbs *databaseIndex, ps *proble
 		case conn.Role == "":
 			ps.add(key(cp, "role"), "required")
 		case !ok:
-			ps.add(key(cp, "role"), "unknown role %q", conn.Role)
+			ps.unknown(key(cp, "role"), "role", conn.Role, sortedKeys(dbs.access), "")
 		case !grants[conn.Database]:
 			ps.add(key(cp, "role"), "role %q is not granted database %q", conn.Role, conn.Database)
 		}
@@ -417,7 +419,7 @@ func validateMonitoring(c *Config, ps *problems) {
 		}
 		names[a.Name] = true
 		if a.Service != "" && !services[a.Service] {
-			ps.add(key(ap, "service"), "unknown service %q", a.Service)
+			ps.unknown(key(ap, "service"), "service", a.Service, sortedKeys(services), "")
 		}
 		if a.Threshold < 0 {
 			ps.add(key(ap, "threshold"), "must not be negative")

@@ -35,7 +35,9 @@ func validateVPS(c *Config, ps *problems) {
 	}
 	requireSecret(c, key(vp, "spacesKeySecret"), v.SpacesKeySecret, ps)
 	requireSecret(c, key(vp, "spacesSecretSecret"), v.SpacesSecretSecret, ps)
-	if !offered.SpacesRegions.Has(v.SpacesRegion) {
+	// An empty spacesRegion follows infra:region; when that is missing or
+	// malformed the schema has said so already.
+	if (v.SpacesRegion != "" || c.Region != "") && !offered.SpacesRegions.Has(v.SpacesRegion) {
 		regions := offered.SpacesRegions.Values
 		if v.SpacesRegion == "" {
 			ps.add(key(vp, "spacesRegion"), "region %s has no Spaces: choose one of %s for the backups bucket", c.Region, strings.Join(regions, ", "))
