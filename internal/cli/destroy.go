@@ -138,7 +138,8 @@ func protectedRefusal(stack string, protected []string) error {
 
 // state is a stack's checkpoint, as much of it as destroy needs.
 type state struct {
-	Resources []apitype.ResourceV3 `json:"resources"`
+	Resources         []apitype.ResourceV3  `json:"resources"`
+	PendingOperations []apitype.OperationV2 `json:"pending_operations"`
 }
 
 func readState(ctx context.Context, s Stack) (*state, error) {

@@ -19,6 +19,7 @@ const (
 	ExitPolicy    = 4 // a policy check blocked the change
 	ExitChanges   = 5 // --expect-no-changes and there are changes (drift)
 	ExitLocked    = 6 // another update holds the stack's lock
+	ExitPending   = 7 // an interrupted update left pending creates in the state
 	ExitCancelled = 130
 )
 

@@ -93,7 +93,7 @@ func TestExitCodes(t *testing.T) {
 			build:     func(f *fakeStack) func(*IO) *cobra.Command { return previewCmd(f, nil) },
 			args:      []string{"preview", "--stack", "prod"},
 			want:      ExitOK,
-			wantCalls: []string{"preview"},
+			wantCalls: []string{"export", "preview"},
 			wantText:  []string{"1 create (1 changing)", "create", "vpc"},
 		},
 		{
@@ -162,7 +162,7 @@ func TestExitCodes(t *testing.T) {
 			build:     func(f *fakeStack) func(*IO) *cobra.Command { return upCmd(context.Background(), f) },
 			args:      []string{"up", "--stack", "prod"},
 			want:      ExitPolicy,
-			wantCalls: []string{"preview"},
+			wantCalls: []string{"export", "preview"},
 			wantText:  []string{"[database-public]", "db-firewall", "open to every address"},
 		},
 		{
@@ -173,7 +173,7 @@ func TestExitCodes(t *testing.T) {
 			build:     func(f *fakeStack) func(*IO) *cobra.Command { return upCmd(context.Background(), f) },
 			args:      []string{"up", "--stack", "prod"},
 			want:      ExitPolicy,
-			wantCalls: []string{"preview"},
+			wantCalls: []string{"export", "preview"},
 			wantText:  []string{"Kubernetes Service api (because spec.clusterIP changed)"},
 		},
 		{
@@ -208,7 +208,7 @@ func TestExitCodes(t *testing.T) {
 			build:     func(f *fakeStack) func(*IO) *cobra.Command { return upCmd(context.Background(), f) },
 			args:      []string{"up", "--stack", "prod"},
 			want:      ExitLocked,
-			wantCalls: []string{"preview"},
+			wantCalls: []string{"export", "preview"},
 			wantText:  []string{"is locked", "Wait for it to finish", "pulumi cancel --stack prod"},
 		},
 		{
@@ -221,7 +221,7 @@ func TestExitCodes(t *testing.T) {
 			build:     func(f *fakeStack) func(*IO) *cobra.Command { return upCmd(context.Background(), f) },
 			args:      []string{"up", "--stack", "prod"},
 			want:      ExitFailure,
-			wantCalls: []string{"preview", "up"},
+			wantCalls: []string{"export", "preview", "up"},
 			wantText:  []string{"up of stack prod failed", "out of capacity"},
 		},
 		{
@@ -232,7 +232,7 @@ func TestExitCodes(t *testing.T) {
 			build:     func(f *fakeStack) func(*IO) *cobra.Command { return upCmd(context.Background(), f) },
 			args:      []string{"up", "--stack", "prod"},
 			want:      ExitPolicy,
-			wantCalls: []string{"preview"},
+			wantCalls: []string{"export", "preview"},
 			wantText:  []string{"database cluster focusdeck-cluster"},
 		},
 		{
@@ -243,7 +243,7 @@ func TestExitCodes(t *testing.T) {
 			build:     func(f *fakeStack) func(*IO) *cobra.Command { return upCmd(context.Background(), f) },
 			args:      []string{"up", "--stack", "prod", "--expect-no-changes"},
 			want:      ExitChanges,
-			wantCalls: []string{"preview"},
+			wantCalls: []string{"export", "preview"},
 		},
 		{
 			name:      "destroying prod needs --confirm",

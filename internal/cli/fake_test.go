@@ -36,12 +36,15 @@ type fakeStack struct {
 
 	outputs   auto.OutputMap
 	resources []apitype.ResourceV3
+	pending   []apitype.OperationV2
+	imported  *apitype.DeploymentV3
 	history   []auto.UpdateSummary
 
 	mu      sync.Mutex
 	calls   []string
 	upOpts  optup.Options
 	desOpts optdestroy.Options
+	refOpts optrefresh.Options
 }
 
 func (f *fakeStack) record(call string) {
@@ -108,6 +111,7 @@ func (f *fakeStack) Refresh(ctx context.Context, opts ...optrefresh.Option) (aut
 	for _, opt := range opts {
 		opt.ApplyOption(&o)
 	}
+	f.refOpts = o
 	return auto.RefreshResult{}, f.run(ctx, "refresh", o.EventStreams, f.refreshEvents, f.refreshErr)
 }
 
@@ -140,8 +144,18 @@ func (f *fakeStack) History(_ context.Context, _, _ int, opts ...opthistory.Opti
 
 func (f *fakeStack) Export(context.Context) (apitype.UntypedDeployment, error) {
 	f.record("export")
-	b, err := json.Marshal(map[string]any{"resources": f.resources})
+	b, err := json.Marshal(apitype.DeploymentV3{Resources: f.resources, PendingOperations: f.pending})
 	return apitype.UntypedDeployment{Version: 3, Deployment: b}, err
+}
+
+func (f *fakeStack) Import(_ context.Context, dep apitype.UntypedDeployment) error {
+	f.record("import")
+	var d apitype.DeploymentV3
+	if err := json.Unmarshal(dep.Deployment, &d); err != nil {
+		return err
+	}
+	f.imported = &d
+	return nil
 }
 
 // Engine events.

@@ -68,6 +68,9 @@ func runPreview(ctx context.Context, o *PreviewOptions) error {
 	if err != nil {
 		return o.finish(rep, err)
 	}
+	if err := refusePending(ctx, s, o.Stack, "preview"); err != nil {
+		return o.finish(rep, err)
+	}
 	err = previewStack(ctx, s, rep, o.progressWriter(), previewFlags{
 		diff: o.Diff, refresh: o.Refresh, targets: o.Targets,
 	})

@@ -12,6 +12,10 @@ import (
 type RefreshOptions struct {
 	StackOptions
 	ExpectNoChanges bool
+	// ClearPendingCreates drops pending creates from the state;
+	// ImportPendingCreates (URN=ID) adopts them.
+	ClearPendingCreates  bool
+	ImportPendingCreates []string
 }
 
 // NewCmdRefresh builds `infra refresh`. runF replaces the action in tests.
@@ -23,7 +27,13 @@ func NewCmdRefresh(streams *IO, runF func(*RefreshOptions) error) *cobra.Command
 		Long: `refresh asks each provider for the current state of the stack's resources
 and records it, so that the next preview compares the code with reality.
 With --expect-no-changes it exits 5 when the cloud drifted from the state (the
-drift is recorded all the same; ` + "`preview --refresh --expect-no-changes`" + ` only looks).`,
+drift is recorded all the same; ` + "`preview --refresh --expect-no-changes`" + ` only looks).
+
+After an interrupted update (kill -9, ` + "`pulumi cancel`" + `) the state can hold pending
+creates: resources the provider may have created that the state does not hold.
+preview and up refuse to run then (exit 7); resolve each after looking for it in
+the cloud: --import-pending-create URN=ID adopts one that exists,
+--clear-pending-creates drops the ones that do not.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
@@ -33,24 +43,47 @@ drift is recorded all the same; ` + "`preview --refresh --expect-no-changes`" + 
 		},
 	}
 	opts.addReportFlags(cmd)
-	cmd.Flags().BoolVar(&opts.ExpectNoChanges, "expect-no-changes", false, "exit 5 when the cloud differs from the state")
+	f := cmd.Flags()
+	f.BoolVar(&opts.ExpectNoChanges, "expect-no-changes", false, "exit 5 when the cloud differs from the state")
+	f.BoolVar(&opts.ClearPendingCreates, "clear-pending-creates", false, "drop pending creates left by an interrupted update (check first that they do not exist in the cloud)")
+	f.StringArrayVar(&opts.ImportPendingCreates, "import-pending-create", nil, "adopt a pending create that exists in the cloud: URN=ID (repeatable)")
 	return cmd
 }
 
 func runRefresh(ctx context.Context, o *RefreshOptions) error {
 	op := "refresh"
 	rep := newReport(o.Stack, op)
+	if o.ClearPendingCreates && len(o.ImportPendingCreates) > 0 {
+		// Both at once would drop what was meant to be adopted, or adopt
+		// what was meant to be dropped: one decision per run.
+		return o.finish(rep, usageError("--clear-pending-creates and --import-pending-create: run one, then the other"))
+	}
 	s, _, err := o.open(ctx, false)
 	if err != nil {
 		return o.finish(rep, err)
 	}
+	if len(o.ImportPendingCreates) > 0 {
+		if err := importPendingCreates(ctx, s, o.ImportPendingCreates); err != nil {
+			return o.finish(rep, classify(err, o.Stack, "import pending creates"))
+		}
+	}
 	ev := watch()
 	opts := []optrefresh.Option{optrefresh.ProgressStreams(o.progressWriter()), optrefresh.EventStreams(ev.ch)}
+	if o.ClearPendingCreates {
+		opts = append(opts, optrefresh.ClearPendingCreates())
+	}
 	_, err = s.Refresh(ctx, opts...)
 	ev.wait(drainGrace(err))
 	rep.record(ev)
 	_, _, diags := ev.result()
 	err = finishOp(ctx, s, op, err, diags)
+	if err == nil {
+		if st, serr := readState(ctx, s); serr == nil {
+			if creates := pendingCreates(st.pending()); len(creates) > 0 {
+				fmt.Fprintf(o.IO.ErrOut, "warning: %s\n", pendingMessage(o.Stack, creates))
+			}
+		}
+	}
 	if err == nil && o.ExpectNoChanges && rep.Changed > 0 {
 		err = &ExitError{Code: ExitChanges, Err: fmt.Errorf(
 			"stack %s drifted: %d resource(s) differ in the cloud from the state", o.Stack, rep.Changed)}

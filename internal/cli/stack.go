@@ -33,6 +33,7 @@ type Stack interface {
 	Info(ctx context.Context) (auto.StackSummary, error)
 	History(ctx context.Context, pageSize, page int, opts ...opthistory.Option) ([]auto.UpdateSummary, error)
 	Export(ctx context.Context) (apitype.UntypedDeployment, error)
+	Import(ctx context.Context, state apitype.UntypedDeployment) error
 }
 
 var _ Stack = (*auto.Stack)(nil)
@@ -102,7 +103,7 @@ func (o *StackOptions) open(ctx context.Context, create bool) (Stack, Project, e
 	if err != nil {
 		return nil, proj, classify(err, proj.Stack, "open stack")
 	}
-	return s, proj, nil
+	return checkState(s, proj.Name, proj.Stack, o.IO.getenv("PULUMI_BACKEND_URL")), proj, nil
 }
 
 // progressWriter is where the engine's live output goes: stdout for

@@ -24,6 +24,9 @@ type Status struct {
 	LastUpdate       *LastUpdate `json:"lastUpdate,omitempty"`
 	Resources        int         `json:"resources"`
 	Protected        int         `json:"protected"`
+	// PendingOperations were started by an update that never finished them
+	// (killed or cancelled); pending creates block preview and up.
+	PendingOperations []PendingOp `json:"pendingOperations"`
 	// Outputs are the stack outputs, secrets redacted.
 	Outputs map[string]any `json:"outputs"`
 }
@@ -92,6 +95,7 @@ func runStatus(ctx context.Context, o *StatusOptions) error {
 		}
 	}
 	st.Protected = len(state.protected())
+	st.PendingOperations = state.pending()
 	outs, err := s.Outputs(ctx)
 	if err != nil {
 		return classify(err, o.Stack, "read outputs")
@@ -128,6 +132,17 @@ func writeStatus(streams *IO, st Status) {
 		fmt.Fprintln(w, "  last update: never")
 	}
 	fmt.Fprintf(w, "  resources:   %d (%d protected)\n", st.Resources, st.Protected)
+	if len(st.PendingOperations) > 0 {
+		fmt.Fprintf(w, "  pending:     %d operation(s) an interrupted update never finished:\n", len(st.PendingOperations))
+		for _, op := range st.PendingOperations {
+			fmt.Fprintf(w, "    %-9s %s (%s)\n", op.Op, op.URN, op.Type)
+		}
+		if creates := pendingCreates(st.PendingOperations); len(creates) > 0 {
+			for _, line := range pendingFix(st.Stack) {
+				fmt.Fprintf(w, "    %s\n", line)
+			}
+		}
+	}
 	keys := make([]string, 0, len(st.Outputs))
 	width := 18
 	for k := range st.Outputs {

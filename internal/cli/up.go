@@ -69,6 +69,9 @@ func runUp(ctx context.Context, o *UpOptions) error {
 	if err != nil {
 		return o.finish(rep, err)
 	}
+	if err := refusePending(ctx, s, o.Stack, "up"); err != nil {
+		return o.finish(rep, err)
+	}
 	// The guards judge the preview; up applies only what passed them.
 	pre := newReport(o.Stack, "preview")
 	flags := previewFlags{diff: o.Diff, refresh: o.Refresh, targets: o.Targets}

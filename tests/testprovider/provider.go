@@ -142,7 +142,7 @@ func (p *testProvider) Diff(_ context.Context, req plugin.DiffRequest) (plugin.D
 	return diffInputs(replaceKeysFor(req.Type), olds, req.NewInputs, req.IgnoreChanges), nil
 }
 
-func (p *testProvider) Create(_ context.Context, req plugin.CreateRequest) (plugin.CreateResponse, error) {
+func (p *testProvider) Create(ctx context.Context, req plugin.CreateRequest) (plugin.CreateResponse, error) {
 	if failures := p.checkFailures(req.Type, req.Properties); len(failures) > 0 {
 		return plugin.CreateResponse{}, refuse("create", req.URN, failures)
 	}
@@ -153,9 +153,16 @@ func (p *testProvider) Create(_ context.Context, req plugin.CreateRequest) (plug
 	}
 	if spec.idFromOutputs {
 		outputs := outputsFor(spec, r, nil, false)
-		return plugin.CreateResponse{ID: spec.makeID(r), Properties: outputs}, nil
+		id := spec.makeID(r)
+		if err := recordCreate(ctx, req.URN, req.Type, string(id)); err != nil {
+			return plugin.CreateResponse{}, err
+		}
+		return plugin.CreateResponse{ID: id, Properties: outputs}, nil
 	}
 	r.id = spec.makeID(r)
+	if err := recordCreate(ctx, req.URN, req.Type, string(r.id)); err != nil {
+		return plugin.CreateResponse{}, err
+	}
 	return plugin.CreateResponse{ID: r.id, Properties: outputsFor(spec, r, nil, false)}, nil
 }
 

@@ -1,4 +1,4 @@
-package cli_test
+package clitest
 
 // The CLI against the real Pulumi engine: the pulumi CLI built from its Go
 // module (scripts/pulumi-cli.sh), the test provider plugins on PATH, a file

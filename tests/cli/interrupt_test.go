@@ -1,0 +1,276 @@
+package clitest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"infra/internal/cli"
+	"infra/internal/enginetest"
+)
+
+// The resource an update is interrupted in the middle of creating: the one
+// whose double would cost most (a second database cluster).
+const heldType = "digitalocean:index/databaseCluster:DatabaseCluster"
+
+// Files the test provider reads and writes under PULUMI_HOME
+// (tests/testprovider/record.go).
+const (
+	createsLog  = "testprovider-creates.log"
+	holdFile    = "testprovider-hold"
+	holdingFile = "testprovider-holding"
+)
+
+// An update killed (kill -9 of the engine and its plugins, a runner that
+// vanished) or interrupted (Ctrl-C) while the provider creates the
+// database cluster. Whatever the state then holds, nothing pending is
+// reported as success and the cluster is created once: status lists the
+// pending create, preview and up refuse (exit 7) until it is resolved, and
+// the import that resolves it adopts the cluster with the id the cloud gave.
+// Timing-independent: the provider holds the create until the test has
+// interrupted the engine, so `go test -count=20 -run TestEngineInterrupted`
+// passes every time.
+func TestEngineInterruptedCreate(t *testing.T) {
+	for _, how := range []string{"kill -9", "Ctrl-C"} {
+		t.Run(strings.ReplaceAll(how, " ", ""), func(t *testing.T) {
+			interruptedCreate(t, how)
+		})
+	}
+}
+
+func interruptedCreate(t *testing.T, how string) {
+	s, e := newSession(t)
+	home := e.Env["PULUMI_HOME"]
+	dir, _ := project(t, e, "staging", func(c string) string {
+		return strings.Replace(c, "infra:environment: prod", "infra:environment: staging", 1)
+	})
+	with := func(args ...string) []string { return append(args, "--stack", "staging", "--dir", dir) }
+	if err := os.WriteFile(filepath.Join(home, holdFile), []byte(heldType), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int, 1)
+	go func() { done <- s.runCtx(ctx, nil, with("up")...).code }()
+	held := waitForFile(t, filepath.Join(home, holdingFile), 3*time.Minute)
+	urn, id, _ := strings.Cut(held, " ")
+	t.Logf("the engine is creating %s (id %s); interrupting it with %s", urn, id, how)
+
+	switch how {
+	case "kill -9":
+		killed := killEngine(t)
+		t.Logf("killed %d processes (pulumi and its plugins)", killed)
+	case "Ctrl-C":
+		cancel() // what signal.NotifyContext does
+		time.Sleep(time.Second)
+	}
+	release(t, home)
+	var code int
+	if err := enginetest.Within(t, 2*time.Minute, func() string { return "up after " + how }, func() error {
+		code = <-done
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if code == cli.ExitOK {
+		t.Fatalf("an interrupted up exited 0")
+	}
+
+	var st cli.Status
+	if err := json.Unmarshal([]byte(s.must(cli.ExitOK, with("status", "--json")...).stdout), &st); err != nil {
+		t.Fatal(err)
+	}
+	pendingCreate := false
+	cleared := map[string]bool{}
+	for _, op := range st.PendingOperations {
+		pendingCreate = pendingCreate || op.URN == urn && op.Op == "creating"
+	}
+	t.Logf("%s: up exited %d; status lists %d pending operation(s), the cluster's create among them: %v", how, code, len(st.PendingOperations), pendingCreate)
+	if how == "kill -9" && !pendingCreate {
+		t.Fatalf("after kill -9 mid-create the state should hold the pending create of %s; status: %+v", urn, st.PendingOperations)
+	}
+
+	if pendingCreate {
+		// Nothing pending passes for success: both refuse, and say how out.
+		for _, args := range [][]string{with("up"), with("preview", "--expect-no-changes")} {
+			r := s.must(cli.ExitPending, args...)
+			if !strings.Contains(r.stderr, urn) || !strings.Contains(r.stderr, "--import-pending-create") {
+				t.Errorf("%v: the refusal names neither the resource nor the fix:\n%s", args, r.stderr)
+			}
+		}
+		if n := creates(t, home)[urn]; n != 1 {
+			t.Fatalf("the refused runs created %s again: %d creates", urn, n)
+		}
+		// The cluster exists (the provider got that far): adopt it. A
+		// killed engine leaves its lock; the refusal says how to release it.
+		adopt := with("refresh", "--import-pending-create", urn+"="+id)
+		if r := s.run(adopt...); r.code == cli.ExitLocked {
+			if !strings.Contains(r.stderr, "pulumi cancel --stack staging") {
+				t.Errorf("the lock message lacks the way out:\n%s", r.stderr)
+			}
+			pulumiCancel(t, e, dir, "staging")
+			s.must(cli.ExitOK, adopt...)
+		} else if r.code != cli.ExitOK {
+			t.Fatalf("refresh --import-pending-create: exit %d\n%s", r.code, r.stderr)
+		}
+		// Other creates in flight when the engine died (a generated
+		// password: nothing in a cloud) are cleared, and made anew.
+		if err := json.Unmarshal([]byte(s.must(cli.ExitOK, with("status", "--json")...).stdout), &st); err != nil {
+			t.Fatal(err)
+		}
+		for _, op := range st.PendingOperations {
+			if op.URN == urn {
+				t.Errorf("the adopted cluster is still pending: %+v", op)
+			}
+			if op.Op == "creating" {
+				if !strings.HasPrefix(op.Type, "random:") {
+					t.Errorf("a cloud resource was pending too, the test would clear it: %+v", op)
+				}
+				cleared[op.URN] = true
+			}
+		}
+		if len(cleared) > 0 {
+			s.must(cli.ExitOK, with("refresh", "--clear-pending-creates")...)
+		}
+	}
+	s.must(cli.ExitOK, with("up")...)
+	s.must(cli.ExitOK, with("preview", "--expect-no-changes")...)
+	if n := creates(t, home)[urn]; n != 1 {
+		t.Errorf("%s was created %d times, want once", urn, n)
+	}
+	for _, r := range stateResources(t, e, "staging") {
+		if r.URN == urn && r.ID != id {
+			t.Errorf("the cluster in the state has id %q, the cloud's is %q", r.ID, id)
+		}
+	}
+	for u, n := range creates(t, home) {
+		if n != 1 && !(cleared[u] && n == 2) {
+			t.Errorf("%s was created %d times", u, n)
+		}
+	}
+}
+
+// waitForFile waits for path to exist and returns its content.
+func waitForFile(t *testing.T, path string, d time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if b, err := os.ReadFile(path); err == nil && len(b) > 0 {
+			return string(b)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("%s did not appear within %s", path, d)
+	return ""
+}
+
+// release lets held creates finish, and holds nothing from now on.
+func release(t *testing.T, home string) {
+	t.Helper()
+	if err := os.Remove(filepath.Join(home, holdFile)); err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+}
+
+// creates counts the creates the test provider carried out, per URN.
+func creates(t *testing.T, home string) map[string]int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(home, createsLog))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		urn, _, _ := strings.Cut(line, " ")
+		out[urn]++
+	}
+	return out
+}
+
+// killEngine sends SIGKILL to every pulumi process this test process
+// started and to everything they started (the provider plugins): what a
+// runner that vanishes does to them. Linux /proc.
+func killEngine(t *testing.T) int {
+	t.Helper()
+	children := map[int][]int{}
+	comm := map[int]string{}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ent := range entries {
+		pid, err := strconv.Atoi(ent.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", ent.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so split after ")".
+		lp, rp := strings.IndexByte(string(stat), '('), strings.LastIndexByte(string(stat), ')')
+		if lp < 0 || rp < lp {
+			continue
+		}
+		fields := strings.Fields(string(stat)[rp+1:])
+		if len(fields) < 2 {
+			continue
+		}
+		ppid, _ := strconv.Atoi(fields[1])
+		children[ppid] = append(children[ppid], pid)
+		comm[pid] = string(stat)[lp+1 : rp]
+	}
+	var tree []int
+	var walk func(int)
+	walk = func(pid int) {
+		tree = append(tree, pid)
+		for _, c := range children[pid] {
+			walk(c)
+		}
+	}
+	for _, c := range children[os.Getpid()] {
+		if comm[c] == "pulumi" {
+			walk(c)
+		}
+	}
+	if len(tree) == 0 {
+		t.Fatal("no pulumi process to kill")
+	}
+	for _, pid := range tree {
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && err != syscall.ESRCH {
+			t.Errorf("kill %d (%s): %v", pid, comm[pid], err)
+		}
+	}
+	return len(tree)
+}
+
+// pulumiCancel releases a dead update's lock with the real CLI, as the
+// lock message tells a user to.
+func pulumiCancel(t *testing.T, e *enginetest.Engine, dir, stack string) {
+	t.Helper()
+	pulumi(t, e, dir, "cancel", "--yes", "--stack", stack)
+}
+
+// pulumi runs the real pulumi CLI in the project directory, against the
+// test's backend, as a user following a message would.
+func pulumi(t *testing.T, e *enginetest.Engine, dir string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(e.CLIRoot, "bin", "pulumi"), args...)
+	cmd.Dir = dir
+	cmd.Env = os.Environ()
+	for k, v := range e.Env {
+		cmd.Env = append(cmd.Env, fmt.Sprintf("%s=%s", k, v))
+	}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("pulumi %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+)
+
+// Files under PULUMI_HOME (the engine hands its environment to plugins, and
+// each engine test has a PULUMI_HOME of its own) through which a test
+// watches and steers creates, to interrupt an update in the middle of one:
+//
+//   - creates.log: one line "<urn> <id>" per create the "cloud" carried
+//     out, written when the create starts, as a real cloud API would have
+//     the resource by then; a test counts how often each was created.
+//   - hold: holds the create of the resource type it names: the create
+//     writes holding and waits until hold is removed (or its context ends).
+const (
+	createsLog  = "testprovider-creates.log"
+	holdFile    = "testprovider-hold"
+	holdingFile = "testprovider-holding"
+)
+
+// recordCreate logs a create and, when the test asks for it, holds it.
+func recordCreate(ctx context.Context, urn resource.URN, typ tokens.Type, id string) error {
+	home := os.Getenv("PULUMI_HOME")
+	if home == "" {
+		return nil
+	}
+	f, err := os.OpenFile(filepath.Join(home, createsLog), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("record create: %w", err)
+	}
+	_, err = fmt.Fprintf(f, "%s %s\n", urn, id)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("record create: %w", err)
+	}
+	hold := filepath.Join(home, holdFile)
+	want, err := os.ReadFile(hold)
+	if err != nil || strings.TrimSpace(string(want)) != string(typ) {
+		return nil
+	}
+	if err := os.WriteFile(filepath.Join(home, holdingFile), []byte(string(urn)+" "+id), 0o600); err != nil {
+		return err
+	}
+	for {
+		if _, err := os.Stat(hold); os.IsNotExist(err) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
