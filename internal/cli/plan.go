@@ -4,11 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
+	"infra/internal/cost"
 	"infra/internal/plan"
+	"infra/internal/policy"
 	"infra/stacks"
 )
 
@@ -28,9 +31,15 @@ func NewCmdPlan(streams *IO, runF func(*PlanOptions) error) *cobra.Command {
 		Use:   "plan --stack NAME",
 		Short: "Plan a stack offline: no cloud account, no Pulumi CLI",
 		Long: `plan runs the program through the Pulumi SDK's mock monitor. It prints the
-resource tree and writes out/<stack>/plan.json (every resource with its
-type, name, parent, inputs with secrets masked and dependencies) and the
-files the program renders. Computed outputs are simulated.`,
+resource tree, the cost estimate and the policy's verdict, and writes
+<dir>/out/<stack>/: plan.json (every resource with its type, name, parent,
+inputs with secrets masked and dependencies, then the cost and the policy's
+verdict: "passed" or "refused" with the violations) and the files the program
+renders. Computed outputs are simulated.
+
+The stack's folder is emptied first, so it never mixes two plans, and a plan
+that fails (invalid config) leaves it empty. A plan the policy refuses is
+still written, for review, with "verdict": "refused" in plan.json, and exits 4.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
@@ -41,9 +50,24 @@ files the program renders. Computed outputs are simulated.`,
 	}
 	cmd.Flags().StringVarP(&opts.Stack, "stack", "s", "", "stack name (reads Pulumi.<stack>.yaml)")
 	cmd.Flags().StringVar(&opts.Dir, "dir", ".", "Pulumi project directory")
-	cmd.Flags().StringVar(&opts.Out, "out", "out", "directory for plan.json and rendered files (per stack)")
-	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the plan as JSON instead of a tree")
+	cmd.Flags().StringVar(&opts.Out, "out", "", "directory for plan.json and rendered files, one folder per stack (default <dir>/out)")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print plan.json (plan, cost, policy verdict) instead of a tree")
 	return cmd
+}
+
+// PlanDocument is plan.json and the output of `plan --json`: the plan, its
+// monthly cost and the policy's verdict on it.
+type PlanDocument struct {
+	*plan.Plan
+	Cost   *cost.Estimate `json:"cost"`
+	Policy PlanPolicy     `json:"policy"`
+}
+
+// PlanPolicy is the policy's report with its verdict in one word.
+type PlanPolicy struct {
+	// Verdict is "passed" or "refused".
+	Verdict string `json:"verdict"`
+	policy.Report
 }
 
 // loadPlan reads, validates and plans a stack.
@@ -60,27 +84,84 @@ func loadPlan(dir, stack string) (*plan.Plan, error) {
 }
 
 func runPlan(opts *PlanOptions) error {
+	if _, err := openProject(opts.Dir, opts.Stack); err != nil {
+		return err
+	}
+	out := opts.Out
+	if out == "" {
+		out = filepath.Join(opts.Dir, "out")
+	}
+	dir := filepath.Join(out, opts.Stack)
+	if err := clearPlanDir(dir); err != nil {
+		return err
+	}
 	p, err := loadPlan(opts.Dir, opts.Stack)
 	if err != nil {
 		return err
 	}
-	return writePlan(opts.IO.Out, p, filepath.Join(opts.Out, opts.Stack), opts.JSON)
+	return writePlan(opts.IO.Out, p, dir, opts.JSON)
 }
 
-// writePlan writes plan.json and the artifacts under dir and reports the
-// plan on out, as a tree or as JSON.
+// clearPlanDir empties a stack's plan folder before a plan, so that files
+// of an earlier plan (a service since removed, another project's stack of
+// the same name) never pass for this one's. It removes only a folder a
+// plan wrote (it holds plan.json) or an empty one; anything else is the
+// user's, and the plan stops.
+func clearPlanDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	switch {
+	case os.IsNotExist(err):
+		return nil
+	case err != nil:
+		return fmt.Errorf("read the plan folder: %w", err)
+	case len(entries) == 0:
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(dir, "plan.json")); err != nil {
+		return usageError("%s holds files but no plan.json: it is not a plan folder; move them or choose another --out", dir)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("clear the plan folder: %w", err)
+	}
+	return nil
+}
+
+// judge adds the cost and the policy's verdict to a plan.
+func judge(p *plan.Plan) (PlanDocument, error) {
+	est, err := cost.EstimatePlan(p)
+	if err != nil {
+		return PlanDocument{}, err
+	}
+	return PlanDocument{Plan: p, Cost: est, Policy: judgePolicy(policy.Evaluate(p))}, nil
+}
+
+// judgePolicy puts the verdict of a policy report in one word.
+func judgePolicy(rep policy.Report) PlanPolicy {
+	if rep.Blocked() {
+		return PlanPolicy{Verdict: "refused", Report: rep}
+	}
+	return PlanPolicy{Verdict: "passed", Report: rep}
+}
+
+// writePlan writes plan.json (with the verdict) and the artifacts under
+// dir and reports the plan on out, as a tree or as JSON. A refused plan is
+// the policy exit code.
 func writePlan(out io.Writer, p *plan.Plan, dir string, asJSON bool) error {
-	written, err := p.Write(dir)
+	doc, err := judge(p)
+	if err != nil {
+		return err
+	}
+	written, err := p.WriteDocument(dir, doc)
 	if err != nil {
 		return err
 	}
 	if asJSON {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(p); err != nil {
+		if err := enc.Encode(doc); err != nil {
 			return err
 		}
-		return planPolicy(p)
+		return policyExit(doc.Policy.Report)
 	}
 	fmt.Fprintf(out, "Offline plan of stack %q (project %s, topology %s).\n", p.Stack, p.Project, p.Config.Topology)
 	fmt.Fprintln(out, "Outputs are SIMULATED by the Pulumi SDK's mocks: nothing was created or read in the cloud.")
@@ -94,5 +175,13 @@ func writePlan(out io.Writer, p *plan.Plan, dir string, asJSON bool) error {
 	for _, w := range written {
 		fmt.Fprintf(out, "  %s\n", w)
 	}
-	return planVerdict(out, p)
+	fmt.Fprintf(out, "\n%s\n", doc.Cost.Summary())
+	if err := doc.Policy.Write(out); err != nil {
+		return err
+	}
+	if doc.Policy.Blocked() {
+		fmt.Fprintf(out, "\nplan.json records the verdict: refused.\n")
+		return &ExitError{Code: ExitPolicy, Err: doc.Policy.Err()}
+	}
+	return nil
 }

@@ -4,9 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"infra/internal/plan"
+	"infra/internal/policy"
 	"infra/stacks"
 )
 
@@ -24,6 +28,9 @@ type Validation struct {
 	Source   string           `json:"source"`
 	Valid    bool             `json:"valid"`
 	Problems []stacks.Problem `json:"problems"`
+	// Policy is the policy's verdict on the offline plan of a valid config:
+	// validate refuses what plan and up would refuse.
+	Policy *PlanPolicy `json:"policy,omitempty"`
 }
 
 // NewCmdValidate builds `infra validate`. runF replaces the action in tests.
@@ -33,8 +40,10 @@ func NewCmdValidate(streams *IO, runF func(*ValidateOptions) error) *cobra.Comma
 		Use:   "validate (--stack NAME | --file PATH)",
 		Short: "Check a stack's config and print every problem (offline)",
 		Long: `validate checks a stack file against the config schema and the rules that span
-keys, and prints every problem with its config path. Exit 3 when invalid.
-No cloud account, no Pulumi CLI: secrets stay encrypted.`,
+keys, and prints every problem with its config path (exit 3). A valid config is
+then planned offline and judged by the same policy rules as plan and up (exit 4
+when they refuse it, with every finding). No cloud account, no Pulumi CLI:
+secrets stay encrypted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if (opts.Stack == "") == (opts.File == "") {
@@ -62,7 +71,7 @@ func runValidate(o *ValidateOptions) error {
 		}
 		path = proj.StackFile()
 	}
-	_, _, err := stacks.LoadFile(path)
+	_, raw, err := stacks.LoadFile(path)
 	res := Validation{Source: path, Valid: err == nil, Problems: []stacks.Problem{}}
 	var cfg *stacks.ConfigError
 	switch {
@@ -72,20 +81,59 @@ func runValidate(o *ValidateOptions) error {
 	default:
 		return err // unreadable file: not a config problem
 	}
-	if o.JSON {
+	var refused error
+	if res.Valid {
+		verdict, err := validatePolicy(o, path, raw)
+		if err != nil {
+			return err
+		}
+		res.Policy = verdict
+		if verdict.Blocked() {
+			res.Valid = false
+			refused = &ExitError{Code: ExitPolicy, Err: fmt.Errorf("%s: %w", path, verdict.Err())}
+		}
+	}
+	switch {
+	case o.JSON:
 		enc := json.NewEncoder(o.IO.Out)
 		enc.SetIndent("", "  ")
 		if e := enc.Encode(res); e != nil {
 			return e
 		}
-	} else if res.Valid {
-		fmt.Fprintf(o.IO.Out, "%s: valid\n", path)
-	}
-	if !res.Valid {
-		if o.JSON {
-			return &ExitError{Code: ExitConfig, Err: fmt.Errorf("%s: %d problem(s)", path, len(res.Problems))}
+	case res.Policy != nil:
+		if err := res.Policy.Write(o.IO.Out); err != nil {
+			return err
 		}
+		if res.Valid {
+			fmt.Fprintf(o.IO.Out, "%s: valid\n", path)
+		}
+	}
+	switch {
+	case refused != nil:
+		return refused
+	case !res.Valid && o.JSON:
+		return &ExitError{Code: ExitConfig, Err: fmt.Errorf("%s: %d problem(s)", path, len(res.Problems))}
+	case !res.Valid:
 		return cfg
 	}
 	return nil
+}
+
+// validatePolicy plans a valid config offline and judges it by the policy.
+// The project is the one in --dir (a --file outside a project is planned
+// under its directory's name), the stack the file's.
+func validatePolicy(o *ValidateOptions, path string, raw *stacks.Raw) (*PlanPolicy, error) {
+	project, stack := filepath.Base(filepath.Dir(path)), "stack"
+	if name := filepath.Base(path); strings.HasPrefix(name, "Pulumi.") && strings.HasSuffix(name, ".yaml") {
+		stack = strings.TrimSuffix(strings.TrimPrefix(name, "Pulumi."), ".yaml")
+	}
+	if proj, err := openProject(filepath.Dir(path), stack); err == nil {
+		project = proj.Name
+	}
+	p, err := plan.Run(project, stack, raw)
+	if err != nil {
+		return nil, fmt.Errorf("plan %s offline: %w", path, err)
+	}
+	verdict := judgePolicy(policy.Evaluate(p))
+	return &verdict, nil
 }

@@ -78,10 +78,16 @@ func (p *Plan) WriteTree(w io.Writer) error {
 // Write writes plan.json and every rendered artifact under dir, and returns
 // the paths written. Artifacts never hold secrets; plan.json has them masked.
 func (p *Plan) Write(dir string) ([]string, error) {
+	return p.WriteDocument(dir, p)
+}
+
+// WriteDocument is Write with plan.json holding doc: the plan with what a
+// caller judged of it (the CLI adds the cost and the policy's verdict).
+func (p *Plan) WriteDocument(dir string, doc any) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create %s: %w", dir, err)
 	}
-	b, err := json.MarshalIndent(p, "", "  ")
+	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("encode plan: %w", err)
 	}
