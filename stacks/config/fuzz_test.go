@@ -9,14 +9,21 @@ import (
 	"time"
 )
 
-// FuzzParseStackFile feeds arbitrary stack files to the config loader: it
-// must answer with a Config or a ConfigError listing problems, never panic.
+// FuzzParseStackFile feeds arbitrary stack files to the config loader,
+// aliases and merge keys included: it must answer with a Config or a
+// ConfigError listing problems, never panic or hang.
 func FuzzParseStackFile(f *testing.F) {
 	f.Add([]byte(validStack))
 	f.Add([]byte("config:\n  infra:services: [{name: a, image: b, port: -1}]\n"))
 	f.Add([]byte("config:\n  infra:database: {engine: external, databases: [{name: x}]}\n"))
 	f.Add([]byte("config: [1, 2]\n"))
 	f.Add([]byte("config:\n  infra:secrets: {a: {secure: x}, b: [1]}\n"))
+	// Aliases and merge keys: the loader reads them (within limits), so the
+	// fuzzer starts from them.
+	f.Add([]byte(aliasBomb()))
+	f.Add([]byte(mergeBomb()))
+	f.Add([]byte("config:\n  infra:environment: dev\n  infra:x: &x { A: \"1\", B: \"2\" }\n  infra:y: *x\n  infra:z: { <<: *x, C: \"3\" }\n"))
+	f.Add(unknownKeys(50))
 	for _, pattern := range []string{"../../Pulumi.*.yaml", "../../examples/*/Pulumi.*.yaml"} {
 		files, _ := filepath.Glob(pattern)
 		for _, file := range files {
