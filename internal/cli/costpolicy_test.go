@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"infra/internal/graph"
 )
 
 const cliStack = `config:
@@ -167,5 +169,36 @@ func TestGraphCommand(t *testing.T) {
 	code, dot, _ := runInfra("graph", "--stack", "prod", "--dir", dir, "--format", "dot")
 	if code != ExitOK || !strings.HasPrefix(dot, `digraph "stack prod" {`) || !strings.Contains(dot, "style=dashed") {
 		t.Errorf("dot: exit %d\n%s", code, dot)
+	}
+	// --json carries what the drawings carry: every resource of the plan,
+	// and edges of the three kinds between them.
+	code, out, errOut := runInfra("graph", "--stack", "prod", "--dir", dir, "--json")
+	var g graph.Graph
+	if err := json.Unmarshal([]byte(out), &g); code != ExitOK || err != nil {
+		t.Fatalf("graph --json: exit %d, %v\n%s", code, err, errOut)
+	}
+	p, err := loadPlan(dir, "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Nodes) != len(p.Resources) || g.Stack != "prod" {
+		t.Errorf("graph --json has %d nodes for %d resources", len(g.Nodes), len(p.Resources))
+	}
+	ids := map[string]bool{}
+	for _, n := range g.Nodes {
+		ids[n.ID] = true
+	}
+	kinds := map[string]int{}
+	for _, e := range g.Edges {
+		kinds[e.Kind]++
+		if !ids[e.From] || !ids[e.To] {
+			t.Errorf("edge %+v joins unknown nodes", e)
+		}
+	}
+	if kinds[graph.Parent] == 0 || kinds[graph.DependsOn] == 0 || kinds[graph.ProviderOf] == 0 {
+		t.Errorf("edge kinds %v: want parent, depends-on and provider edges", kinds)
+	}
+	if code, _, _ := runInfra("graph", "--stack", "prod", "--dir", dir, "--json", "--format", "dot"); code != ExitUsage {
+		t.Errorf("--json with --format dot: exit %d, want %d", code, ExitUsage)
 	}
 }

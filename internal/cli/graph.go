@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"encoding/json"
+
 	"github.com/spf13/cobra"
 
 	"infra/internal/graph"
@@ -12,23 +14,32 @@ type GraphOptions struct {
 	Dir    string
 	Stack  string
 	Format string
+	JSON   bool
 }
 
 // NewCmdGraph builds `infra graph`. runF replaces the action in tests.
 func NewCmdGraph(streams *IO, runF func(*GraphOptions) error) *cobra.Command {
 	opts := &GraphOptions{IO: streams}
 	cmd := &cobra.Command{
-		Use:   "graph --stack NAME [--format mermaid|dot]",
-		Short: "Print the stack's resource graph (Mermaid for PR comments, or Graphviz DOT)",
+		Use:   "graph --stack NAME [--format mermaid|dot|json]",
+		Short: "Print the stack's resource graph (Mermaid for PR comments, Graphviz DOT, or JSON)",
 		Long: `graph plans the stack offline and prints its resources as a graph: solid
 arrows from a component to its children, dotted arrows from a resource to
 the resources it depends on, and dotted arrows labelled "provider" to an
 explicit provider. Mermaid renders in GitHub comments inside a mermaid code
-block; DOT renders with Graphviz (dot -Tsvg).`,
+block; DOT renders with Graphviz (dot -Tsvg); JSON (--json or --format json)
+lists the nodes (id, urn, type, name, component, protect) and the edges (from,
+to, kind: parent, depends-on or provider) for other tools.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if opts.Format != "mermaid" && opts.Format != "dot" {
-				return usageError("--format must be mermaid or dot, got %q", opts.Format)
+			if opts.JSON {
+				if cmd.Flags().Changed("format") && opts.Format != "json" {
+					return usageError("--json and --format %s: give one", opts.Format)
+				}
+				opts.Format = "json"
+			}
+			if opts.Format != "mermaid" && opts.Format != "dot" && opts.Format != "json" {
+				return usageError("--format must be mermaid, dot or json, got %q", opts.Format)
 			}
 			if runF != nil {
 				return runF(opts)
@@ -38,7 +49,8 @@ block; DOT renders with Graphviz (dot -Tsvg).`,
 	}
 	cmd.Flags().StringVarP(&opts.Stack, "stack", "s", "", "stack name (reads Pulumi.<stack>.yaml)")
 	cmd.Flags().StringVar(&opts.Dir, "dir", ".", "Pulumi project directory")
-	cmd.Flags().StringVar(&opts.Format, "format", "mermaid", "mermaid or dot")
+	cmd.Flags().StringVar(&opts.Format, "format", "mermaid", "mermaid, dot or json")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the graph as JSON (same as --format json)")
 	return cmd
 }
 
@@ -48,8 +60,13 @@ func runGraph(opts *GraphOptions) error {
 		return err
 	}
 	g := graph.Build(p)
-	if opts.Format == "dot" {
+	switch opts.Format {
+	case "dot":
 		return g.WriteDOT(opts.IO.Out)
+	case "json":
+		enc := json.NewEncoder(opts.IO.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(g)
 	}
 	return g.WriteMermaid(opts.IO.Out)
 }

@@ -23,26 +23,28 @@ const (
 
 // Node is one resource.
 type Node struct {
-	ID   string
-	URN  string
-	Type string
-	Name string
+	ID   string `json:"id"`
+	URN  string `json:"urn"`
+	Type string `json:"type"`
+	Name string `json:"name"`
 	// Component is a component resource (not a cloud resource).
-	Component bool
-	Protect   bool
+	Component bool `json:"component"`
+	Protect   bool `json:"protect"`
 }
 
 // Edge joins two nodes; From depends on, is the parent of, or uses To.
 type Edge struct {
-	From, To string
-	Kind     string
+	From string `json:"from"`
+	To   string `json:"to"`
+	// Kind is parent, depends-on or provider.
+	Kind string `json:"kind"`
 }
 
 // Graph is the resource graph.
 type Graph struct {
-	Stack string
-	Nodes []Node
-	Edges []Edge
+	Stack string `json:"stack"`
+	Nodes []Node `json:"nodes"`
+	Edges []Edge `json:"edges"`
 }
 
 // Build makes the graph of a plan. Nodes are ordered by URN so the output
