@@ -57,6 +57,7 @@ kubernetes), from one typed config per stack (Pulumi.<stack>.yaml).`,
 		NewCmdCost(streams, nil),
 		NewCmdGraph(streams, nil),
 		NewCmdVersions(streams, nil),
+		NewCmdVersion(streams),
 	)
 	return root
 }

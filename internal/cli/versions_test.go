@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -191,5 +193,25 @@ func TestVersionsBadManifest(t *testing.T) {
 	r := runWith(context.Background(), t, versionsCmd(day(2026, 12, 1), "pins: []\n"), "versions", "--check")
 	if r.code != ExitFailure || !strings.Contains(r.err.Error(), "no pins") {
 		t.Errorf("exit %d: %v", r.code, r.err)
+	}
+}
+
+func TestVersionCommand(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := Main([]string{"version", "--json"}, &IO{Out: &out, ErrOut: &errOut, Getenv: func(string) string { return "" }}); code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	var v VersionInfo
+	if err := json.Unmarshal(out.Bytes(), &v); err != nil {
+		t.Fatal(err)
+	}
+	// A test binary has no module version or dependency list (a built
+	// binary has both), but its Go version and platform are known.
+	if v.Go != runtime.Version() || v.Platform != runtime.GOOS+"/"+runtime.GOARCH || v.Version == "" {
+		t.Errorf("version --json = %+v", v)
+	}
+	out.Reset()
+	if code := Main([]string{"version"}, &IO{Out: &out, ErrOut: &errOut, Getenv: func(string) string { return "" }}); code != ExitOK || !strings.HasPrefix(out.String(), "infra "+v.Version) {
+		t.Errorf("version: exit %d\n%s", code, out.String())
 	}
 }

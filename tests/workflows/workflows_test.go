@@ -163,7 +163,8 @@ func (w workflow) runs(job string) string {
 }
 
 // Least privilege: every workflow reads contents only, unless a job needs
-// more, and only the preview job writes (pull request comments).
+// more, and only two jobs write: preview (pull request comments) and
+// release (the GitHub release and its files).
 func TestPermissions(t *testing.T) {
 	for _, f := range workflowFiles(t) {
 		name := filepath.Base(f)
@@ -173,7 +174,9 @@ func TestPermissions(t *testing.T) {
 		}
 		for job, j := range w.Jobs {
 			for scope, level := range j.Permissions {
-				if level == "write" && !(name == "preview.yml" && job == "preview" && scope == "pull-requests") {
+				allowed := name == "preview.yml" && job == "preview" && scope == "pull-requests" ||
+					name == "release.yml" && job == "release" && scope == "contents"
+				if level == "write" && !allowed {
 					t.Errorf("%s job %s: %s: write", name, job, scope)
 				}
 			}
@@ -222,5 +225,27 @@ func TestDriftWorkflow(t *testing.T) {
 	}
 	if r := w.runs("drift"); !strings.Contains(r, "infra preview") || !strings.Contains(r, "--expect-no-changes") {
 		t.Errorf("drift job runs:\n%s", r)
+	}
+}
+
+// The release publishes stripped binaries for linux and darwin on amd64
+// and arm64, stamped with the tag, with checksums, and only for a tag.
+func TestReleaseWorkflow(t *testing.T) {
+	w := load(t, "release.yml")
+	push, _ := w.On["push"].(map[string]any)
+	if _, ok := push["tags"]; !ok || len(w.On) != 1 {
+		t.Errorf("release.yml should run on pushed tags only: on %v", w.On)
+	}
+	r := w.runs("release")
+	for _, want := range []string{"linux/amd64", "linux/arm64", "darwin/amd64", "darwin/arm64", "-s -w", "-trimpath",
+		"-X infra/internal/cli.version=", "SHA256SUMS", "gh release create", "infra version", "go test"} {
+		if !strings.Contains(r, want) {
+			t.Errorf("release job lacks %q:\n%s", want, r)
+		}
+	}
+	// The -X target must exist, or the stamp silently does nothing.
+	src, err := os.ReadFile(filepath.Join(root, "internal", "cli", "version.go"))
+	if err != nil || !strings.Contains(string(src), "\nvar version = \"\"\n") {
+		t.Errorf("internal/cli.version (a string var the linker can set) is gone: %v", err)
 	}
 }
