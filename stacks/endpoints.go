@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"infra/stacks/config"
 )
 
 // Endpoint is one public HTTPS endpoint of the application: the stack's
@@ -17,7 +19,7 @@ type Endpoint struct {
 
 // Endpoints lists the public services' URLs, in service order. They follow
 // from the config alone: https://<host>.<domain><path>, "@" the apex.
-func Endpoints(c *Config) []Endpoint {
+func Endpoints(c *config.Config) []Endpoint {
 	var out []Endpoint
 	for _, s := range c.Services {
 		if s.Public == nil {

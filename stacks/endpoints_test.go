@@ -3,13 +3,15 @@ package stacks
 import (
 	"reflect"
 	"testing"
+
+	"infra/stacks/config"
 )
 
 func TestEndpoints(t *testing.T) {
-	c := &Config{Domain: "shop.example.org", Services: []Service{
-		{Name: "web", Health: "/healthz", Public: &Route{Host: "@", Path: "/"}},
-		{Name: "api", Health: "/up", Public: &Route{Host: "api", Path: "/v1/"}},
-		{Name: "admin", Public: &Route{Host: "admin"}},
+	c := &config.Config{Domain: "shop.example.org", Services: []config.Service{
+		{Name: "web", Health: "/healthz", Public: &config.Route{Host: "@", Path: "/"}},
+		{Name: "api", Health: "/up", Public: &config.Route{Host: "api", Path: "/v1/"}},
+		{Name: "admin", Public: &config.Route{Host: "admin"}},
 		{Name: "worker", Health: "/healthz"},
 	}}
 	want := []Endpoint{

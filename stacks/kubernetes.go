@@ -9,6 +9,7 @@ import (
 	"infra/components/database"
 	"infra/components/ingress"
 	"infra/components/workload"
+	"infra/stacks/config"
 )
 
 // Managed PostgreSQL answers on 25060 (direct) and 25061 (PgBouncer pools).
@@ -111,7 +112,7 @@ func (d *Deployment) clusterArgs() *cluster.ClusterArgs {
 	return args
 }
 
-func clusterPool(p NodePool) cluster.Pool {
+func clusterPool(p config.NodePool) cluster.Pool {
 	out := cluster.Pool{Name: p.Name, Size: p.Size, Count: p.Count, MinNodes: p.MinNodes, MaxNodes: p.MaxNodes, Labels: p.Labels}
 	for _, t := range p.Taints {
 		out.Taints = append(out.Taints, cluster.Taint{Key: t.Key, Value: t.Value, Effect: t.Effect})

@@ -29,7 +29,7 @@ const (
 // monitoring services and their files to d.ExtraServices and d.HostFiles.
 func (d *Deployment) prepareMonitoring(ctx *pulumi.Context) error {
 	m := d.Config.Monitoring
-	if !*m.Enabled || d.Config.Topology != TopologyVPS {
+	if !*m.Enabled || d.Config.Topology != config.TopologyVPS {
 		return nil
 	}
 	var targets []monitoring.ScrapeTarget
@@ -76,7 +76,7 @@ func (d *Deployment) declareMonitoring(ctx *pulumi.Context) error {
 	if !*m.Enabled {
 		return nil
 	}
-	if d.Config.Topology == TopologyKubernetes {
+	if d.Config.Topology == config.TopologyKubernetes {
 		if err := d.declareKubeMonitoring(ctx); err != nil {
 			return err
 		}
@@ -241,7 +241,7 @@ func (d *Deployment) receivers() monitoring.Receivers {
 	return r
 }
 
-func slackChannel(r *Receivers) string {
+func slackChannel(r *config.Receivers) string {
 	if r.SlackChannel != "" {
 		return r.SlackChannel
 	}

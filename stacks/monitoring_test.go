@@ -17,10 +17,10 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 
 	"infra/components/monitoring"
-	"infra/stacks/config"
 
 	"infra/internal/catalog"
 	"infra/internal/providercheck"
+	"infra/stacks/config"
 )
 
 func TestAlertMetricEnumIsTheComponentsCatalogue(t *testing.T) {
@@ -66,13 +66,13 @@ const baseStack = `config:
     - { name: worker, image: "ghcr.io/x/worker:1" }
 `
 
-func parseStack(t *testing.T, yaml string) (*Config, error) {
+func parseStack(t *testing.T, yaml string) (*config.Config, error) {
 	t.Helper()
 	raw, err := config.ParseStackFile("test.yaml", []byte(yaml))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Parse(raw)
+	return config.Parse(raw)
 }
 
 func TestMonitoringConfigProblems(t *testing.T) {
@@ -113,7 +113,7 @@ func TestMonitoringConfigProblems(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := parseStack(t, override(baseStack, c.extra))
-			var ce *ConfigError
+			var ce *config.ConfigError
 			if !errors.As(err, &ce) {
 				t.Fatalf("want a ConfigError, got %v", err)
 			}
@@ -245,7 +245,7 @@ func (r *recorder) count(typ string) int {
 	return n
 }
 
-func loadExample(t *testing.T, rel string, edit func(string) string) *Config {
+func loadExample(t *testing.T, rel string, edit func(string) string) *config.Config {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", rel))
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"infra/components/network"
 	"infra/components/service"
 	"infra/components/vps"
+	"infra/stacks/config"
 )
 
 // Program is the Pulumi program: `pulumi up` in the repo root and the infra
@@ -23,7 +24,7 @@ func Program(ctx *pulumi.Context) error {
 }
 
 func program(ctx *pulumi.Context, getenv func(string) string) error {
-	cfg, err := Parse(FromContext(ctx, getenv))
+	cfg, err := config.Parse(FromContext(ctx, getenv))
 	if err != nil {
 		return err
 	}
@@ -40,7 +41,7 @@ func program(ctx *pulumi.Context, getenv func(string) string) error {
 // Deployment is what Deploy declared, for the topology-specific parts to
 // build on and for tests to inspect.
 type Deployment struct {
-	Config   *Config
+	Config   *config.Config
 	Name     string
 	Tags     []string
 	Network  *network.Network
@@ -84,7 +85,7 @@ func (d *Deployment) AddArtifact(path string, content pulumi.StringOutput) {
 }
 
 // Deploy declares every resource of a validated config.
-func Deploy(ctx *pulumi.Context, cfg *Config) (*Deployment, error) {
+func Deploy(ctx *pulumi.Context, cfg *config.Config) (*Deployment, error) {
 	d := &Deployment{
 		Config:      cfg,
 		Name:        ctx.Project(),
@@ -114,9 +115,9 @@ func Deploy(ctx *pulumi.Context, cfg *Config) (*Deployment, error) {
 		return nil, fmt.Errorf("prepare monitoring: %w", err)
 	}
 	switch cfg.Topology {
-	case TopologyVPS:
+	case config.TopologyVPS:
 		err = deployVPS(ctx, d)
-	case TopologyKubernetes:
+	case config.TopologyKubernetes:
 		err = deployKubernetes(ctx, d)
 	}
 	if err != nil {
@@ -197,7 +198,7 @@ func (d *Deployment) declareDatabase(ctx *pulumi.Context) error {
 }
 
 // databaseModel is the one model both engines are built from.
-func databaseModel(db *Database) database.Model {
+func databaseModel(db *config.Database) database.Model {
 	var m database.Model
 	for _, x := range db.Databases {
 		entry := database.Database{Name: x.Name, Owner: x.Owner}

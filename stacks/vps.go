@@ -7,6 +7,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"infra/components/vps"
+	"infra/stacks/config"
 )
 
 // BackupSchedule is when the self-hosted database is dumped (UTC, cron).
@@ -28,7 +29,7 @@ func deployVPS(ctx *pulumi.Context, d *Deployment) error {
 	if rl := cfg.Ingress.RateLimit; rl != nil {
 		site.RateLimit = &vps.RateLimit{RPM: rl.RPM, Burst: rl.Burst}
 	}
-	retention := DefaultBackupRetentionDays
+	retention := config.DefaultBackupRetentionDays
 	var db vps.DatabaseArgs
 	var after []pulumi.Resource
 	if d.Database != nil {
@@ -108,7 +109,7 @@ func deployVPS(ctx *pulumi.Context, d *Deployment) error {
 }
 
 // projectEnvironment is the DigitalOcean project environment of a stack.
-func projectEnvironment(cfg *Config) string {
+func projectEnvironment(cfg *config.Config) string {
 	switch {
 	case cfg.Production():
 		return "Production"

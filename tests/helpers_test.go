@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"infra/internal/plan"
-	"infra/stacks"
+	"infra/stacks/config"
 )
 
 // repoRoot is the repository root, from this package's directory.
@@ -19,7 +19,7 @@ const repoRoot = ".."
 // planStack plans dir/Pulumi.<stack>.yaml with the project name of dir.
 func planStack(t *testing.T, dir, stack string, opts ...plan.Option) *plan.Plan {
 	t.Helper()
-	raw, err := stacks.ReadFile(stacks.StackFile(filepath.Join(repoRoot, dir), stack))
+	raw, err := config.ReadFile(config.StackFile(filepath.Join(repoRoot, dir), stack))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func planStack(t *testing.T, dir, stack string, opts ...plan.Option) *plan.Plan 
 // must occur exactly once), for tests that compare two configs.
 func planEdited(t *testing.T, dir, stack string, edits ...[2]string) *plan.Plan {
 	t.Helper()
-	path := stacks.StackFile(filepath.Join(repoRoot, dir), stack)
+	path := config.StackFile(filepath.Join(repoRoot, dir), stack)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +50,7 @@ func planEdited(t *testing.T, dir, stack string, edits ...[2]string) *plan.Plan 
 	if err := os.WriteFile(tmp, []byte(doc), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := stacks.ReadFile(tmp)
+	raw, err := config.ReadFile(tmp)
 	if err != nil {
 		t.Fatal(err)
 	}

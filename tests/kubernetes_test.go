@@ -12,7 +12,7 @@ import (
 
 	"infra/components/kube"
 	"infra/internal/plan"
-	"infra/stacks"
+	"infra/stacks/config"
 )
 
 const jarvisStack = "../examples/jarvis-cluster/Pulumi.prod.yaml"
@@ -32,7 +32,7 @@ func planK8sStack(t *testing.T, path, project string, edit func(string) string) 
 	if err := os.WriteFile(tmp, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := stacks.ReadFile(tmp)
+	raw, err := config.ReadFile(tmp)
 	if err != nil {
 		t.Fatal(err)
 	}

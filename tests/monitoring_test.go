@@ -11,7 +11,7 @@ import (
 
 	"infra/internal/plan"
 	"infra/internal/promtools"
-	"infra/stacks"
+	"infra/stacks/config"
 )
 
 type monitoredStack struct {
@@ -38,7 +38,7 @@ var monitoredStacks = []monitoredStack{
 
 func planMonitored(t *testing.T, s monitoredStack) *plan.Plan {
 	t.Helper()
-	raw, err := stacks.ReadFile(s.file)
+	raw, err := config.ReadFile(s.file)
 	if err != nil {
 		t.Fatal(err)
 	}

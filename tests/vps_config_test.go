@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"infra/stacks"
+	"infra/stacks/config"
 )
 
 // What the VPS topology needs is checked before anything is declared, with
@@ -44,8 +44,8 @@ func TestVPSConfigErrors(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			raw := cloneRaw(t, base)
 			c.mutate(raw.Values)
-			_, err := stacks.Parse(raw)
-			var ce *stacks.ConfigError
+			_, err := config.Parse(raw)
+			var ce *config.ConfigError
 			if !errors.As(err, &ce) {
 				t.Fatalf("want a ConfigError, got %v", err)
 			}

@@ -24,6 +24,7 @@ import (
 
 	"infra/internal/plan"
 	"infra/stacks"
+	"infra/stacks/config"
 )
 
 // vpsStacks are the stack files whose topology is vps.
@@ -34,16 +35,16 @@ var vpsStacks = map[string]struct{ project, stack, file string }{
 	"jarvis-agents/prod": {"jarvis-agents", "prod", "../examples/jarvis-agents/Pulumi.prod.yaml"},
 }
 
-func readRaw(t *testing.T, file string) *stacks.Raw {
+func readRaw(t *testing.T, file string) *config.Raw {
 	t.Helper()
-	raw, err := stacks.ReadFile(file)
+	raw, err := config.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return raw
 }
 
-func runPlan(t *testing.T, project, stack string, raw *stacks.Raw) *plan.Plan {
+func runPlan(t *testing.T, project, stack string, raw *config.Raw) *plan.Plan {
 	t.Helper()
 	p, err := plan.Run(project, stack, raw)
 	if err != nil {
@@ -124,9 +125,9 @@ func writeArtifacts(t *testing.T, p *plan.Plan) string {
 
 // deployed runs stacks.Deploy under a small mock and hands the Deployment
 // to inspect, with access to secret values (unlike plan, which masks them).
-func deployed(t *testing.T, project, stack string, raw *stacks.Raw, inspect func(ctx context.Context, d *stacks.Deployment)) {
+func deployed(t *testing.T, project, stack string, raw *config.Raw, inspect func(ctx context.Context, d *stacks.Deployment)) {
 	t.Helper()
-	cfg, err := stacks.Parse(raw)
+	cfg, err := config.Parse(raw)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"infra/internal/plan"
 	"infra/internal/vpscheck"
 	"infra/stacks"
+	"infra/stacks/config"
 )
 
 const jarvisFile = "../examples/jarvis-agents/Pulumi.prod.yaml"
@@ -265,7 +266,7 @@ func TestAppChangesKeepTheDroplet(t *testing.T) {
 		})
 	}
 	// And the deploy runs again: the bundle hash (a trigger) changes.
-	hash := func(raw *stacks.Raw) (h string) {
+	hash := func(raw *config.Raw) (h string) {
 		deployed(t, "jarvis-agents", "prod", raw, func(ctx context.Context, d *stacks.Deployment) {
 			h = await(t, ctx, d.VPS.Files["compose.yaml"])
 		})
@@ -327,7 +328,7 @@ func TestVPSArtifactsHoldNoSecrets(t *testing.T) {
 				t.Fatal(err)
 			}
 			secrets := append([]string(nil), p.GeneratedSecrets()...)
-			cfg, err := stacks.Parse(raw)
+			cfg, err := config.Parse(raw)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -360,13 +361,13 @@ func parseEnv(t *testing.T, text string) map[string]string {
 	return m
 }
 
-func cloneRaw(t *testing.T, raw *stacks.Raw) *stacks.Raw {
+func cloneRaw(t *testing.T, raw *config.Raw) *config.Raw {
 	t.Helper()
 	b, err := json.Marshal(raw.Values)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := &stacks.Raw{Source: raw.Source}
+	out := &config.Raw{Source: raw.Source}
 	if err := json.Unmarshal(b, &out.Values); err != nil {
 		t.Fatal(err)
 	}

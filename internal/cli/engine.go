@@ -13,7 +13,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 
 	"infra/internal/policy"
-	"infra/stacks"
+	"infra/stacks/config"
 )
 
 // Step is one step the engine planned or took for a resource.
@@ -131,7 +131,7 @@ func changes(steps []Step) []policy.Change {
 // cluster stays), with the stack's waivers. A blocking verdict is the
 // exit-4 error; engineErr is what the engine said besides (a protected
 // resource cannot be replaced). cfg may be nil (no waivers).
-func changeGate(stack string, steps []Step, cfg *stacks.Config, allowReplace bool, engineErr error) (policy.Report, error) {
+func changeGate(stack string, steps []Step, cfg *config.Config, allowReplace bool, engineErr error) (policy.Report, error) {
 	rep := policy.EvaluateChanges(changes(steps), cfg, policy.ChangeOptions{AllowReplace: allowReplace})
 	if !rep.Blocked() {
 		return rep, nil

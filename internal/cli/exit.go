@@ -6,7 +6,7 @@ import (
 	"io"
 	"strings"
 
-	"infra/stacks"
+	"infra/stacks/config"
 )
 
 // Exit codes: the one place errors become process statuses. Documented in
@@ -46,7 +46,7 @@ func ExitCode(err error) int {
 	if errors.As(err, &exit) {
 		return exit.Code
 	}
-	var cfg *stacks.ConfigError
+	var cfg *config.ConfigError
 	if errors.As(err, &cfg) {
 		return ExitConfig
 	}

@@ -12,7 +12,7 @@ import (
 	"infra/internal/cost"
 	"infra/internal/plan"
 	"infra/internal/policy"
-	"infra/stacks"
+	"infra/stacks/config"
 )
 
 // PlanOptions are the flags of `infra plan`.
@@ -76,7 +76,7 @@ func loadPlan(dir, stack string) (*plan.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	raw, err := stacks.ReadFile(proj.StackFile())
+	raw, err := config.ReadFile(proj.StackFile())
 	if err != nil {
 		return nil, err
 	}

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"infra/internal/plan"
-	"infra/stacks"
+	"infra/stacks/config"
 )
 
 // stackFiles lists every stack file of the repository and its examples.
@@ -41,7 +41,7 @@ func TestPlanNeverShowsSecrets(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			raw, err := stacks.ReadFile(proj.StackFile())
+			raw, err := config.ReadFile(proj.StackFile())
 			if err != nil {
 				t.Fatal(err)
 			}

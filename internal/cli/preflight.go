@@ -8,7 +8,6 @@ import (
 
 	"infra/internal/plan"
 	"infra/internal/policy"
-	"infra/stacks"
 	"infra/stacks/config"
 )
 
@@ -38,7 +37,7 @@ func policyPreflight(w io.Writer) PreflightFunc {
 // *stacks.ConfigError, exit 3, lists every problem) and runs the
 // preflight checks (exit 4). Nothing reaches the engine before both pass.
 func checkBeforeEngine(proj Project, check PreflightFunc) (*plan.Plan, error) {
-	raw, err := stacks.ReadFile(proj.StackFile())
+	raw, err := config.ReadFile(proj.StackFile())
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +46,7 @@ func checkBeforeEngine(proj Project, check PreflightFunc) (*plan.Plan, error) {
 	}
 	p, err := plan.Run(proj.Name, proj.Stack, raw)
 	if err != nil {
-		var cfg *stacks.ConfigError
+		var cfg *config.ConfigError
 		if errors.As(err, &cfg) {
 			return nil, cfg
 		}
@@ -69,16 +68,16 @@ func checkBeforeEngine(proj Project, check PreflightFunc) (*plan.Plan, error) {
 // unsetSecrets lists the infra:secrets entries that still hold the
 // placeholder `infra template` writes: they validate offline, but the
 // engine cannot decrypt them and would only say "bad value".
-func unsetSecrets(file string, raw *stacks.Raw) error {
-	secrets, _ := raw.Values[stacks.SecretsKey].(map[string]any)
+func unsetSecrets(file string, raw *config.Raw) error {
+	secrets, _ := raw.Values[config.SecretsKey].(map[string]any)
 	unset := config.Placeholder(SecretPlaceholder)
-	var ps []stacks.Problem
+	var ps []config.Problem
 	for name, v := range secrets {
 		if v == unset {
-			ps = append(ps, stacks.Problem{
-				Path: stacks.Namespace + ":" + stacks.SecretsKey + "." + name,
+			ps = append(ps, config.Problem{
+				Path: config.Namespace + ":" + config.SecretsKey + "." + name,
 				Message: fmt.Sprintf("still the template's placeholder: set it with `pulumi config set --secret --path '%s:%s.%s' --stack <stack>`",
-					stacks.Namespace, stacks.SecretsKey, name),
+					config.Namespace, config.SecretsKey, name),
 			})
 		}
 	}
@@ -86,5 +85,5 @@ func unsetSecrets(file string, raw *stacks.Raw) error {
 		return nil
 	}
 	sort.Slice(ps, func(i, j int) bool { return ps[i].Path < ps[j].Path })
-	return &stacks.ConfigError{Source: file, Problems: ps}
+	return &config.ConfigError{Source: file, Problems: ps}
 }

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"infra/internal/plan"
-	"infra/stacks"
+	"infra/stacks/config"
 )
 
 // up and preview run the policy checks before the engine: a violation
@@ -36,7 +36,7 @@ func TestPolicyPreflight(t *testing.T) {
 			if doc == string(b) && tt.wantCode != ExitOK {
 				t.Fatal("test setup: the edit changed nothing")
 			}
-			raw, err := stacks.ParseStackFile("Pulumi.prod.yaml", []byte(doc))
+			raw, err := config.ParseStackFile("Pulumi.prod.yaml", []byte(doc))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -9,7 +9,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/spf13/cobra"
 
-	"infra/stacks"
+	"infra/stacks/config"
 )
 
 // PreviewOptions are the flags of `infra preview`.
@@ -109,7 +109,7 @@ func previewStack(ctx context.Context, s Stack, rep *Report, w io.Writer, f prev
 // engine reports a replacement of a protected resource as an error, after
 // the step): the replacement is what the user must hear about, with the
 // engine's words.
-func guard(w io.Writer, rep *Report, cfg *stacks.Config, previewErr error, allowReplace, expectNoChanges bool) error {
+func guard(w io.Writer, rep *Report, cfg *config.Config, previewErr error, allowReplace, expectNoChanges bool) error {
 	if code := ExitCode(previewErr); code == ExitCancelled || code == ExitLocked {
 		return previewErr
 	}

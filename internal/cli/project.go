@@ -8,7 +8,7 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 
-	"infra/stacks"
+	"infra/stacks/config"
 )
 
 // Project is a Pulumi project directory and one of its stacks.
@@ -19,7 +19,7 @@ type Project struct {
 }
 
 // StackFile is the path of the stack's config file.
-func (p Project) StackFile() string { return stacks.StackFile(p.Dir, p.Stack) }
+func (p Project) StackFile() string { return config.StackFile(p.Dir, p.Stack) }
 
 // openProject reads the project name from dir/Pulumi.yaml and checks the
 // stack's file exists.

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"infra/stacks"
+	"infra/stacks/config"
 )
 
 // Report is what an engine command did; `--json` prints it as the only
@@ -30,7 +30,7 @@ type Report struct {
 	Steps   []Step `json:"steps"`
 	// Outputs are the stack outputs after up, secrets redacted.
 	Outputs         map[string]any   `json:"outputs,omitempty"`
-	Problems        []stacks.Problem `json:"problems,omitempty"`
+	Problems        []config.Problem `json:"problems,omitempty"`
 	Error           string           `json:"error,omitempty"`
 	DurationSeconds float64          `json:"durationSeconds"`
 
@@ -65,7 +65,7 @@ func (o *StackOptions) finish(r *Report, err error) error {
 	}
 	if err != nil {
 		r.Error = err.Error()
-		var cfg *stacks.ConfigError
+		var cfg *config.ConfigError
 		if errors.As(err, &cfg) {
 			r.Problems = cfg.Problems
 		}

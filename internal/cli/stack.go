@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"infra/stacks"
+	"infra/stacks/config"
 )
 
 // Stack is the part of auto.Stack the commands use; *auto.Stack satisfies
@@ -219,7 +220,7 @@ func pulumiRoot(bin string) (string, error) {
 // says environment prod or production, or (when the file cannot be read)
 // its name does. Unknown means production: the safe side.
 func production(p Project) bool {
-	raw, err := stacks.ReadFile(p.StackFile())
+	raw, err := config.ReadFile(p.StackFile())
 	if err == nil {
 		if env, ok := raw.Values["environment"].(string); ok {
 			return env == "prod" || env == "production"

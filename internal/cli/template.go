@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"infra/stacks"
+	"infra/stacks/config"
 )
 
 //go:embed templates/*.yaml.tmpl
@@ -67,14 +67,14 @@ Pulumi.<stack>.yaml in --dir. An existing file is kept unless --force.`,
 				}
 				opts.Out = args[0]
 			}
-			if opts.Topology != string(stacks.TopologyVPS) && opts.Topology != string(stacks.TopologyKubernetes) {
+			if opts.Topology != string(config.TopologyVPS) && opts.Topology != string(config.TopologyKubernetes) {
 				return usageError("--topology must be vps or kubernetes, got %q", opts.Topology)
 			}
 			if !appName.MatchString(opts.App) {
 				return usageError("--app must be lower-case letters, digits and dashes, got %q", opts.App)
 			}
 			if opts.Out == "" {
-				opts.Out = stacks.StackFile(opts.Dir, opts.Stack)
+				opts.Out = config.StackFile(opts.Dir, opts.Stack)
 			}
 			if opts.Environment == "" {
 				opts.Environment = opts.Stack
@@ -113,17 +113,17 @@ func renderTemplate(o *TemplateOptions) ([]byte, error) {
 		SecretPlaceholder: SecretPlaceholder,
 	}
 	if o.Out == "-" {
-		data.File = stacks.StackFile(o.Dir, o.Stack)
+		data.File = config.StackFile(o.Dir, o.Stack)
 	}
 	var b bytes.Buffer
 	if err := t.Execute(&b, data); err != nil {
 		return nil, fmt.Errorf("render template %s: %w", name, err)
 	}
-	raw, err := stacks.ParseStackFile(data.File, b.Bytes())
+	raw, err := config.ParseStackFile(data.File, b.Bytes())
 	if err != nil {
 		return nil, err
 	}
-	if _, err := stacks.Parse(raw); err != nil {
+	if _, err := config.Parse(raw); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil

@@ -14,7 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"infra/internal/plan"
-	"infra/stacks"
+	"infra/stacks/config"
 )
 
 func templateCmd(s *IO) *cobra.Command { return NewCmdTemplate(s, nil) }
@@ -33,11 +33,11 @@ func TestTemplatesValidate(t *testing.T) {
 				if r.code != ExitOK {
 					t.Fatalf("exit %d: %v", r.code, r.err)
 				}
-				raw, err := stacks.ReadFile(out)
+				raw, err := config.ReadFile(out)
 				if err != nil {
 					t.Fatal(err)
 				}
-				cfg, err := stacks.Parse(raw)
+				cfg, err := config.Parse(raw)
 				if err != nil {
 					t.Fatalf("the template does not validate: %v", err)
 				}
@@ -92,7 +92,7 @@ func TestTemplateSecretsSetBeforeTheEngine(t *testing.T) {
 	if calls := f.Calls(); len(calls) != 0 || f.name != "" {
 		t.Errorf("the stack was opened (%q) or the engine reached: %v", f.name, calls)
 	}
-	file := stacks.StackFile(dir, "dev")
+	file := config.StackFile(dir, "dev")
 	doc, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)

@@ -11,7 +11,7 @@ import (
 
 	"infra/internal/plan"
 	"infra/internal/policy"
-	"infra/stacks"
+	"infra/stacks/config"
 )
 
 // ValidateOptions are the flags of `infra validate`.
@@ -27,7 +27,7 @@ type ValidateOptions struct {
 type Validation struct {
 	Source   string           `json:"source"`
 	Valid    bool             `json:"valid"`
-	Problems []stacks.Problem `json:"problems"`
+	Problems []config.Problem `json:"problems"`
 	// Policy is the policy's verdict on the offline plan of a valid config:
 	// validate refuses what plan and up would refuse.
 	Policy *PlanPolicy `json:"policy,omitempty"`
@@ -71,9 +71,9 @@ func runValidate(o *ValidateOptions) error {
 		}
 		path = proj.StackFile()
 	}
-	_, raw, err := stacks.LoadFile(path)
-	res := Validation{Source: path, Valid: err == nil, Problems: []stacks.Problem{}}
-	var cfg *stacks.ConfigError
+	_, raw, err := config.LoadFile(path)
+	res := Validation{Source: path, Valid: err == nil, Problems: []config.Problem{}}
+	var cfg *config.ConfigError
 	switch {
 	case err == nil:
 	case errors.As(err, &cfg):
@@ -122,7 +122,7 @@ func runValidate(o *ValidateOptions) error {
 // validatePolicy plans a valid config offline and judges it by the policy.
 // The project is the one in --dir (a --file outside a project is planned
 // under its directory's name), the stack the file's.
-func validatePolicy(o *ValidateOptions, path string, raw *stacks.Raw) (*PlanPolicy, error) {
+func validatePolicy(o *ValidateOptions, path string, raw *config.Raw) (*PlanPolicy, error) {
 	project, stack := filepath.Base(filepath.Dir(path)), "stack"
 	if name := filepath.Base(path); strings.HasPrefix(name, "Pulumi.") && strings.HasSuffix(name, ".yaml") {
 		stack = strings.TrimSuffix(strings.TrimPrefix(name, "Pulumi."), ".yaml")

@@ -12,7 +12,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"infra/stacks"
+	"infra/stacks/config"
 )
 
 // The example's infra:secrets are encrypted for the team's own stack (and
@@ -34,23 +34,23 @@ import (
 // file, stack file or printed line may ever contain one.
 func SealSecrets(t testing.TB, e *Engine, project, dir, stack, doc string) []string {
 	t.Helper()
-	raw, err := stacks.ParseStackFile(stacks.StackFile(dir, stack), []byte(doc))
+	raw, err := config.ParseStackFile(config.StackFile(dir, stack), []byte(doc))
 	if err != nil {
 		t.Fatal(err)
 	}
-	entries, _ := raw.Values[stacks.SecretsKey].(map[string]any)
+	entries, _ := raw.Values[config.SecretsKey].(map[string]any)
 	if len(entries) == 0 {
-		t.Fatalf("the example has no %s:%s: nothing to seal", stacks.Namespace, stacks.SecretsKey)
+		t.Fatalf("the example has no %s:%s: nothing to seal", config.Namespace, config.SecretsKey)
 	}
 	var needles []string
 	settings := auto.ConfigMap{}
 	for name := range entries {
 		value, needle := secretValue(t, name)
 		needles = append(needles, needle)
-		settings[stacks.Namespace+":"+stacks.SecretsKey+"."+name] = auto.ConfigValue{Value: value, Secret: true}
+		settings[config.Namespace+":"+config.SecretsKey+"."+name] = auto.ConfigValue{Value: value, Secret: true}
 	}
 	sort.Strings(needles)
-	if err := os.WriteFile(stacks.StackFile(dir, stack), []byte(withoutKey(t, doc, stacks.Namespace+":"+stacks.SecretsKey)), 0o644); err != nil {
+	if err := os.WriteFile(config.StackFile(dir, stack), []byte(withoutKey(t, doc, config.Namespace+":"+config.SecretsKey)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 
@@ -62,19 +62,19 @@ func SealSecrets(t testing.TB, e *Engine, project, dir, stack, doc string) []str
 	if err := s.SetAllConfigWithOptions(ctx, settings, &auto.ConfigOptions{Path: true}); err != nil {
 		t.Fatalf("pulumi config set --secret: %v", err)
 	}
-	sealed, err := stacks.ReadFile(stacks.StackFile(dir, stack))
+	sealed, err := config.ReadFile(config.StackFile(dir, stack))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(sealed.SecretsArePlain) > 0 {
 		t.Fatalf("secrets not encrypted: %v", sealed.SecretsArePlain)
 	}
-	got, _ := sealed.Values[stacks.SecretsKey].(map[string]any)
+	got, _ := sealed.Values[config.SecretsKey].(map[string]any)
 	if len(got) != len(needles) {
 		t.Fatalf("the stack file holds %d secrets, want %d", len(got), len(needles))
 	}
 	for _, n := range needles {
-		if b, _ := os.ReadFile(stacks.StackFile(dir, stack)); strings.Contains(string(b), n) {
+		if b, _ := os.ReadFile(config.StackFile(dir, stack)); strings.Contains(string(b), n) {
 			t.Fatal("a secret is in plain text in the stack file")
 		}
 	}

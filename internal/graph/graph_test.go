@@ -11,12 +11,12 @@ import (
 	"testing"
 
 	"infra/internal/plan"
-	"infra/stacks"
+	"infra/stacks/config"
 )
 
 func examplePlan(t *testing.T) *plan.Plan {
 	t.Helper()
-	raw, err := stacks.ReadFile(filepath.Join("..", "..", "examples", "focusdeck", "Pulumi.prod.yaml"))
+	raw, err := config.ReadFile(filepath.Join("..", "..", "examples", "focusdeck", "Pulumi.prod.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 
 	"infra/stacks"
+	"infra/stacks/config"
 )
 
 // Resource is one declared resource.
@@ -43,7 +44,7 @@ type Plan struct {
 	// Artifacts are the rendered files, by relative path (secrets masked).
 	Artifacts map[string]string `json:"-"`
 	// Config is the validated config the program ran with.
-	Config *stacks.Config `json:"-"`
+	Config *config.Config `json:"-"`
 
 	generated []string
 }
@@ -67,12 +68,12 @@ func WithInspect(f func(*pulumi.Context, *stacks.Deployment) error) Option {
 
 // Run plans a stack from its raw config. A config error comes back as
 // *stacks.ConfigError before anything is declared.
-func Run(project, stack string, raw *stacks.Raw, opts ...Option) (*Plan, error) {
+func Run(project, stack string, raw *config.Raw, opts ...Option) (*Plan, error) {
 	var o options
 	for _, opt := range opts {
 		opt(&o)
 	}
-	cfg, err := stacks.Parse(raw)
+	cfg, err := config.Parse(raw)
 	if err != nil {
 		return nil, err
 	}

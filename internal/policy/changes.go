@@ -6,7 +6,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 
-	"infra/stacks"
+	"infra/stacks/config"
 )
 
 // Change is one operation the engine plans for a resource. The CLI builds
@@ -63,7 +63,7 @@ var replaceOps = map[apitype.OpType]bool{
 // replaced while its cluster stays (DigitalOcean opens a cluster whose
 // firewall is deleted to every address). cfg gives the waivers; it may be
 // nil.
-func EvaluateChanges(changes []Change, cfg *stacks.Config, opts ChangeOptions) Report {
+func EvaluateChanges(changes []Change, cfg *config.Config, opts ChangeOptions) Report {
 	fs := &findings{}
 	// A firewall deleted in the same update as a database cluster goes with
 	// it (a destroy, or the component's removal): nothing is left open.

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"infra/internal/plan"
-	"infra/stacks"
+	"infra/stacks/config"
 )
 
 // baseStack is a valid production stack that passes every rule.
@@ -74,13 +74,13 @@ func stackPlan(t *testing.T, text string) *plan.Plan {
 }
 
 // readStack reads a stack file's text the way the CLI reads the file.
-func readStack(t *testing.T, text string) *stacks.Raw {
+func readStack(t *testing.T, text string) *config.Raw {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "Pulumi.test.yaml")
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := stacks.ReadFile(path)
+	raw, err := config.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 	"strings"
 
 	"infra/internal/plan"
-	"infra/stacks"
+	"infra/stacks/config"
 )
 
 // Rule ids. They are stable: waivers and CI logs name them.
@@ -81,7 +81,7 @@ type Report struct {
 	Violations []Finding `json:"violations"`
 	Waived     []Finding `json:"waived"`
 	// UnusedWaivers matched nothing: probably stale, worth removing.
-	UnusedWaivers []stacks.Waiver `json:"unusedWaivers,omitempty"`
+	UnusedWaivers []config.Waiver `json:"unusedWaivers,omitempty"`
 	// Rules is how many rules were checked.
 	Rules int `json:"rules"`
 }
@@ -155,7 +155,7 @@ func Evaluate(p *plan.Plan) Report {
 	return apply(fs.list, waiversOf(p.Config))
 }
 
-func waiversOf(cfg *stacks.Config) []stacks.Waiver {
+func waiversOf(cfg *config.Config) []config.Waiver {
 	if cfg == nil || cfg.Policy == nil {
 		return nil
 	}
@@ -168,7 +168,7 @@ const minReasonLength = 10
 // apply sorts findings into violations and waived ones. A waiver with an
 // unknown rule or without a real reason is itself a violation (the schema
 // rejects a missing reason at load time; this holds for any Config).
-func apply(found []Finding, waivers []stacks.Waiver) Report {
+func apply(found []Finding, waivers []config.Waiver) Report {
 	known := map[string]bool{}
 	for _, r := range Rules {
 		known[r.ID] = true

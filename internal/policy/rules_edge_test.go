@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"infra/internal/plan"
-	"infra/stacks"
+	"infra/stacks/config"
 )
 
 // nginxConf is the proxy config the VPS topology renders for the base stack.
@@ -268,8 +268,8 @@ func TestEdgeAndContainerRules(t *testing.T) {
 			func(t *testing.T) *plan.Plan {
 				p := stackPlan(t, baseStack)
 				cfg := *p.Config
-				cfg.Services = append([]stacks.Service(nil), cfg.Services...)
-				cfg.Services[0].Resources = &stacks.Resources{}
+				cfg.Services = append([]config.Service(nil), cfg.Services...)
+				cfg.Services[0].Resources = &config.Resources{}
 				p.Config = &cfg
 				return p
 			},

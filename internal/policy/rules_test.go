@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"infra/internal/plan"
-	"infra/stacks"
+	"infra/stacks/config"
 )
 
 // The policy's table: for every rule, a crafted stack that breaks it (a
@@ -161,7 +161,7 @@ func TestDatabaseAndSecretRules(t *testing.T) {
 			func(t *testing.T) *plan.Plan {
 				p := stackPlan(t, baseStack)
 				cfg := *p.Config
-				cfg.Services = append([]stacks.Service(nil), cfg.Services...)
+				cfg.Services = append([]config.Service(nil), cfg.Services...)
 				cfg.Services[1].Env = map[string]string{"BROKER_URL": "amqp://jobs:guest123@rabbit:5672/"}
 				p.Config = &cfg
 				return p
@@ -169,7 +169,7 @@ func TestDatabaseAndSecretRules(t *testing.T) {
 			func(t *testing.T) *plan.Plan {
 				p := stackPlan(t, baseStack)
 				cfg := *p.Config
-				cfg.Services = append([]stacks.Service(nil), cfg.Services...)
+				cfg.Services = append([]config.Service(nil), cfg.Services...)
 				cfg.Services[1].Env = map[string]string{"BROKER_URL": "amqp://rabbit:5672/"}
 				p.Config = &cfg
 				return p

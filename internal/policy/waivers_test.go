@@ -8,7 +8,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 
-	"infra/stacks"
+	"infra/stacks/config"
 )
 
 const singleNodeProd = "nodes: 2"
@@ -69,8 +69,8 @@ func TestWaiverWithoutAReasonIsRejected(t *testing.T) {
 	for name, waiver := range cases {
 		t.Run(name, func(t *testing.T) {
 			stack := baseStack + "  infra:policy:\n    waivers:\n" + waiver
-			_, err := stacks.Parse(readStack(t, stack))
-			var cfgErr *stacks.ConfigError
+			_, err := config.Parse(readStack(t, stack))
+			var cfgErr *config.ConfigError
 			if !errors.As(err, &cfgErr) {
 				t.Fatalf("err = %v, want a config error", err)
 			}
@@ -87,7 +87,7 @@ func TestWaiverWithoutAReasonIsRejected(t *testing.T) {
 func TestMalformedWaiversAreViolations(t *testing.T) {
 	p := stackPlan(t, edit(t, baseStack, singleNodeProd, "nodes: 1"))
 	cfg := *p.Config
-	cfg.Policy = &stacks.Policy{Waivers: []stacks.Waiver{
+	cfg.Policy = &config.Policy{Waivers: []config.Waiver{
 		{Rule: RuleProdDatabaseHA, Reason: "  "},
 		{Rule: "no-such-rule", Reason: "a reason that is long enough"},
 		{Rule: RuleWaiver, Reason: "waive the waiver check itself"},
@@ -121,7 +121,7 @@ func TestEvaluateChanges(t *testing.T) {
 	cases := []struct {
 		name    string
 		changes []Change
-		cfg     *stacks.Config
+		cfg     *config.Config
 		opts    ChangeOptions
 		rule    string
 		blocked bool
@@ -129,7 +129,7 @@ func TestEvaluateChanges(t *testing.T) {
 	}{
 		{"droplet replaced without the flag", replaceDroplet, nil, ChangeOptions{}, RuleStatefulReplace, true, 0},
 		{"droplet replaced with --allow-replace", replaceDroplet, nil, ChangeOptions{AllowReplace: true}, "", false, 0},
-		{"droplet replaced under a waiver", replaceDroplet, &stacks.Config{Policy: &stacks.Policy{Waivers: []stacks.Waiver{{Rule: RuleStatefulReplace, Resource: "app-droplet", Reason: "the droplet is cattle: state lives in the managed database"}}}}, ChangeOptions{}, "", false, 1},
+		{"droplet replaced under a waiver", replaceDroplet, &config.Config{Policy: &config.Policy{Waivers: []config.Waiver{{Rule: RuleStatefulReplace, Resource: "app-droplet", Reason: "the droplet is cattle: state lives in the managed database"}}}}, ChangeOptions{}, "", false, 1},
 		{"database cluster replaced", []Change{{URN: cluster, Type: typeDatabaseCluster, Op: apitype.OpReplace}}, nil, ChangeOptions{}, RuleStatefulReplace, true, 0},
 		{"database cluster updated in place", []Change{{URN: cluster, Type: typeDatabaseCluster, Op: apitype.OpUpdate}}, nil, ChangeOptions{}, "", false, 0},
 		{"kubernetes cluster replaced (node pool resized)", []Change{{URN: "urn:pulumi:prod::app::digitalocean:index/kubernetesCluster:KubernetesCluster::k", Type: "digitalocean:index/kubernetesCluster:KubernetesCluster", Op: apitype.OpCreateReplacement}}, nil, ChangeOptions{}, RuleStatefulReplace, true, 0},

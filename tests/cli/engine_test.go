@@ -22,7 +22,7 @@ import (
 	"infra/internal/cli"
 	"infra/internal/enginetest"
 	"infra/internal/plan"
-	"infra/stacks"
+	"infra/stacks/config"
 )
 
 // session runs infra commands in-process against one engine and keeps a
@@ -131,7 +131,7 @@ func project(t *testing.T, e *enginetest.Engine, stack string, edit func(string)
 
 func writeStack(t *testing.T, dir, stack, content string) {
 	t.Helper()
-	if err := os.WriteFile(stacks.StackFile(dir, stack), []byte(content), 0o644); err != nil {
+	if err := os.WriteFile(config.StackFile(dir, stack), []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -140,7 +140,7 @@ func writeStack(t *testing.T, dir, stack, content string) {
 // added to it (the passphrase salt).
 func editStack(t *testing.T, dir, stack, old, new string) {
 	t.Helper()
-	b, err := os.ReadFile(stacks.StackFile(dir, stack))
+	b, err := os.ReadFile(config.StackFile(dir, stack))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,7 +304,7 @@ func TestEngineFocusDeckProd(t *testing.T) {
 		if strings.Contains(s.transcript.String(), pw) {
 			t.Error("a generated password was printed")
 		}
-		if b, _ := os.ReadFile(stacks.StackFile(dir, "prod")); bytes.Contains(b, []byte(pw)) {
+		if b, _ := os.ReadFile(config.StackFile(dir, "prod")); bytes.Contains(b, []byte(pw)) {
 			t.Error("a generated password is in the stack file")
 		}
 	}
@@ -432,7 +432,7 @@ func TestEngineCtrlC(t *testing.T) {
 // plannedURNs lists the URNs the offline plan of a stack declares.
 func plannedURNs(t *testing.T, dir, stack string) []string {
 	t.Helper()
-	raw, err := stacks.ReadFile(stacks.StackFile(dir, stack))
+	raw, err := config.ReadFile(config.StackFile(dir, stack))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -518,7 +518,7 @@ func stateResourceNamed(t *testing.T, rs []stateResource, name string) stateReso
 // it is now, renders for the Droplet.
 func composeArtifact(t *testing.T, dir string) string {
 	t.Helper()
-	raw, err := stacks.ReadFile(stacks.StackFile(dir, "prod"))
+	raw, err := config.ReadFile(config.StackFile(dir, "prod"))
 	if err != nil {
 		t.Fatal(err)
 	}

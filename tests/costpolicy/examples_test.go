@@ -17,7 +17,7 @@ import (
 	"infra/internal/cost"
 	"infra/internal/plan"
 	"infra/internal/policy"
-	"infra/stacks"
+	"infra/stacks/config"
 )
 
 const repoRoot = "../.."
@@ -65,7 +65,7 @@ func projectName(t *testing.T, dir string) string {
 
 func planStack(t *testing.T, s stack) *plan.Plan {
 	t.Helper()
-	raw, err := stacks.ReadFile(s.file)
+	raw, err := config.ReadFile(s.file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func planStack(t *testing.T, s stack) *plan.Plan {
 
 // configSizes are the size slugs a stack's config names, whether or not its
 // topology uses them yet: switching topology must not meet an unpriced size.
-func configSizes(cfg *stacks.Config) (droplets, databases []string) {
+func configSizes(cfg *config.Config) (droplets, databases []string) {
 	if cfg.VPS != nil {
 		droplets = append(droplets, cfg.VPS.Size)
 	}
@@ -215,10 +215,10 @@ func TestSizeCheckCatchesAnUnpricedSize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := &stacks.Config{
-		VPS:      &stacks.VPS{Size: "s-64vcpu-1tb"},
-		Cluster:  &stacks.Cluster{Pools: []stacks.NodePool{{Size: "s-2vcpu-4gb"}}},
-		Database: &stacks.Database{Engine: "managed", Size: "db-s-99vcpu"},
+	cfg := &config.Config{
+		VPS:      &config.VPS{Size: "s-64vcpu-1tb"},
+		Cluster:  &config.Cluster{Pools: []config.NodePool{{Size: "s-2vcpu-4gb"}}},
+		Database: &config.Database{Engine: "managed", Size: "db-s-99vcpu"},
 	}
 	droplets, databases := configSizes(cfg)
 	var unpriced []string

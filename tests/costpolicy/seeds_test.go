@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"infra/internal/plan"
-	"infra/stacks"
+	"infra/stacks/config"
 )
 
 func loadExample(t *testing.T, project, name string) *plan.Plan {
@@ -16,7 +16,7 @@ func loadExample(t *testing.T, project, name string) *plan.Plan {
 	return planStack(t, stack{project: project, name: name, file: filepath.Join(repoRoot, "examples", project, "Pulumi."+name+".yaml")})
 }
 
-func service(t *testing.T, cfg *stacks.Config, name string) stacks.Service {
+func service(t *testing.T, cfg *config.Config, name string) config.Service {
 	t.Helper()
 	for _, s := range cfg.Services {
 		if s.Name == name {
@@ -24,7 +24,7 @@ func service(t *testing.T, cfg *stacks.Config, name string) stacks.Service {
 		}
 	}
 	t.Fatalf("no service %q", name)
-	return stacks.Service{}
+	return config.Service{}
 }
 
 // CESAR's example carries what seed 002 says about the system.
@@ -55,7 +55,7 @@ func TestCesarMatchesSeed002(t *testing.T) {
 	if !alert {
 		t.Error("no failed-job alert on the worker")
 	}
-	if cfg.Topology != stacks.TopologyVPS {
+	if cfg.Topology != config.TopologyVPS {
 		t.Errorf("topology %s", cfg.Topology)
 	}
 	// The URL secret (offline: its placeholder) never shows in the plan.
