@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 
@@ -76,10 +77,51 @@ func pendingMessage(stack string, creates []PendingOp) string {
 func pendingFix(stack string) []string {
 	return []string{
 		"Each may exist in the cloud without being in the state; another update would create it a second time.",
-		"Look for it (DigitalOcean console, `doctl`), then either",
-		fmt.Sprintf("  - it exists: infra refresh --stack %s --import-pending-create '<urn>=<id>'  (adopts it, with its cloud ID)", stack),
-		fmt.Sprintf("  - it does not: infra refresh --stack %s --clear-pending-creates  (drops the record; the next up creates it)", stack),
+		"Look for each (DigitalOcean console, `doctl`), then in one refresh:",
+		fmt.Sprintf("  infra refresh --stack %s --import-pending-create '<urn>=<id>' ... --clear-pending-creates", stack),
+		"  adopts each one that exists with its cloud ID (one --import-pending-create each) and drops the others (the next up creates them).",
 	}
+}
+
+// parseImports reads --import-pending-create values: URN=ID each.
+func parseImports(pairs []string) (map[string]string, error) {
+	ids := map[string]string{}
+	for _, p := range pairs {
+		urn, id, ok := strings.Cut(p, "=")
+		if !ok || !strings.HasPrefix(urn, "urn:pulumi:") || id == "" {
+			return nil, usageError("--import-pending-create %q: write URN=ID (the URN as `infra status` lists it, the ID the cloud gave the resource)", p)
+		}
+		ids[urn] = id
+	}
+	return ids, nil
+}
+
+// undecided refuses a refresh that would drop pending creates nobody
+// decided on (the engine's refresh drops them all), and imports of URNs
+// that are not pending creates.
+func undecided(stack string, creates []PendingOp, ids map[string]string, clear bool) error {
+	pending := map[string]bool{}
+	var left []PendingOp
+	for _, op := range creates {
+		pending[op.URN] = true
+		if _, adopted := ids[op.URN]; !adopted {
+			left = append(left, op)
+		}
+	}
+	var unknown []string
+	for urn := range ids {
+		if !pending[urn] {
+			unknown = append(unknown, urn)
+		}
+	}
+	sort.Strings(unknown)
+	switch {
+	case len(unknown) > 0:
+		return usageError("not a pending create of this stack: %s (`infra status` lists them)", strings.Join(unknown, ", "))
+	case len(left) > 0 && !clear:
+		return &ExitError{Code: ExitPending, Err: fmt.Errorf("refresh would drop them without a trace: %s", pendingMessage(stack, left))}
+	}
+	return nil
 }
 
 // importPendingCreates adopts pending creates that exist in the cloud
@@ -92,15 +134,8 @@ func pendingFix(stack string) []string {
 // pending create's parent, provider and dependencies were all created
 // before it, so the resource goes last in the list. URNs that are not
 // pending creates are refused.
-func importPendingCreates(ctx context.Context, s Stack, pairs []string) error {
-	ids := map[string]string{}
-	for _, p := range pairs {
-		urn, id, ok := strings.Cut(p, "=")
-		if !ok || !strings.HasPrefix(urn, "urn:pulumi:") || id == "" {
-			return usageError("--import-pending-create %q: write URN=ID (the URN as `infra status` lists it, the ID the cloud gave the resource)", p)
-		}
-		ids[urn] = id
-	}
+func importPendingCreates(ctx context.Context, s Stack, ids map[string]string) error {
+	ids = maps.Clone(ids)
 	dep, err := s.Export(ctx)
 	if err != nil {
 		return err

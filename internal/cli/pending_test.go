@@ -108,8 +108,8 @@ func TestRefreshResolvesPendingCreates(t *testing.T) {
 		if r.code != ExitOK {
 			t.Fatalf("exit %d: %v", r.code, r.err)
 		}
-		if calls := f.Calls(); len(calls) < 3 || !slices.Equal(calls[:3], []string{"export", "import", "refresh"}) {
-			t.Errorf("calls %v, want export, import, refresh", calls)
+		if calls := f.Calls(); len(calls) < 4 || !slices.Equal(calls[:4], []string{"export", "export", "import", "refresh"}) {
+			t.Errorf("calls %v, want export (check), export, import, refresh", calls)
 		}
 		if f.imported == nil || len(f.imported.PendingOperations) != 1 || len(f.imported.Resources) != 1 {
 			t.Fatalf("imported state: %+v", f.imported)
@@ -126,7 +126,6 @@ func TestRefreshResolvesPendingCreates(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"both at once", []string{"--clear-pending-creates", "--import-pending-create", pendingURN + "=db-42"}, "run one, then the other"},
 		{"no id", []string{"--import-pending-create", pendingURN}, "write URN=ID"},
 		{"not a pending create", []string{"--import-pending-create", "urn:pulumi:prod::focusdeck::" + typeVPC + "::vpc=vpc-1"}, "not a pending create"},
 	} {
@@ -138,6 +137,48 @@ func TestRefreshResolvesPendingCreates(t *testing.T) {
 			}
 			if slices.Contains(f.Calls(), "import") || slices.Contains(f.Calls(), "refresh") {
 				t.Errorf("calls %v: nothing may change", f.Calls())
+			}
+		})
+	}
+}
+
+// The engine's refresh drops every pending create without a trace, so a
+// refresh that leaves one undecided refuses, before anything changes; one
+// that adopts some and clears the rest runs.
+func TestRefreshDecidesEveryPendingCreate(t *testing.T) {
+	dir := testProject(t)
+	password := "urn:pulumi:prod::focusdeck::random:index/randomPassword:RandomPassword::pw"
+	two := func() []apitype.OperationV2 {
+		return append(pendingState(), apitype.OperationV2{
+			Resource: apitype.ResourceV3{URN: resource.URN(password), Type: "random:index/randomPassword:RandomPassword", Custom: true},
+			Type:     apitype.OperationTypeCreating,
+		})
+	}
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		want  int
+		calls []string
+	}{
+		{"a plain refresh", nil, ExitPending, []string{"export"}},
+		{"adopting one, leaving the other", []string{"--import-pending-create", pendingURN + "=db-42"}, ExitPending, []string{"export"}},
+		{"adopting one, dropping the other", []string{"--import-pending-create", pendingURN + "=db-42", "--clear-pending-creates"}, ExitOK, []string{"export", "export", "import", "refresh"}},
+		{"dropping both", []string{"--clear-pending-creates"}, ExitOK, []string{"export", "refresh"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &fakeStack{pending: two()}
+			r := runWith(context.Background(), t, refreshCmd(f), append([]string{"refresh", "--stack", "prod", "--dir", dir}, tc.args...)...)
+			if r.code != tc.want {
+				t.Fatalf("exit %d, want %d: %v", r.code, tc.want, r.err)
+			}
+			if calls := f.Calls(); len(calls) < len(tc.calls) || !slices.Equal(calls[:len(tc.calls)], tc.calls) || tc.want != ExitOK && len(calls) != len(tc.calls) {
+				t.Errorf("calls %v, want %v", calls, tc.calls)
+			}
+			if tc.want == ExitPending && (!strings.Contains(r.err.Error(), password) || !strings.Contains(r.err.Error(), "without a trace")) {
+				t.Errorf("the refusal should name the undecided create: %v", r.err)
+			}
+			if tc.want == ExitOK && !f.refOpts.ClearPendingCreates {
+				t.Error("the refresh was not asked to drop the rest")
 			}
 		})
 	}

@@ -33,7 +33,8 @@ After an interrupted update (kill -9, ` + "`pulumi cancel`" + `) the state can h
 creates: resources the provider may have created that the state does not hold.
 preview and up refuse to run then (exit 7); resolve each after looking for it in
 the cloud: --import-pending-create URN=ID adopts one that exists,
---clear-pending-creates drops the ones that do not.`,
+--clear-pending-creates drops the others. The engine's refresh drops every
+pending create, so a refresh that does not say what becomes of each refuses too.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
@@ -45,7 +46,7 @@ the cloud: --import-pending-create URN=ID adopts one that exists,
 	opts.addReportFlags(cmd)
 	f := cmd.Flags()
 	f.BoolVar(&opts.ExpectNoChanges, "expect-no-changes", false, "exit 5 when the cloud differs from the state")
-	f.BoolVar(&opts.ClearPendingCreates, "clear-pending-creates", false, "drop pending creates left by an interrupted update (check first that they do not exist in the cloud)")
+	f.BoolVar(&opts.ClearPendingCreates, "clear-pending-creates", false, "drop the pending creates left by an interrupted update that are not imported (check first that they do not exist in the cloud)")
 	f.StringArrayVar(&opts.ImportPendingCreates, "import-pending-create", nil, "adopt a pending create that exists in the cloud: URN=ID (repeatable)")
 	return cmd
 }
@@ -53,17 +54,25 @@ the cloud: --import-pending-create URN=ID adopts one that exists,
 func runRefresh(ctx context.Context, o *RefreshOptions) error {
 	op := "refresh"
 	rep := newReport(o.Stack, op)
-	if o.ClearPendingCreates && len(o.ImportPendingCreates) > 0 {
-		// Both at once would drop what was meant to be adopted, or adopt
-		// what was meant to be dropped: one decision per run.
-		return o.finish(rep, usageError("--clear-pending-creates and --import-pending-create: run one, then the other"))
+	ids, err := parseImports(o.ImportPendingCreates)
+	if err != nil {
+		return o.finish(rep, err)
 	}
 	s, _, err := o.open(ctx, false)
 	if err != nil {
 		return o.finish(rep, err)
 	}
-	if len(o.ImportPendingCreates) > 0 {
-		if err := importPendingCreates(ctx, s, o.ImportPendingCreates); err != nil {
+	// A refresh drops every pending create from the state without a
+	// trace: each must have been decided on, adopted or dropped.
+	st, err := readState(ctx, s)
+	if err != nil {
+		return o.finish(rep, classify(err, o.Stack, "read state"))
+	}
+	if err := undecided(o.Stack, pendingCreates(st.pending()), ids, o.ClearPendingCreates); err != nil {
+		return o.finish(rep, err)
+	}
+	if len(ids) > 0 {
+		if err := importPendingCreates(ctx, s, ids); err != nil {
 			return o.finish(rep, classify(err, o.Stack, "import pending creates"))
 		}
 	}
