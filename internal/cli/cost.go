@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
-
 	"github.com/spf13/cobra"
 
 	"infra/internal/cost"
@@ -11,10 +9,9 @@ import (
 
 // CostOptions are the flags of `infra cost`.
 type CostOptions struct {
-	IO    *IO
-	Dir   string
-	Stack string
-	JSON  bool
+	IO *IO
+	ProjectFlags
+	JSON bool
 	// Markdown prints the PR comment's table.
 	Markdown bool
 	// BasePlan is the base branch's plan.json, to show the delta.
@@ -44,9 +41,8 @@ monthly bill. --markdown prints the table the PR preview comment shows.`,
 			return runCost(opts)
 		},
 	}
-	cmd.Flags().StringVarP(&opts.Stack, "stack", "s", "", "stack name (reads Pulumi.<stack>.yaml)")
-	cmd.Flags().StringVar(&opts.Dir, "dir", ".", "Pulumi project directory")
-	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the estimate (and delta) as JSON")
+	opts.ProjectFlags.addFlags(cmd)
+	addJSONFlag(cmd, &opts.JSON, "the estimate (and the delta)")
 	cmd.Flags().BoolVar(&opts.Markdown, "markdown", false, "print a Markdown table for a pull request comment")
 	cmd.Flags().StringVar(&opts.BasePlan, "base-plan", "", "plan.json of the base branch: print the cost delta against it")
 	return cmd
@@ -83,9 +79,7 @@ func runCost(opts *CostOptions) error {
 	out := opts.IO.Out
 	switch {
 	case opts.JSON:
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return writeJSON(out, rep)
 	case opts.Markdown:
 		return est.WriteMarkdown(out, rep.Delta)
 	}

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
-
 	"github.com/spf13/cobra"
 
 	"infra/internal/graph"
@@ -10,9 +8,8 @@ import (
 
 // GraphOptions are the flags of `infra graph`.
 type GraphOptions struct {
-	IO     *IO
-	Dir    string
-	Stack  string
+	IO *IO
+	ProjectFlags
 	Format string
 	JSON   bool
 }
@@ -47,10 +44,9 @@ to, kind: parent, depends-on or provider) for other tools.`,
 			return runGraph(opts)
 		},
 	}
-	cmd.Flags().StringVarP(&opts.Stack, "stack", "s", "", "stack name (reads Pulumi.<stack>.yaml)")
-	cmd.Flags().StringVar(&opts.Dir, "dir", ".", "Pulumi project directory")
+	opts.ProjectFlags.addFlags(cmd)
 	cmd.Flags().StringVar(&opts.Format, "format", "mermaid", "mermaid, dot or json")
-	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the graph as JSON (same as --format json)")
+	addJSONFlag(cmd, &opts.JSON, "the graph (same as --format json)")
 	return cmd
 }
 
@@ -64,9 +60,7 @@ func runGraph(opts *GraphOptions) error {
 	case "dot":
 		return g.WriteDOT(opts.IO.Out)
 	case "json":
-		enc := json.NewEncoder(opts.IO.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(g)
+		return writeJSON(opts.IO.Out, g)
 	}
 	return g.WriteMermaid(opts.IO.Out)
 }

@@ -20,7 +20,7 @@ func TestHelperInfra(t *testing.T) {
 	args := os.Getenv(helperArgs)
 	if args == "alloc" {
 		// The control: what expanding the bomb would do to the heap.
-		big := make([]byte, 1<<30)
+		big := make([]byte, 2<<30)
 		for i := range big {
 			big[i] = 1
 		}
@@ -33,10 +33,11 @@ func TestHelperInfra(t *testing.T) {
 }
 
 // The "billion laughs": nine levels of nine aliases would expand to 9^9
-// values. `infra validate` and `infra plan` refuse it with exit 3, in a
-// process whose data segment (heap included) is limited to 512 MiB
-// (ulimit -d): the file is measured, not expanded. A control allocating
-// 1 GiB under the same limit must fail, or the limit proves nothing.
+// values (gigabytes once decoded). `infra validate` and `infra plan` refuse
+// it with exit 3, in a process whose address space is limited to 2 GiB
+// (ulimit -v; the Go runtime and its threads reserve part of it): the file
+// is measured, not expanded. A control allocating 2 GiB under the same
+// limit must fail, or the limit proves nothing.
 func TestAliasBombUnderMemoryLimit(t *testing.T) {
 	dir := t.TempDir()
 	var b strings.Builder
@@ -51,12 +52,12 @@ func TestAliasBombUnderMemoryLimit(t *testing.T) {
 		}
 	}
 	limited := func(args string) *exec.Cmd {
-		cmd := exec.Command("sh", "-c", `ulimit -d 524288 && exec "$0" -test.run '^TestHelperInfra$'`, os.Args[0])
+		cmd := exec.Command("sh", "-c", `ulimit -v 2097152 && exec "$0" -test.run '^TestHelperInfra$'`, os.Args[0])
 		cmd.Env = append(os.Environ(), helperArgs+"="+args)
 		return cmd
 	}
 	if out, err := limited("alloc").CombinedOutput(); err == nil {
-		t.Fatalf("1 GiB was allocated under the 512 MiB limit: the limit does not hold\n%s", out)
+		t.Fatalf("2 GiB were allocated under the 2 GiB limit: the limit does not hold\n%s", out)
 	}
 	for _, verb := range []string{"validate", "plan"} {
 		cmd := limited(strings.Join([]string{verb, "--stack", "dev", "--dir", dir}, "\n"))
@@ -71,7 +72,7 @@ func TestAliasBombUnderMemoryLimit(t *testing.T) {
 		} else if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("%s: exit %d in %s under ulimit -d 512 MiB", verb, code, took.Round(time.Millisecond))
+		t.Logf("%s: exit %d in %s under ulimit -v 2 GiB", verb, code, took.Round(time.Millisecond))
 		if code != ExitConfig || !strings.Contains(out.String(), "more than 100000 values") || !strings.Contains(out.String(), "line ") {
 			t.Errorf("%s: exit %d, want %d with the line and the limit:\n%s", verb, code, ExitConfig, out.String())
 		}

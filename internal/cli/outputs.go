@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 
@@ -97,9 +96,7 @@ func runOutputs(ctx context.Context, o *OutputsOptions) error {
 		_, err := fmt.Fprint(out, dotenv(outputs, o.Prefix))
 		return err
 	default:
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(outputs)
+		return writeJSON(out, outputs)
 	}
 }
 

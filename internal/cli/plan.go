@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -17,11 +16,10 @@ import (
 
 // PlanOptions are the flags of `infra plan`.
 type PlanOptions struct {
-	IO    *IO
-	Dir   string
-	Stack string
-	Out   string
-	JSON  bool
+	IO *IO
+	ProjectFlags
+	Out  string
+	JSON bool
 }
 
 // NewCmdPlan builds `infra plan`. runF replaces the action in tests.
@@ -48,10 +46,9 @@ still written, for review, with "verdict": "refused" in plan.json, and exits 4.`
 			return runPlan(opts)
 		},
 	}
-	cmd.Flags().StringVarP(&opts.Stack, "stack", "s", "", "stack name (reads Pulumi.<stack>.yaml)")
-	cmd.Flags().StringVar(&opts.Dir, "dir", ".", "Pulumi project directory")
+	opts.ProjectFlags.addFlags(cmd)
 	cmd.Flags().StringVar(&opts.Out, "out", "", "directory for plan.json and rendered files, one folder per stack (default <dir>/out)")
-	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print plan.json (plan, cost, policy verdict) instead of a tree")
+	addJSONFlag(cmd, &opts.JSON, "plan.json (the plan, its cost and the policy's verdict)")
 	return cmd
 }
 
@@ -156,9 +153,7 @@ func writePlan(out io.Writer, p *plan.Plan, dir string, asJSON bool) error {
 		return err
 	}
 	if asJSON {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(doc); err != nil {
+		if err := writeJSON(out, doc); err != nil {
 			return err
 		}
 		return policyExit(doc.Policy.Report)

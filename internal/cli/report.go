@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -75,9 +74,7 @@ func (o *StackOptions) finish(r *Report, err error) error {
 		err = e
 	}
 	if o.JSON {
-		enc := json.NewEncoder(o.IO.Out)
-		enc.SetIndent("", "  ")
-		if e := enc.Encode(r); e != nil && err == nil {
+		if e := writeJSON(o.IO.Out, r); e != nil && err == nil {
 			return e
 		}
 		return err

@@ -56,9 +56,8 @@ type StackOpener func(ctx context.Context, req StackRequest) (Stack, error)
 
 // StackOptions are the flags and dependencies every engine command shares.
 type StackOptions struct {
-	IO              *IO
-	Dir             string
-	Stack           string
+	IO *IO
+	ProjectFlags
 	Pulumi          string
 	SecretsProvider string
 	JSON            bool
@@ -73,12 +72,11 @@ func newStackOptions(streams *IO) StackOptions {
 }
 
 func (o *StackOptions) addFlags(cmd *cobra.Command) {
+	o.ProjectFlags.addFlags(cmd)
 	f := cmd.Flags()
-	f.StringVarP(&o.Stack, "stack", "s", "", "stack name (its config is Pulumi.<stack>.yaml in --dir)")
-	f.StringVar(&o.Dir, "dir", ".", "Pulumi project directory (holds Pulumi.yaml and the stack files)")
 	f.StringVar(&o.Pulumi, "pulumi", "", "pulumi CLI binary to run (default $INFRA_PULUMI_CLI, else pulumi on PATH)")
 	f.StringVar(&o.SecretsProvider, "secrets-provider", "", "secrets provider of a new stack (default: the backend's; passphrase for file://)")
-	f.BoolVar(&o.JSON, "json", false, "print a JSON document for machines instead of text")
+	addJSONFlag(cmd, &o.JSON, "the report")
 }
 
 // addReportFlags adds the flags of the commands that print a Report.

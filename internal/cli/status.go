@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -102,9 +101,7 @@ func runStatus(ctx context.Context, o *StatusOptions) error {
 	}
 	st.Outputs = redactOutputs(outs, false)
 	if o.JSON {
-		enc := json.NewEncoder(o.IO.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(st)
+		return writeJSON(o.IO.Out, st)
 	}
 	writeStatus(o.IO, st)
 	return nil

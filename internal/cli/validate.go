@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -16,11 +15,10 @@ import (
 
 // ValidateOptions are the flags of `infra validate`.
 type ValidateOptions struct {
-	IO    *IO
-	Dir   string
-	Stack string
-	File  string
-	JSON  bool
+	IO *IO
+	ProjectFlags
+	File string
+	JSON bool
 }
 
 // Validation is what `infra validate --json` prints.
@@ -55,10 +53,9 @@ secrets stay encrypted.`,
 			return runValidate(opts)
 		},
 	}
-	cmd.Flags().StringVarP(&opts.Stack, "stack", "s", "", "stack name (reads Pulumi.<stack>.yaml in --dir)")
-	cmd.Flags().StringVar(&opts.Dir, "dir", ".", "Pulumi project directory")
+	opts.ProjectFlags.addFlags(cmd)
 	cmd.Flags().StringVarP(&opts.File, "file", "f", "", "a stack file to check (e.g. one `infra template` wrote)")
-	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the problems as JSON")
+	addJSONFlag(cmd, &opts.JSON, "the problems and the policy's verdict")
 	return cmd
 }
 
@@ -95,9 +92,7 @@ func runValidate(o *ValidateOptions) error {
 	}
 	switch {
 	case o.JSON:
-		enc := json.NewEncoder(o.IO.Out)
-		enc.SetIndent("", "  ")
-		if e := enc.Encode(res); e != nil {
+		if e := writeJSON(o.IO.Out, res); e != nil {
 			return e
 		}
 	case res.Policy != nil:

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"runtime"
 	"runtime/debug"
@@ -64,9 +63,7 @@ func NewCmdVersion(streams *IO) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			v := versionInfo()
 			if asJSON {
-				enc := json.NewEncoder(streams.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(v)
+				return writeJSON(streams.Out, v)
 			}
 			fmt.Fprintf(streams.Out, "infra %s", v.Version)
 			if v.Commit != "" {
@@ -79,6 +76,6 @@ func NewCmdVersion(streams *IO) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	addJSONFlag(cmd, &asJSON, "the versions")
 	return cmd
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -109,9 +108,7 @@ func runVersions(o *VersionsOptions) error {
 	}
 	rep := versionsReport(m, o.Now())
 	if o.JSON {
-		enc := json.NewEncoder(o.IO.Out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		if err := writeJSON(o.IO.Out, rep); err != nil {
 			return err
 		}
 	} else if err := writeVersionsTable(o.IO.Out, rep); err != nil {
