@@ -95,7 +95,7 @@ Pulumi.<stack>.yaml in --dir. An existing file is kept unless --force.`,
 	f.StringVar(&opts.Domain, "domain", "example.com", "DNS zone of the public hosts")
 	f.StringVar(&opts.App, "app", "app", "application name (Kubernetes namespace)")
 	f.BoolVar(&opts.Force, "force", false, "overwrite an existing file")
-	f.BoolVar(&opts.JSON, "json", false, "print what was written as JSON (with -o -: the file itself)")
+	addJSONFlag(cmd, &opts.JSON, "what was written (with -o -: the file itself)")
 	return cmd
 }
 

@@ -46,7 +46,7 @@ days of it. With --check it exits 4 when any pin is past its end of support
 			return runVersions(opts)
 		},
 	}
-	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the pins and their support status as JSON")
+	addJSONFlag(cmd, &opts.JSON, "the pins and their support status")
 	cmd.Flags().BoolVar(&opts.Check, "check", false, "exit 4 when a pin is past its end of support")
 	return cmd
 }
