@@ -99,10 +99,13 @@ func (o *StackOptions) open(ctx context.Context, create bool) (Stack, Project, e
 		Project: proj, PulumiBin: bin, SecretsProvider: o.SecretsProvider,
 		Create: create, Getenv: o.IO.getenv,
 	})
+	backend := o.IO.getenv("PULUMI_BACKEND_URL")
 	if err != nil {
+		// Selecting a stack reads its checkpoint: a damaged one shows here.
+		err = stateError(proj.Stack, stateRecovery(proj.Name, proj.Stack, backend), err)
 		return nil, proj, classify(err, proj.Stack, "open stack")
 	}
-	return checkState(s, proj.Name, proj.Stack, o.IO.getenv("PULUMI_BACKEND_URL")), proj, nil
+	return checkState(s, proj.Name, proj.Stack, backend), proj, nil
 }
 
 // progressWriter is where the engine's live output goes: stdout for

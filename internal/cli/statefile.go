@@ -71,6 +71,12 @@ func backendLabel(u string) string {
 }
 
 func (c *stateChecked) check(err error) error {
+	return stateError(c.stack, c.recovery, err)
+}
+
+// stateError turns the engine's "cannot read the checkpoint" into an error
+// that names the state file and the way back; other errors pass unchanged.
+func stateError(stack, recovery string, err error) error {
 	if err == nil || !unreadable(err.Error()) {
 		return err
 	}
@@ -84,7 +90,7 @@ func (c *stateChecked) check(err error) error {
 			}
 		}
 	}
-	return &ExitError{Code: ExitFailure, Err: fmt.Errorf("the state of stack %s cannot be read (%s); nothing was run.\n  %s", c.stack, cause, c.recovery)}
+	return &ExitError{Code: ExitFailure, Err: fmt.Errorf("the state of stack %s cannot be read (%s); nothing was run.\n  %s", stack, cause, recovery)}
 }
 
 func (c *stateChecked) Preview(ctx context.Context, opts ...optpreview.Option) (auto.PreviewResult, error) {

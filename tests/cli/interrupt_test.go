@@ -85,6 +85,23 @@ func interruptedCreate(t *testing.T, how string) {
 		t.Fatalf("an interrupted up exited 0")
 	}
 
+	// A kill can land while the engine writes the state: the next command
+	// then says so, names the state file and its .bak, and following it
+	// recovers (the .bak is the state before the write that was cut).
+	if r := s.run(with("status", "--json")...); r.code != cli.ExitOK {
+		path := e.StatePath("focusdeck", "staging")
+		if !strings.Contains(r.stderr, "cannot be read") || !strings.Contains(r.stderr, path+".bak") {
+			t.Fatalf("status after %s: exit %d without the way back:\n%s", how, r.code, r.stderr)
+		}
+		bak, err := os.ReadFile(path + ".bak")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, bak, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("the %s cut a state write; recovered from %s.bak as the message says", how, path)
+	}
 	var st cli.Status
 	if err := json.Unmarshal([]byte(s.must(cli.ExitOK, with("status", "--json")...).stdout), &st); err != nil {
 		t.Fatal(err)
