@@ -2,8 +2,10 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -30,21 +32,21 @@ func unreadable(msg string) bool {
 // the engine's parse error alone.
 type stateChecked struct {
 	Stack
-	stack    string
-	recovery string
+	project, stack, backendURL string
 }
 
 // checkState wraps s. backendURL is PULUMI_BACKEND_URL ("" = Pulumi Cloud).
 func checkState(s Stack, project, stack, backendURL string) Stack {
-	return &stateChecked{Stack: s, stack: stack, recovery: stateRecovery(project, stack, backendURL)}
+	return &stateChecked{Stack: s, project: project, stack: stack, backendURL: backendURL}
 }
 
-// stateRecovery says where a stack's state lives and how to restore it. A
-// file backend (pkg/backend/diy) keeps the state in
-// .pulumi/stacks/<project>/<stack>.json, the version before the last write
-// beside it as .json.bak, and a copy of every version written in
-// .pulumi/backups/<project>/<stack>/ (unless
-// PULUMI_DIY_BACKEND_DISABLE_CHECKPOINT_BACKUPS is set).
+// stateRecovery says where a stack's state lives, what is wrong with it
+// when that can be seen, and how to restore it. A file backend
+// (pkg/backend/diy, on gocloud.dev's fileblob) keeps the state in
+// .pulumi/stacks/<project>/<stack>.json with its metadata in a .json.attrs
+// file beside it, the version before the last write as .json.bak, and a
+// copy of the state after each update in .pulumi/backups/<project>/<stack>/
+// (unless PULUMI_DIY_BACKEND_DISABLE_CHECKPOINT_BACKUPS is set).
 func stateRecovery(project, stack, backendURL string) string {
 	u, err := url.Parse(backendURL)
 	if backendURL == "" || err != nil || u.Scheme != "file" {
@@ -54,13 +56,24 @@ func stateRecovery(project, stack, backendURL string) string {
 	}
 	root := u.Path
 	if strings.HasPrefix(root, "/~") || u.Host == "~" {
-		root = "~" + strings.TrimPrefix(root, "/~")
+		if home, err := os.UserHomeDir(); err == nil {
+			root = filepath.Join(home, strings.TrimPrefix(root, "/~"))
+		}
 	}
 	state := filepath.Join(root, ".pulumi", "stacks", project, stack+".json")
 	backups := filepath.Join(root, ".pulumi", "backups", project, stack)
-	return fmt.Sprintf("state file: %s (possibly .json.gz)\n  the version before the last write: %s.bak; every earlier one: %s/ (the backups the file backend keeps)\n"+
+	diagnosis := ""
+	// A write cut short (a killed engine) can leave the state or its
+	// metadata empty or half-written: say which, so the fix is the right one.
+	if b, err := os.ReadFile(state + ".attrs"); err == nil && !json.Valid(b) {
+		diagnosis += fmt.Sprintf("  its metadata file %s.attrs is damaged (%d bytes, not JSON; a write was cut short): delete it, the state itself may be intact\n", state, len(b))
+	}
+	if b, err := os.ReadFile(state); err == nil && !json.Valid(b) {
+		diagnosis += fmt.Sprintf("  the state file itself is damaged (%d bytes, not JSON)\n", len(b))
+	}
+	return fmt.Sprintf("state file: %s (possibly .json.gz)\n%s  the version before the last write: %s.bak; every earlier one: %s/ (the backups the file backend keeps)\n"+
 		"  to recover: copy the newest of those that reads (`jq . FILE`) over the state file (they are checkpoints, not the "+
-		"`pulumi stack export` format `pulumi stack import` takes), then run `infra refresh --stack %s` to reconcile it with the cloud", state, state, backups, stack)
+		"`pulumi stack export` format `pulumi stack import` takes), then run `infra refresh --stack %s` to reconcile it with the cloud", state, diagnosis, state, backups, stack)
 }
 
 func backendLabel(u string) string {
@@ -71,7 +84,10 @@ func backendLabel(u string) string {
 }
 
 func (c *stateChecked) check(err error) error {
-	return stateError(c.stack, c.recovery, err)
+	if err == nil || !unreadable(err.Error()) {
+		return err
+	}
+	return stateError(c.stack, stateRecovery(c.project, c.stack, c.backendURL), err)
 }
 
 // stateError turns the engine's "cannot read the checkpoint" into an error

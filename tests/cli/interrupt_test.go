@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -93,21 +94,40 @@ func interruptedCreate(t *testing.T, how string) {
 		if !strings.Contains(r.stderr, "cannot be read") || !strings.Contains(r.stderr, path+".bak") {
 			t.Fatalf("status after %s: exit %d without the way back:\n%s", how, r.code, r.stderr)
 		}
-		bak, err := os.ReadFile(path + ".bak")
-		if err != nil {
-			t.Fatal(err)
+		switch {
+		case strings.Contains(r.stderr, path+".attrs is damaged"):
+			// The metadata write was cut: delete it, as the message says.
+			if err := os.Remove(path + ".attrs"); err != nil {
+				t.Fatal(err)
+			}
+		case strings.Contains(r.stderr, "the state file itself is damaged"):
+			// "copy the newest of those that reads": the .bak, then the
+			// backups folder, newest first.
+			backups, _ := filepath.Glob(filepath.Join(e.BackendDir, ".pulumi", "backups", "focusdeck", "staging", "*.json"))
+			sort.Sort(sort.Reverse(sort.StringSlice(backups)))
+			var good []byte
+			for _, c := range append([]string{path + ".bak"}, backups...) {
+				if b, err := os.ReadFile(c); err == nil && json.Valid(b) {
+					good = b
+					break
+				}
+			}
+			if good == nil {
+				t.Fatalf("no readable state among the .bak and the backups")
+			}
+			if err := os.WriteFile(path, good, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		default:
+			t.Fatalf("the message does not say what is damaged:\n%s", r.stderr)
 		}
-		if err := os.WriteFile(path, bak, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("the %s cut a state write; recovered from %s.bak as the message says", how, path)
+		t.Logf("the %s cut a state write; recovered as the message says", how)
 	}
 	var st cli.Status
 	if err := json.Unmarshal([]byte(s.must(cli.ExitOK, with("status", "--json")...).stdout), &st); err != nil {
 		t.Fatal(err)
 	}
 	pendingCreate := false
-	cleared := map[string]bool{}
 	for _, op := range st.PendingOperations {
 		pendingCreate = pendingCreate || op.URN == urn && op.Op == "creating"
 	}
@@ -130,28 +150,33 @@ func interruptedCreate(t *testing.T, how string) {
 		if n := creates(t, home)[urn]; n != 1 {
 			t.Fatalf("the refused runs created %s again: %d creates", urn, n)
 		}
-		// Other creates were in flight when the engine died (generated
-		// passwords, components: nothing in a cloud). Adopting the cluster
-		// alone is refused, because the engine's refresh would drop the
-		// others without a trace; adopting it and dropping the rest runs.
-		var others []string
+		// Other creates may have been in flight when the engine died (a
+		// reserved IP, generated passwords). Adopting the cluster alone is
+		// refused while they are undecided (the engine's refresh would drop
+		// them without a trace). Then, as a user would: look each up in the
+		// "cloud" (the provider's log); adopt what exists with its id, drop
+		// what does not.
+		inCloud := createdIDs(t, home)
+		var adoptArgs []string
+		undecided := false
 		for _, op := range st.PendingOperations {
-			if op.Op == "creating" && op.URN != urn {
-				if strings.HasPrefix(op.Type, "digitalocean:") {
-					t.Errorf("a cloud resource was pending too, the test would drop it: %+v", op)
-				}
-				others = append(others, op.URN)
-				cleared[op.URN] = true
+			if op.Op != "creating" {
+				continue
+			}
+			if id, ok := inCloud[op.URN]; ok {
+				adoptArgs = append(adoptArgs, "--import-pending-create", op.URN+"="+id)
+			} else {
+				undecided = true
+			}
+			undecided = undecided || op.URN != urn
+		}
+		if undecided {
+			r := s.must(cli.ExitPending, with("refresh", "--import-pending-create", urn+"="+id)...)
+			if !strings.Contains(r.stderr, "without a trace") {
+				t.Errorf("the refusal does not say why:\n%s", r.stderr)
 			}
 		}
-		adopt := with("refresh", "--import-pending-create", urn+"="+id)
-		if len(others) > 0 {
-			r := s.must(cli.ExitPending, adopt...)
-			if !strings.Contains(r.stderr, others[0]) {
-				t.Errorf("the refusal does not name %s:\n%s", others[0], r.stderr)
-			}
-			adopt = append(adopt, "--clear-pending-creates")
-		}
+		adopt := with(append(append([]string{"refresh"}, adoptArgs...), "--clear-pending-creates")...)
 		// A killed engine leaves its lock; the refusal says how to release it.
 		if r := s.run(adopt...); r.code == cli.ExitLocked {
 			if !strings.Contains(r.stderr, "pulumi cancel --stack staging") {
@@ -180,7 +205,7 @@ func interruptedCreate(t *testing.T, how string) {
 		}
 	}
 	for u, n := range creates(t, home) {
-		if n != 1 && !(cleared[u] && n == 2) {
+		if n != 1 {
 			t.Errorf("%s was created %d times", u, n)
 		}
 	}
@@ -206,6 +231,21 @@ func release(t *testing.T, home string) {
 	if err := os.Remove(filepath.Join(home, holdFile)); err != nil && !os.IsNotExist(err) {
 		t.Fatal(err)
 	}
+}
+
+// createdIDs is the id the test provider gave each resource it created.
+func createdIDs(t *testing.T, home string) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(home, createsLog))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		urn, id, _ := strings.Cut(line, " ")
+		out[urn] = id
+	}
+	return out
 }
 
 // creates counts the creates the test provider carried out, per URN.
