@@ -140,6 +140,8 @@ func protectedRefusal(stack string, protected []string) error {
 type state struct {
 	Resources         []apitype.ResourceV3  `json:"resources"`
 	PendingOperations []apitype.OperationV2 `json:"pending_operations"`
+	// exported is the deployment as the backend gave it, for an edit.
+	exported apitype.UntypedDeployment
 }
 
 func readState(ctx context.Context, s Stack) (*state, error) {
@@ -147,7 +149,7 @@ func readState(ctx context.Context, s Stack) (*state, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &state{}
+	st := &state{exported: dep}
 	if len(dep.Deployment) == 0 {
 		return st, nil
 	}

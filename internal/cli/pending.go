@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"sort"
 	"strings"
 
@@ -125,21 +124,17 @@ func undecided(stack string, creates []PendingOp, ids map[string]string, clear b
 }
 
 // importPendingCreates adopts pending creates that exist in the cloud
-// (urn=id): each moves from the state's pending operations into its
+// (urn=id, all of them pending creates: see undecided): each moves from the state's pending operations into its
 // resources with the given ID, and the refresh that follows reads its real
 // state from the provider by that ID. The deployment is edited through
 // export and import, the backend's own interface. (The engine drops a
 // pending create turned into a pending import when the next operation
 // ends, so `pulumi refresh --import-pending-creates` is not enough.) A
 // pending create's parent, provider and dependencies were all created
-// before it, so the resource goes last in the list. URNs that are not
-// pending creates are refused.
-func importPendingCreates(ctx context.Context, s Stack, ids map[string]string) error {
-	ids = maps.Clone(ids)
-	dep, err := s.Export(ctx)
-	if err != nil {
-		return err
-	}
+// before it, so the resource goes last in the list.
+// st is the state as read before (undecided has checked ids against it).
+func importPendingCreates(ctx context.Context, s Stack, st *state, ids map[string]string) error {
+	dep := st.exported
 	var d apitype.DeploymentV3
 	if err := json.Unmarshal(dep.Deployment, &d); err != nil {
 		return fmt.Errorf("decode the stack's state: %w", err)
@@ -154,17 +149,8 @@ func importPendingCreates(ctx context.Context, s Stack, ids map[string]string) e
 		r := op.Resource
 		r.ID = resource.ID(id)
 		d.Resources = append(d.Resources, r)
-		delete(ids, string(op.Resource.URN))
 	}
 	d.PendingOperations = left
-	if len(ids) > 0 {
-		var left []string
-		for urn := range ids {
-			left = append(left, urn)
-		}
-		sort.Strings(left)
-		return usageError("not a pending create of this stack: %s (`infra status` lists them)", strings.Join(left, ", "))
-	}
 	b, err := json.Marshal(d)
 	if err != nil {
 		return fmt.Errorf("encode the stack's state: %w", err)

@@ -73,6 +73,11 @@ func loadPlan(dir, stack string) (*plan.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	return planProject(proj)
+}
+
+// planProject reads, validates and plans a project's stack.
+func planProject(proj Project) (*plan.Plan, error) {
 	raw, err := config.ReadFile(proj.StackFile())
 	if err != nil {
 		return nil, err
@@ -81,7 +86,8 @@ func loadPlan(dir, stack string) (*plan.Plan, error) {
 }
 
 func runPlan(opts *PlanOptions) error {
-	if _, err := openProject(opts.Dir, opts.Stack); err != nil {
+	proj, err := openProject(opts.Dir, opts.Stack)
+	if err != nil {
 		return err
 	}
 	out := opts.Out
@@ -92,7 +98,7 @@ func runPlan(opts *PlanOptions) error {
 	if err := clearPlanDir(dir); err != nil {
 		return err
 	}
-	p, err := loadPlan(opts.Dir, opts.Stack)
+	p, err := planProject(proj)
 	if err != nil {
 		return err
 	}

@@ -72,7 +72,7 @@ func runRefresh(ctx context.Context, o *RefreshOptions) error {
 		return o.finish(rep, err)
 	}
 	if len(ids) > 0 {
-		if err := importPendingCreates(ctx, s, ids); err != nil {
+		if err := importPendingCreates(ctx, s, st, ids); err != nil {
 			return o.finish(rep, classify(err, o.Stack, "import pending creates"))
 		}
 	}
@@ -86,13 +86,6 @@ func runRefresh(ctx context.Context, o *RefreshOptions) error {
 	rep.record(ev)
 	_, _, diags := ev.result()
 	err = finishOp(ctx, s, op, err, diags)
-	if err == nil {
-		if st, serr := readState(ctx, s); serr == nil {
-			if creates := pendingCreates(st.pending()); len(creates) > 0 {
-				fmt.Fprintf(o.IO.ErrOut, "warning: %s\n", pendingMessage(o.Stack, creates))
-			}
-		}
-	}
 	if err == nil && o.ExpectNoChanges && rep.Changed > 0 {
 		err = &ExitError{Code: ExitChanges, Err: fmt.Errorf(
 			"stack %s drifted: %d resource(s) differ in the cloud from the state", o.Stack, rep.Changed)}

@@ -102,7 +102,7 @@ func (o *StackOptions) open(ctx context.Context, create bool) (Stack, Project, e
 	backend := o.IO.getenv("PULUMI_BACKEND_URL")
 	if err != nil {
 		// Selecting a stack reads its checkpoint: a damaged one shows here.
-		err = stateError(proj.Stack, stateRecovery(proj.Name, proj.Stack, backend), err)
+		err = stateError(proj.Name, proj.Stack, backend, err)
 		return nil, proj, classify(err, proj.Stack, "open stack")
 	}
 	return checkState(s, proj.Name, proj.Stack, backend), proj, nil

@@ -84,15 +84,13 @@ func backendLabel(u string) string {
 }
 
 func (c *stateChecked) check(err error) error {
-	if err == nil || !unreadable(err.Error()) {
-		return err
-	}
-	return stateError(c.stack, stateRecovery(c.project, c.stack, c.backendURL), err)
+	return stateError(c.project, c.stack, c.backendURL, err)
 }
 
 // stateError turns the engine's "cannot read the checkpoint" into an error
-// that names the state file and the way back; other errors pass unchanged.
-func stateError(stack, recovery string, err error) error {
+// that names the state file, what is damaged and the way back; other
+// errors pass unchanged.
+func stateError(project, stack, backendURL string, err error) error {
 	if err == nil || !unreadable(err.Error()) {
 		return err
 	}
@@ -106,7 +104,7 @@ func stateError(stack, recovery string, err error) error {
 			}
 		}
 	}
-	return &ExitError{Code: ExitFailure, Err: fmt.Errorf("the state of stack %s cannot be read (%s); nothing was run.\n  %s", stack, cause, recovery)}
+	return &ExitError{Code: ExitFailure, Err: fmt.Errorf("the state of stack %s cannot be read (%s); nothing was run.\n  %s", stack, cause, stateRecovery(project, stack, backendURL))}
 }
 
 func (c *stateChecked) Preview(ctx context.Context, opts ...optpreview.Option) (auto.PreviewResult, error) {

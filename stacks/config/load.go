@@ -257,8 +257,7 @@ func TopLevelKeys() map[string]bool {
 	t := reflect.TypeOf(Config{})
 	out := make(map[string]bool, t.NumField())
 	for i := 0; i < t.NumField(); i++ {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		out[name] = t.Field(i).Type.Kind() == reflect.String
+		out[jsonName(t.Field(i))] = t.Field(i).Type.Kind() == reflect.String
 	}
 	return out
 }
