@@ -35,6 +35,11 @@ func deployKubernetes(ctx *pulumi.Context, d *Deployment) error {
 			hosts = append(hosts, s.Public.Host)
 		}
 	}
+	// Grafana's Ingress (kube-prometheus-stack) answers on its own name:
+	// it needs the DNS record as much as the services do.
+	if *cfg.Monitoring.Enabled {
+		hosts = append(hosts, d.Host(GrafanaHost))
+	}
 	wargs := &workload.WorkloadArgs{
 		Namespace:           cl.Namespace,
 		PartOf:              d.Name,
@@ -73,7 +78,6 @@ func deployKubernetes(ctx *pulumi.Context, d *Deployment) error {
 		return fmt.Errorf("declare workloads: %w", err)
 	}
 	d.addManifests(app.Manifests)
-	d.PublicEndpoints = app.URLs
 	d.Outputs["kubernetes"] = pulumi.Map{
 		"clusterName": k8s.Name,
 		"endpoint":    k8s.Endpoint,

@@ -3,7 +3,6 @@ package stacks
 import (
 	"fmt"
 	"path"
-	"sort"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -15,15 +14,11 @@ import (
 // GrafanaHost is Grafana's name under infra:domain on both topologies.
 const GrafanaHost = config.GrafanaHost
 
+// GrafanaHealth is Grafana's health path on both topologies.
+const GrafanaHealth = "/api/health"
+
 // MonitoringNamespace is where kube-prometheus-stack runs.
 const MonitoringNamespace = "monitoring"
-
-// Where the VPS host tools answer on the compose network (the VPS topology
-// names its node-exporter and cAdvisor services so).
-const (
-	nodeExporterAddr = "node-exporter:9100"
-	cadvisorAddr     = "cadvisor:8080"
-)
 
 // prepareMonitoring runs before the topology: on the VPS it adds the
 // monitoring services and their files to d.ExtraServices and d.HostFiles.
@@ -44,10 +39,11 @@ func (d *Deployment) prepareMonitoring(ctx *pulumi.Context) error {
 		Secrets:   d.receiverSecrets(),
 		Prometheus: monitoring.PrometheusArgs{
 			ExternalLabels: map[string]string{"stack": d.Name, "environment": d.Config.Environment},
-			NodeExporter:   nodeExporterAddr,
-			CAdvisor:       cadvisorAddr,
-			Alertmanager:   "alertmanager:9093",
-			Services:       targets,
+			// The VPS topology runs these as its admin tools, with the
+			// flags of the same values (components/vps).
+			Exporters:    []monitoring.Exporter{monitoring.NodeExporter(), monitoring.CAdvisor()},
+			Alertmanager: "alertmanager:9093",
+			Services:     targets,
 		},
 		Services:    d.serviceNames(),
 		Retention:   m.Retention,
@@ -188,30 +184,19 @@ func (d *Deployment) declareCloudAlerts(ctx *pulumi.Context) error {
 	return err
 }
 
-// endpoints are the public URLs to check: the topology's, or https://host
-// of each public route.
+// endpoints are the URLs the uptime checks probe: every endpoint the
+// stack advertises (Endpoints, the "endpoints" output), on its health path
+// where the service declares one, and Grafana's.
 func (d *Deployment) endpoints() []string {
-	if len(d.PublicEndpoints) > 0 {
-		return d.PublicEndpoints
-	}
-	seen := map[string]bool{}
 	var out []string
-	for _, s := range d.Config.Services {
-		if s.Public == nil {
-			continue
-		}
-		u := "https://" + d.Host(s.Public.Host)
-		if s.Health != "" && s.Public.Path == "/" {
-			u += s.Health
-		}
-		host := d.Host(s.Public.Host)
-		if !seen[host] {
-			seen[host] = true
-			out = append(out, u)
+	for _, e := range Endpoints(d.Config) {
+		if e.Health != "" {
+			out = append(out, e.Health)
+		} else {
+			out = append(out, e.URL)
 		}
 	}
-	sort.Strings(out)
-	return out
+	return append(out, "https://"+d.Host(GrafanaHost)+GrafanaHealth)
 }
 
 // alertRules are the typed rules for the component.

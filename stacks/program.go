@@ -65,9 +65,6 @@ type Deployment struct {
 	// HostFiles are files the VPS host needs beside the compose project,
 	// by path relative to the project directory. May be secret.
 	HostFiles map[string]pulumi.StringOutput
-	// PublicEndpoints are the https URLs of the public services (set by the
-	// topology); uptime checks and `infra health` probe them.
-	PublicEndpoints []string
 	// VPS is the Droplet and its compose project (topology vps only).
 	VPS *vps.VPS
 	// KubeProvider is the cluster's provider (topology kubernetes only).

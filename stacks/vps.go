@@ -2,7 +2,6 @@ package stacks
 
 import (
 	"fmt"
-	"sort"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -86,16 +85,6 @@ func deployVPS(ctx *pulumi.Context, d *Deployment) error {
 	for path, content := range host.Artifacts {
 		d.AddArtifact(path, content)
 	}
-	routes, err := site.Routes()
-	if err != nil {
-		return err
-	}
-	for _, r := range routes {
-		if !r.Auth {
-			d.PublicEndpoints = append(d.PublicEndpoints, "https://"+r.Host+r.Path)
-		}
-	}
-	sort.Strings(d.PublicEndpoints)
 	d.Outputs["vps"] = pulumi.Map{
 		"ipv4":          host.IPv4,
 		"reservedIp":    host.ReservedIP,

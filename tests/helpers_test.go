@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"infra/internal/plan"
+	"infra/internal/stackfiles"
 	"infra/stacks/config"
 )
 
@@ -63,17 +64,11 @@ func planEdited(t *testing.T, dir, stack string, edits ...[2]string) *plan.Plan 
 
 func projectName(t *testing.T, dir string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "Pulumi.yaml"))
+	name, err := stackfiles.ProjectName(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if name, ok := strings.CutPrefix(line, "name:"); ok {
-			return strings.TrimSpace(name)
-		}
-	}
-	t.Fatalf("no name in %s/Pulumi.yaml", dir)
-	return ""
+	return name
 }
 
 // ofType returns the planned resources of a type token.

@@ -315,8 +315,9 @@ func TestFocusdeckSwitchesToKubernetesWithOneLine(t *testing.T) {
 		"kubernetes:apps/v1:Deployment":                            1,
 		"kubernetes:networking.k8s.io/v1:Ingress":                  1,
 		"kubernetes:policy/v1:PodDisruptionBudget":                 1,
-		"digitalocean:index/dnsRecord:DnsRecord":                   1,
-		"digitalocean:index/droplet:Droplet":                       0,
+		// The apex and Grafana's name.
+		"digitalocean:index/dnsRecord:DnsRecord": 2,
+		"digitalocean:index/droplet:Droplet":     0,
 	} {
 		if counts[typ] != want {
 			t.Errorf("%d %s, want %d", counts[typ], typ, want)
@@ -326,10 +327,15 @@ func TestFocusdeckSwitchesToKubernetesWithOneLine(t *testing.T) {
 	if at(dep, "metadata.namespace") != "focusdeck" || at(dep, "spec.replicas") != 2.0 {
 		t.Errorf("server deployment: namespace %v, replicas %v", at(dep, "metadata.namespace"), at(dep, "spec.replicas"))
 	}
+	names := map[any]bool{}
 	for _, r := range k8sResources(p, "digitalocean:index/dnsRecord:DnsRecord") {
-		if r.Inputs["name"] != "@" || r.Inputs["domain"] != "focusdeck.example.com" {
-			t.Errorf("apex record = %v", r.Inputs)
+		names[r.Inputs["name"]] = true
+		if r.Inputs["domain"] != "focusdeck.example.com" {
+			t.Errorf("record outside the domain: %v", r.Inputs)
 		}
+	}
+	if !names["@"] || !names["grafana"] {
+		t.Errorf("records %v, want the apex and grafana", names)
 	}
 	var keys []string
 	for k := range p.Outputs {

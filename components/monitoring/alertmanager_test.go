@@ -161,9 +161,9 @@ func TestPrometheusConfigPassesPromtool(t *testing.T) {
 	dir := writeRules(t, seedRules, targets[VPS])
 	b, err := PrometheusConfig(PrometheusArgs{
 		ExternalLabels: map[string]string{"stack": "jarvis", "environment": "prod"},
-		NodeExporter:   "node-exporter:9100", CAdvisor: "cadvisor:8080", Alertmanager: "alertmanager:9093",
-		Services: []ScrapeTarget{{Service: "api", Port: 8080, Path: "/metrics"}, {Service: "worker", Port: 9102, Path: "/internal/metrics"}},
-		Database: "postgres-exporter:9187",
+		Exporters:      []Exporter{NodeExporter(), CAdvisor()},
+		Alertmanager:   "alertmanager:9093",
+		Services:       []ScrapeTarget{{Service: "api", Port: 8080, Path: "/metrics"}, {Service: "worker", Port: 9102, Path: "/internal/metrics"}},
 	})
 	if err != nil {
 		t.Fatal(err)

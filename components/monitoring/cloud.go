@@ -22,7 +22,9 @@ type CloudAlertsArgs struct {
 	Endpoints []string
 	// LatencyMS alerts when an endpoint answers slower than this.
 	LatencyMS int
-	// Notify enables the alert policies (they exist either way).
+	// Notify enables the monitor alert policies (they exist either way,
+	// disabled) and declares the uptime alerts (which cannot be disabled):
+	// false silences every DigitalOcean channel.
 	Notify bool
 	// Emails and Slack receive the alerts. Without any, only the uptime
 	// checks are declared: DigitalOcean needs a recipient for an alert.
@@ -102,12 +104,17 @@ func NewCloudAlerts(ctx *pulumi.Context, name string, args *CloudAlertsArgs, opt
 			}
 		}
 	}
+	slugs := map[string]int{}
 	for _, ep := range args.Endpoints {
 		u, err := url.Parse(ep)
 		if err != nil || u.Host == "" {
 			return nil, fmt.Errorf("endpoint %q is not a URL", ep)
 		}
+		// Named by host; a second endpoint on the same host is numbered.
 		slug := strings.ReplaceAll(u.Host, ".", "-")
+		if slugs[slug]++; slugs[slug] > 1 {
+			slug = fmt.Sprintf("%s-%d", slug, slugs[slug])
+		}
 		check, err := digitalocean.NewUptimeCheck(ctx, name+"-uptime-"+slug, &digitalocean.UptimeCheckArgs{
 			Name:    pulumi.String(name + " " + u.Host),
 			Target:  pulumi.String(ep),
@@ -118,7 +125,9 @@ func NewCloudAlerts(ctx *pulumi.Context, name string, args *CloudAlertsArgs, opt
 			return nil, fmt.Errorf("uptime check %s: %w", ep, err)
 		}
 		c.Checks = append(c.Checks, check)
-		if !canAlert {
+		// Uptime alerts have no off switch: with notifications off there
+		// are none, and the checks stay visible in the control panel.
+		if !canAlert || !args.Notify {
 			continue
 		}
 		notify := digitalocean.UptimeAlertNotificationArray{c.uptimeRecipients(args)}

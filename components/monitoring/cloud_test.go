@@ -17,7 +17,13 @@ func TestCloudAlerts(t *testing.T) {
 			Endpoints: []string{"https://api.example.com/healthz", "https://example.com/"}, LatencyMS: 2000, Notify: true,
 			Emails: []string{"ops@example.com"}, Slack: &CloudSlack{Channel: "#ops", URL: pulumi.String("https://hooks.slack.example/x")},
 		}, 6, 2, 6},
-		{"no database", CloudAlertsArgs{CPU: 80, Memory: 85, Disk: 90, Endpoints: []string{"https://example.com/"}, LatencyMS: 2000, Emails: []string{"ops@example.com"}}, 3, 1, 3},
+		{"no database", CloudAlertsArgs{CPU: 80, Memory: 85, Disk: 90, Endpoints: []string{"https://example.com/"}, LatencyMS: 2000, Notify: true, Emails: []string{"ops@example.com"}}, 3, 1, 3},
+		// Notifications off: the policies exist disabled, no uptime alert
+		// mails or posts (TestCloudAlertInputs checks Enabled).
+		{"notifications off", CloudAlertsArgs{
+			CPU: 80, Memory: 85, Disk: 90, Endpoints: []string{"https://example.com/"}, LatencyMS: 2000, Notify: false,
+			Emails: []string{"ops@example.com"}, Slack: &CloudSlack{Channel: "#ops", URL: pulumi.String("https://hooks.slack.example/x")},
+		}, 3, 1, 0},
 		{"no recipient: checks only", CloudAlertsArgs{CPU: 80, Memory: 85, Disk: 90, Endpoints: []string{"https://example.com/"}, LatencyMS: 2000}, 0, 1, 0},
 	}
 	for _, c := range cases {
@@ -86,6 +92,12 @@ func TestCloudAlertInputs(t *testing.T) {
 	if prop(check.Inputs["target"]).StringValue() != "https://api.example.com/healthz" || prop(check.Inputs["type"]).StringValue() != "https" {
 		t.Errorf("uptime check = %v", check.Inputs)
 	}
+	// The uptime alerts exist only with notifications on.
+	args.Notify = true
+	rec = run(t, func(ctx *pulumi.Context) error {
+		_, err := NewCloudAlerts(ctx, "jarvis-alerts", &args)
+		return err
+	})
 	lat := rec.named(t, "jarvis-alerts-uptime-api-example-com-latency")
 	if prop(lat.Inputs["threshold"]).NumberValue() != 1500 || prop(lat.Inputs["comparison"]).StringValue() != "greater_than" {
 		// greater_than, not the Go doc span's greaterThan: the provider's

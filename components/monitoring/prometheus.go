@@ -20,14 +20,13 @@ type ScrapeTarget struct {
 type PrometheusArgs struct {
 	// ExternalLabels tag every alert with the stack (stack, environment).
 	ExternalLabels map[string]string
-	// NodeExporter and CAdvisor are host:port on the compose network.
-	NodeExporter string
-	CAdvisor     string
+	// Exporters are the host's metrics sources (NodeExporter, CAdvisor,
+	// PostgresExporter), each scraped at its own path.
+	Exporters []Exporter
 	// Alertmanager is host:port of Alertmanager.
 	Alertmanager string
-	Services     []ScrapeTarget
-	// Database is host:port of postgres_exporter ("" when there is none).
-	Database string
+	// Services are the application's metrics endpoints.
+	Services []ScrapeTarget
 }
 
 // RulesFileName is the rules file beside prometheus.yml.
@@ -41,20 +40,29 @@ var renameMetrics = map[string]string{"http_requests_received_total": "http_requ
 // PrometheusConfig renders prometheus.yml for the VPS. Rules are read from
 // rules.yml in the same directory.
 func PrometheusConfig(a PrometheusArgs) ([]byte, error) {
-	if a.NodeExporter == "" || a.CAdvisor == "" || a.Alertmanager == "" {
-		return nil, fmt.Errorf("prometheus config needs node-exporter, cAdvisor and Alertmanager addresses")
+	if a.Alertmanager == "" {
+		return nil, fmt.Errorf("prometheus config needs Alertmanager's address")
 	}
-	static := func(job, target string) map[string]any {
-		return map[string]any{"job_name": job, "static_configs": []any{map[string]any{"targets": []string{target}}}}
+	hasNode := false
+	for _, e := range a.Exporters {
+		hasNode = hasNode || e.Job == JobNodeExporter
+	}
+	if !hasNode {
+		return nil, fmt.Errorf("prometheus config needs node-exporter: the host rules read it")
+	}
+	static := func(job, target, path string) map[string]any {
+		j := map[string]any{"job_name": job, "static_configs": []any{map[string]any{"targets": []string{target}}}}
+		if path != "" && path != "/metrics" {
+			j["metrics_path"] = path
+		}
+		return j
 	}
 	scrapes := []any{
-		static("prometheus", "localhost:9090"),
-		static("alertmanager", a.Alertmanager),
-		static(JobNodeExporter, a.NodeExporter),
-		static(JobCAdvisor, a.CAdvisor),
+		static("prometheus", "localhost:9090", ""),
+		static("alertmanager", a.Alertmanager, ""),
 	}
-	if a.Database != "" {
-		scrapes = append(scrapes, static(JobDatabase, a.Database))
+	for _, e := range a.Exporters {
+		scrapes = append(scrapes, static(e.Job, e.Address(), e.Path))
 	}
 	seen := map[string]bool{}
 	for _, s := range a.Services {

@@ -2,6 +2,7 @@ package vps
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -129,6 +130,19 @@ func RenderNginx(site Site, certDir string) (string, error) {
 		w(2, "add_header Referrer-Policy \"strict-origin-when-cross-origin\" always;")
 		if rl := site.RateLimit; rl != nil {
 			w(2, "limit_req zone=perclient burst=%d nodelay;", rl.Burst)
+		}
+		denied := map[string]bool{}
+		for _, r := range routes {
+			if r.Host != host || r.Private == "" || denied[r.Private] {
+				continue
+			}
+			denied[r.Private] = true
+			// Metrics stay inside: nginx matches the decoded, merged path,
+			// case-insensitively here as most frameworks route, with or
+			// without a trailing slash.
+			w(2, "location ~* ^%s/?$ {", regexp.QuoteMeta(strings.TrimSuffix(r.Private, "/")))
+			w(3, "return 404;")
+			w(2, "}")
 		}
 		for _, r := range routes {
 			if r.Host != host {

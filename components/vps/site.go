@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"infra/components/monitoring"
 	"infra/components/service"
 )
 
@@ -83,6 +84,10 @@ type Route struct {
 	Service string
 	Port    int
 	Auth    bool
+	// Private is the service's metrics path when the route would forward
+	// it: the proxy answers it with 404, Prometheus scrapes it on the
+	// compose network.
+	Private string
 }
 
 // specs are the site's services plus its admin tools, and which of them
@@ -135,7 +140,7 @@ func (s Site) Routes() ([]Route, error) {
 			return nil, fmt.Errorf("route %s%s is claimed by services %q and %q", host, path, other, sp.Name)
 		}
 		seen[k] = sp.Name
-		routes = append(routes, Route{Host: host, Path: path, Service: sp.Name, Port: sp.Port, Auth: sp.Public.Auth})
+		routes = append(routes, Route{Host: host, Path: path, Service: sp.Name, Port: sp.Port, Auth: sp.Public.Auth, Private: privatePath(sp, path)})
 	}
 	sort.Slice(routes, func(i, j int) bool {
 		if routes[i].Host != routes[j].Host {
@@ -144,6 +149,19 @@ func (s Site) Routes() ([]Route, error) {
 		return routes[i].Path < routes[j].Path
 	})
 	return routes, nil
+}
+
+// privatePath is the service's metrics path if its public route reaches
+// it: the metrics are served on the routed port, under the route's path.
+func privatePath(sp service.Spec, route string) string {
+	m := sp.Metrics
+	if m == nil || m.Path == "" || (m.Port != 0 && m.Port != sp.Port) {
+		return ""
+	}
+	if route == "/" || m.Path == route || strings.HasPrefix(m.Path, strings.TrimSuffix(route, "/")+"/") {
+		return m.Path
+	}
+	return ""
 }
 
 // Hosts are the distinct public host names, sorted.
@@ -181,18 +199,22 @@ func needsAuth(routes []Route) bool {
 
 // toolSpecs are the admin tools, routed under host with authentication.
 // Their host access (Docker socket, /sys) is added by toolOverrides.
+// node-exporter and cAdvisor serve their metrics where
+// components/monitoring's scrape jobs read them: the flags come from the
+// same Exporter values.
 func toolSpecs(host string) []service.Spec {
 	res := service.Resources{CPU: "250m", Memory: "256Mi", RequestMemory: "64Mi"}
+	cadvisor, node := monitoring.CAdvisor(), monitoring.NodeExporter()
 	return []service.Spec{
-		{Name: "cadvisor", Image: ImageCAdvisor, Port: 8080, Resources: res, ReadOnlyRootFilesystem: true,
-			Command: []string{"--url_base_prefix=/cadvisor", "--docker_only=true", "--housekeeping_interval=30s"},
-			Public:  &service.Route{Host: host, Path: "/cadvisor/", Auth: true}},
+		{Name: cadvisor.Job, Image: ImageCAdvisor, Port: cadvisor.Port, Resources: res, ReadOnlyRootFilesystem: true,
+			Command: append(append([]string(nil), cadvisor.Flags...), "--docker_only=true", "--housekeeping_interval=30s"),
+			Public:  &service.Route{Host: host, Path: monitoring.CAdvisorPrefix + "/", Auth: true}},
 		{Name: "dozzle", Image: ImageDozzle, Port: 8080, Resources: res, ReadOnlyRootFilesystem: true,
 			Env:    map[string]string{"DOZZLE_BASE": "/logs", "DOZZLE_NO_ANALYTICS": "true"},
 			Public: &service.Route{Host: host, Path: "/logs/", Auth: true}},
-		{Name: "node-exporter", Image: ImageNodeExporter, Port: 9100, Resources: res, ReadOnlyRootFilesystem: true, User: 65534,
-			Command: []string{"--path.rootfs=/host", "--web.telemetry-path=/node/metrics"},
-			Public:  &service.Route{Host: host, Path: "/node/", Auth: true}},
+		{Name: node.Job, Image: ImageNodeExporter, Port: node.Port, Resources: res, ReadOnlyRootFilesystem: true, User: 65534,
+			Command: append([]string{"--path.rootfs=/host"}, node.Flags...),
+			Public:  &service.Route{Host: host, Path: monitoring.NodeExporterPrefix + "/", Auth: true}},
 	}
 }
 
@@ -203,7 +225,8 @@ func toolSpecs(host string) []service.Spec {
 var toolOverrides = map[string]func(*ComposeService){
 	"cadvisor": func(c *ComposeService) {
 		c.Volumes = append(c.Volumes, "/:/rootfs:ro", "/var/run:/var/run:ro", "/sys:/sys:ro", "/var/lib/docker/:/var/lib/docker:ro", "/dev/disk/:/dev/disk:ro")
-		c.Healthcheck = shellHealthcheck("wget -q -O /dev/null http://127.0.0.1:8080/healthz || wget -q -O /dev/null http://127.0.0.1:8080/cadvisor/healthz")
+		e := monitoring.CAdvisor()
+		c.Healthcheck = shellHealthcheck(fmt.Sprintf("wget -q -O /dev/null http://127.0.0.1:%d%s/healthz", e.Port, monitoring.CAdvisorPrefix))
 	},
 	"dozzle": func(c *ComposeService) {
 		c.Volumes = append(c.Volumes, "/var/run/docker.sock:/var/run/docker.sock:ro")
@@ -212,6 +235,7 @@ var toolOverrides = map[string]func(*ComposeService){
 	},
 	"node-exporter": func(c *ComposeService) {
 		c.Volumes = append(c.Volumes, "/:/host:ro,rslave")
-		c.Healthcheck = shellHealthcheck("wget -q -O /dev/null http://127.0.0.1:9100/node/metrics")
+		e := monitoring.NodeExporter()
+		c.Healthcheck = shellHealthcheck(fmt.Sprintf("wget -q -O /dev/null http://127.0.0.1:%d%s", e.Port, e.Path))
 	},
 }

@@ -6,17 +6,14 @@ package costpolicy_test
 
 import (
 	"bytes"
-	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
-
-	"github.com/goccy/go-yaml"
 
 	"infra/internal/cost"
 	"infra/internal/plan"
 	"infra/internal/policy"
+	"infra/internal/stackfiles"
 	"infra/stacks/config"
 )
 
@@ -30,37 +27,18 @@ type stack struct {
 // exampleStacks finds examples/*/Pulumi.<stack>.yaml and the root stacks.
 func exampleStacks(t *testing.T) []stack {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(repoRoot, "examples", "*", "Pulumi.*.yaml"))
+	files, err := stackfiles.Committed(repoRoot)
 	if err != nil {
 		t.Fatal(err)
 	}
-	root, _ := filepath.Glob(filepath.Join(repoRoot, "Pulumi.*.yaml"))
-	files = append(files, root...)
-	sort.Strings(files)
 	var out []stack
 	for _, f := range files {
-		name := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "Pulumi."), ".yaml")
-		out = append(out, stack{project: projectName(t, filepath.Dir(f)), name: name, file: f})
+		out = append(out, stack{project: f.Project, name: f.Stack, file: f.Path})
 	}
 	if len(out) < 3 {
 		t.Fatalf("found only %d stacks: %v", len(out), files)
 	}
 	return out
-}
-
-func projectName(t *testing.T, dir string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "Pulumi.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Name string `yaml:"name"`
-	}
-	if err := yaml.Unmarshal(b, &doc); err != nil || doc.Name == "" {
-		t.Fatalf("project name in %s: %v", dir, err)
-	}
-	return doc.Name
 }
 
 func planStack(t *testing.T, s stack) *plan.Plan {

@@ -11,7 +11,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -23,6 +22,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"infra/internal/enginetest"
+	"infra/internal/stackfiles"
 	"infra/stacks"
 )
 
@@ -57,19 +57,13 @@ func exampleStacks(t *testing.T) []exampleStack {
 	return out
 }
 
-var projectNameLine = regexp.MustCompile(`(?m)^name:\s*(\S+)\s*$`)
-
 func projectName(t *testing.T, dir string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "Pulumi.yaml"))
+	name, err := stackfiles.ProjectName(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := projectNameLine.FindSubmatch(b)
-	if m == nil {
-		t.Fatalf("%s/Pulumi.yaml names no project", dir)
-	}
-	return string(m[1])
+	return name
 }
 
 // stage copies the stack's Pulumi.yaml and stack file into a new project
