@@ -88,7 +88,7 @@ func TestMonitoringConfigProblems(t *testing.T) {
 			[]string{`infra:monitoring.alerts[0].service: jobFailures is read from the service's metrics endpoint: declare infra:services[].metrics for "worker"`}},
 		{"percentage above 100", `
   infra:monitoring: { alerts: [ { name: Conns, metric: dbConnections, threshold: 120, severity: warning } ] }`,
-			[]string{"infra:monitoring.alerts[0].threshold: dbConnections is a percentage"}},
+			[]string{"infra:monitoring.alerts[0].metric: dbConnections is withdrawn: no PostgreSQL exporter is deployed, so the rule could never fire; remove it (DigitalOcean's database alerts watch a managed cluster's CPU, memory and disk)"}},
 		{"smtp host without port", `
   infra:monitoring: { receivers: { email: ops@example.com, smtpHost: smtp.example.com } }`,
 			[]string{"infra:monitoring.receivers.smtpHost"}},

@@ -156,7 +156,7 @@ func TestJarvisClusterSeedNumbers(t *testing.T) {
 	for _, a := range p.Config.Monitoring.Alerts {
 		alerts[a.Metric] = a.Threshold
 	}
-	for metric, want := range map[string]float64{"cpu": 80, "memory": 85, "disk": 90, "errorRate": 10, "syncLatency": 1000, "nodeDown": 0, "dbConnections": 80} {
+	for metric, want := range map[string]float64{"cpu": 80, "memory": 85, "disk": 90, "errorRate": 10, "syncLatency": 1000, "nodeDown": 0} {
 		if got, ok := alerts[metric]; !ok || got != want {
 			t.Errorf("alert on %s: threshold %v (declared %v), want %v", metric, got, ok, want)
 		}

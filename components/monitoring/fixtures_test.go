@@ -148,15 +148,6 @@ func fixtureFor(r Rule, t Target, value float64, n int) fixture {
 			},
 			labels: map[string]string{"job": job},
 		}
-	case DBConnections:
-		pg := map[string]string{"job": JobDatabase, "instance": "postgres-exporter:9187"}
-		return fixture{
-			series: []inputSeries{
-				{series("pg_stat_database_numbackends", with(pg, map[string]string{"datname": "app"})), gauge(value, n)},
-				{series("pg_settings_max_connections", pg), gauge(100, n)},
-			},
-			labels: map[string]string{"instance": pg["instance"]},
-		}
 	case ContainerMemory:
 		svc := r.Service
 		if svc == "" {

@@ -37,9 +37,6 @@ const (
 	// SyncLatency is the 95th percentile of the application's replica
 	// synchronisation time in milliseconds (histogram sync_latency_seconds_bucket).
 	SyncLatency Metric = "syncLatency"
-	// DBConnections is the share of PostgreSQL's max_connections in use in
-	// percent (postgres_exporter pg_stat_database_numbackends, pg_settings_max_connections).
-	DBConnections Metric = "dbConnections"
 	// JobFailures is the share of background jobs that failed in percent
 	// (counters jobs_failed_total and jobs_total).
 	JobFailures Metric = "jobFailures"
@@ -71,8 +68,6 @@ const (
 	ScopeApp
 	// ScopeContainer: cAdvisor series of the services' containers.
 	ScopeContainer
-	// ScopeDatabase: postgres_exporter series.
-	ScopeDatabase
 )
 
 // Spec describes one metric: its unit, which way it alerts, and its query.
@@ -88,9 +83,35 @@ type Spec struct {
 	Window string
 	// Names are the metric names the query reads (documentation, tests).
 	Names []string
+	// From is the component whose series the query reads, per platform:
+	// the one table tests check against what a stack deploys.
+	From map[Platform]Source
 	// query renders the PromQL value expression (without the comparison).
 	query func(sel selectors) string
 }
+
+// Source is a component that produces series.
+type Source string
+
+// The sources. On Kubernetes kube-prometheus-stack deploys node-exporter,
+// kube-state-metrics and the kubelet's scrape (with its cAdvisor); on the
+// VPS the topology runs node-exporter and cAdvisor as compose services.
+const (
+	SourceNodeExporter     Source = "node-exporter"
+	SourceKubeStateMetrics Source = "kube-state-metrics"
+	// SourceCAdvisor is cAdvisor: its own service on the VPS, the
+	// kubelet's on Kubernetes.
+	SourceCAdvisor Source = "cadvisor"
+	// SourceScrape is Prometheus' own up series of the node-exporter job.
+	SourceScrape Source = "node-exporter scrape"
+	// SourceApp is the service's own metrics endpoint.
+	SourceApp Source = "app"
+)
+
+var (
+	fromNode = map[Platform]Source{VPS: SourceNodeExporter, Kubernetes: SourceNodeExporter}
+	fromApp  = map[Platform]Source{VPS: SourceApp, Kubernetes: SourceApp}
+)
 
 // selectors are the label matchers a query is narrowed with.
 type selectors struct {
@@ -103,59 +124,54 @@ type selectors struct {
 	containerBy string
 }
 
-// JobNodeExporter and JobDatabase are the scrape jobs of node-exporter and
-// postgres_exporter on the VPS (kube-prometheus-stack calls its own
-// node-exporter job "node-exporter" too).
+// JobNodeExporter and JobCAdvisor are the scrape jobs of node-exporter and
+// cAdvisor on the VPS (kube-prometheus-stack calls its own node-exporter
+// job "node-exporter" too).
 const (
 	JobNodeExporter = "node-exporter"
 	JobCAdvisor     = "cadvisor"
-	JobDatabase     = "postgres"
 )
 
 // realFS leaves out pseudo and overlay filesystems.
 const realFS = `fstype!~"tmpfs|overlay|squashfs|nsfs|ramfs|fuse.lxcfs",mountpoint!~"/run.*|/var/lib/docker/.+|/var/lib/kubelet/.+"`
 
 var catalogue = map[Metric]Spec{
-	CPU: {Unit: "%", Scope: ScopeHost, Window: "5m", Names: []string{"node_cpu_seconds_total"},
+	CPU: {Unit: "%", Scope: ScopeHost, From: fromNode, Window: "5m", Names: []string{"node_cpu_seconds_total"},
 		query: func(s selectors) string {
 			return `100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[5m])))`
 		}},
-	Memory: {Unit: "%", Scope: ScopeHost, Names: []string{"node_memory_MemAvailable_bytes", "node_memory_MemTotal_bytes"},
+	Memory: {Unit: "%", Scope: ScopeHost, From: fromNode, Names: []string{"node_memory_MemAvailable_bytes", "node_memory_MemTotal_bytes"},
 		query: func(s selectors) string {
 			return `100 * (1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes)`
 		}},
-	Disk: {Unit: "%", Scope: ScopeHost, Names: []string{"node_filesystem_avail_bytes", "node_filesystem_size_bytes"},
+	Disk: {Unit: "%", Scope: ScopeHost, From: fromNode, Names: []string{"node_filesystem_avail_bytes", "node_filesystem_size_bytes"},
 		query: func(s selectors) string {
 			return fmt.Sprintf(`100 * (1 - node_filesystem_avail_bytes{%[1]s} / node_filesystem_size_bytes{%[1]s})`, realFS)
 		}},
-	NodeDown: {Scope: ScopeHost, Names: []string{"kube_node_status_condition", "up"},
+	NodeDown: {Scope: ScopeHost, From: map[Platform]Source{VPS: SourceScrape, Kubernetes: SourceKubeStateMetrics}, Names: []string{"kube_node_status_condition", "up"},
 		query: func(s selectors) string {
 			if s.platform == Kubernetes {
 				return `kube_node_status_condition{condition="Ready",status="true"}`
 			}
 			return `up{job="` + JobNodeExporter + `"}`
 		}},
-	ErrorRate: {Unit: "%", Scope: ScopeApp, Window: "5m", Names: []string{"http_requests_total"},
+	ErrorRate: {Unit: "%", Scope: ScopeApp, From: fromApp, Window: "5m", Names: []string{"http_requests_total"},
 		query: func(s selectors) string { return ratio(`http_requests_total`, s.app, `code=~"5.."`, "5m") }},
-	Rate429: {Unit: "%", Scope: ScopeApp, Window: "5m", Names: []string{"http_requests_total"},
+	Rate429: {Unit: "%", Scope: ScopeApp, From: fromApp, Window: "5m", Names: []string{"http_requests_total"},
 		query: func(s selectors) string { return ratio(`http_requests_total`, s.app, `code="429"`, "5m") }},
-	LatencyP95: {Unit: "ms", Scope: ScopeApp, Window: "5m", Names: []string{"http_request_duration_seconds_bucket"},
+	LatencyP95: {Unit: "ms", Scope: ScopeApp, From: fromApp, Window: "5m", Names: []string{"http_request_duration_seconds_bucket"},
 		query: func(s selectors) string { return p95ms(`http_request_duration_seconds_bucket`, s.app) }},
-	SyncLatency: {Unit: "ms", Scope: ScopeApp, Window: "5m", Names: []string{"sync_latency_seconds_bucket"},
+	SyncLatency: {Unit: "ms", Scope: ScopeApp, From: fromApp, Window: "5m", Names: []string{"sync_latency_seconds_bucket"},
 		query: func(s selectors) string { return p95ms(`sync_latency_seconds_bucket`, s.app) }},
-	JobFailures: {Unit: "%", Scope: ScopeApp, Window: "15m", Names: []string{"jobs_failed_total", "jobs_total"},
+	JobFailures: {Unit: "%", Scope: ScopeApp, From: fromApp, Window: "15m", Names: []string{"jobs_failed_total", "jobs_total"},
 		query: func(s selectors) string {
 			return fmt.Sprintf(`100 * sum by (job) (rate(jobs_failed_total{%[1]s}[15m])) / sum by (job) (rate(jobs_total{%[1]s}[15m]))`, s.app)
 		}},
-	WorkflowSuccess: {Unit: "%", Below: true, Scope: ScopeApp, Window: "1h", Names: []string{"workflow_runs_total"},
+	WorkflowSuccess: {Unit: "%", Below: true, Scope: ScopeApp, From: fromApp, Window: "1h", Names: []string{"workflow_runs_total"},
 		query: func(s selectors) string {
 			return ratio(`workflow_runs_total`, s.app, `status="succeeded"`, "1h")
 		}},
-	DBConnections: {Unit: "%", Scope: ScopeDatabase, Names: []string{"pg_stat_database_numbackends", "pg_settings_max_connections"},
-		query: func(s selectors) string {
-			return `100 * sum by (instance) (pg_stat_database_numbackends) / max by (instance) (pg_settings_max_connections)`
-		}},
-	ContainerMemory: {Unit: "MB", Scope: ScopeContainer, Names: []string{"container_memory_working_set_bytes"},
+	ContainerMemory: {Unit: "MB", Scope: ScopeContainer, From: map[Platform]Source{VPS: SourceCAdvisor, Kubernetes: SourceCAdvisor}, Names: []string{"container_memory_working_set_bytes"},
 		query: func(s selectors) string {
 			return fmt.Sprintf(`max by (%s) (container_memory_working_set_bytes{%s}) / 1048576`, s.containerBy, s.container)
 		}},

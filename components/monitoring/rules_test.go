@@ -25,7 +25,6 @@ var seedRules = []Rule{
 	{Name: "Seed001ErrorRate", Metric: ErrorRate, Threshold: 10, For: "5m", Severity: SeverityCritical},
 	{Name: "Seed001NodeDown", Metric: NodeDown, For: "2m", Severity: SeverityCritical},
 	{Name: "Seed001SyncLatency", Metric: SyncLatency, Threshold: 1000, For: "5m", Severity: SeverityWarning},
-	{Name: "Seed001DBConnections", Metric: DBConnections, Threshold: 80, For: "5m", Severity: SeverityCritical},
 	{Name: "Seed000Latency", Metric: LatencyP95, Threshold: 200, For: "10m", Severity: SeverityWarning, Service: "api"},
 	{Name: "Seed000ErrorRate", Metric: ErrorRate, Threshold: 0.1, For: "5m", Severity: SeverityCritical, Service: "api"},
 	{Name: "Seed000Rate429", Metric: Rate429, Threshold: 1, For: "10m", Severity: SeverityWarning, Service: "api"},
@@ -276,4 +275,15 @@ func crossing(r Rule, spec Spec) (fire, silent float64) {
 		return below, above
 	}
 	return above, below
+}
+
+func TestEveryMetricNamesItsSourceOnBothPlatforms(t *testing.T) {
+	for _, m := range Metrics() {
+		spec, _ := Lookup(m)
+		for _, p := range []Platform{VPS, Kubernetes} {
+			if spec.From[p] == "" {
+				t.Errorf("%s names no source on %s", m, p)
+			}
+		}
+	}
 }

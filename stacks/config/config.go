@@ -309,9 +309,9 @@ type Alert struct {
 	Name string `json:"name" jsonschema:"pattern=^[A-Za-z][A-Za-z0-9]*$"`
 	// Metric is what is measured; see docs/monitoring.md for each one's query
 	// and the metric names the services must expose.
-	Metric string `json:"metric" jsonschema:"enum=cpu,enum=memory,enum=disk,enum=errorRate,enum=latencyP95,enum=rate429,enum=nodeDown,enum=syncLatency,enum=dbConnections,enum=jobFailures,enum=workflowSuccess,enum=containerMemory"`
+	Metric string `json:"metric" jsonschema:"enum=cpu,enum=memory,enum=disk,enum=errorRate,enum=latencyP95,enum=rate429,enum=nodeDown,enum=syncLatency,enum=jobFailures,enum=workflowSuccess,enum=containerMemory"`
 	// Threshold is in the metric's unit: percent for cpu, memory, disk,
-	// errorRate, rate429, dbConnections, jobFailures and workflowSuccess;
+	// errorRate, rate429, jobFailures and workflowSuccess;
 	// milliseconds for latencyP95 and syncLatency; MB (2^20 bytes) for
 	// containerMemory; 0 for nodeDown. Every metric alerts above its
 	// threshold except workflowSuccess, which alerts below it.

@@ -12,6 +12,13 @@ import (
 	"github.com/agext/levenshtein"
 )
 
+// withdrawn are values the schema once took and no longer does, with why
+// and what to write instead.
+var withdrawn = map[string]string{
+	"dbConnections": "dbConnections is withdrawn: no PostgreSQL exporter is deployed, so the rule could never fire; " +
+		"remove it (DigitalOcean's database alerts watch a managed cluster's CPU, memory and disk)",
+}
+
 // nearest is the known name closest to name, when it is close enough to be
 // a typo or a small rename (at most two edits, or a third of the name for
 // long names), else "".

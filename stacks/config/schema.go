@@ -94,6 +94,10 @@ func checkSchema(schema *jsonschema.Schema, raw map[string]any, reported map[str
 			msg = patternMessage(k.Got, k.Want)
 		case *kind.Type:
 			msg = typeMessage(k, child(raw, e.InstanceLocation...), msg)
+		case *kind.Enum:
+			if why, ok := withdrawn[fmt.Sprint(k.Got)]; ok {
+				msg = why
+			}
 		}
 		// Name unknown keys in the path itself, the way people read them.
 		if ap, ok := e.ErrorKind.(*kind.AdditionalProperties); ok {

@@ -451,7 +451,7 @@ func validateMonitoring(c *Config, ps *problems) {
 	}
 }
 
-var percent = map[string]bool{"cpu": true, "memory": true, "disk": true, "errorRate": true, "rate429": true, "dbConnections": true, "jobFailures": true, "workflowSuccess": true}
+var percent = map[string]bool{"cpu": true, "memory": true, "disk": true, "errorRate": true, "rate429": true, "jobFailures": true, "workflowSuccess": true}
 
 // appMetric are the metrics services expose themselves.
 var appMetric = map[string]bool{"errorRate": true, "rate429": true, "latencyP95": true, "syncLatency": true, "jobFailures": true, "workflowSuccess": true}
