@@ -299,7 +299,8 @@ func TestJarvisEveryChildHasItsComponentAsParent(t *testing.T) {
 		case strings.HasPrefix(r.Type, "digitalocean:index/kubernetes"), r.Type == "pulumi:providers:kubernetes",
 			r.Type == "kubernetes:helm.sh/v3:Release" && r.Inputs["chart"] == "metrics-server":
 			return "infra:cluster:Cluster"
-		case r.Type == "digitalocean:index/dnsRecord:DnsRecord", strings.Contains(r.Type, "cert-manager.io"), strings.Contains(r.Type, "traefik.io"),
+		case r.Type == "digitalocean:index/dnsRecord:DnsRecord", strings.Contains(r.Type, "cert-manager.io"),
+			strings.Contains(r.Type, "traefik.io") && kube.Object(r.Inputs).Namespace() != "jarvis-system",
 			r.Type == "kubernetes:helm.sh/v3:Release" && (r.Inputs["chart"] == "traefik" || r.Inputs["chart"] == "cert-manager"):
 			return "infra:ingress:Ingress"
 		case strings.HasPrefix(r.Type, "kubernetes:") && !strings.Contains(r.Type, "monitoring.coreos.com") &&

@@ -95,6 +95,17 @@ func TestKubernetesRulesReadDeployedSources(t *testing.T) {
 // chartValues reads values.yaml from the vendored chart package.
 func chartValues(t *testing.T, chart string) map[string]any {
 	t.Helper()
+	var v map[string]any
+	if err := yaml.Unmarshal(chartFile(t, chart, "values.yaml"), &v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// chartFile reads one file of the vendored chart package
+// (tests/k8s/testdata/charts, scripts/vendor-charts.sh).
+func chartFile(t *testing.T, chart, name string) []byte {
+	t.Helper()
 	matches, err := filepath.Glob(filepath.Join(repoRoot, "tests", "k8s", "testdata", "charts", chart+"-*.tgz"))
 	if err != nil || len(matches) != 1 {
 		t.Fatalf("vendored %s chart: %v %v", chart, matches, err)
@@ -117,19 +128,15 @@ func chartValues(t *testing.T, chart string) map[string]any {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if h.Name == chart+"/values.yaml" {
+		if h.Name == chart+"/"+name {
 			b, err := io.ReadAll(tr)
 			if err != nil {
 				t.Fatal(err)
 			}
-			var v map[string]any
-			if err := yaml.Unmarshal(b, &v); err != nil {
-				t.Fatal(err)
-			}
-			return v
+			return b
 		}
 	}
-	t.Fatalf("%s has no %s/values.yaml", matches[0], chart)
+	t.Fatalf("%s has no %s/%s", matches[0], chart, name)
 	return nil
 }
 

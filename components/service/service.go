@@ -3,6 +3,8 @@
 // rendered from the same []Spec, so the two topologies cannot drift apart.
 package service
 
+import "strings"
+
 import "github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 // Spec is one service, with defaults applied and references resolved.
@@ -74,6 +76,22 @@ type Resources struct {
 type Autoscale struct {
 	Min, Max    int
 	CPU, Memory int
+}
+
+// PrivateMetricsPath is the service's metrics path when its public route
+// would reach it (the metrics share the routed port and lie under the
+// route's path, with Kubernetes' Prefix semantics), "" otherwise. Proxies
+// keep that path from the internet; Prometheus scrapes it from inside.
+func (s Spec) PrivateMetricsPath() string {
+	m := s.Metrics
+	if s.Public == nil || m == nil || m.Path == "" || (m.Port != 0 && m.Port != s.Port) {
+		return ""
+	}
+	route := strings.TrimSuffix(s.Public.Path, "/")
+	if route == "" || m.Path == route || strings.HasPrefix(m.Path, route+"/") {
+		return m.Path
+	}
+	return ""
 }
 
 // Metrics is where Prometheus scrapes.

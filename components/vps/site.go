@@ -140,7 +140,7 @@ func (s Site) Routes() ([]Route, error) {
 			return nil, fmt.Errorf("route %s%s is claimed by services %q and %q", host, path, other, sp.Name)
 		}
 		seen[k] = sp.Name
-		routes = append(routes, Route{Host: host, Path: path, Service: sp.Name, Port: sp.Port, Auth: sp.Public.Auth, Private: privatePath(sp, path)})
+		routes = append(routes, Route{Host: host, Path: path, Service: sp.Name, Port: sp.Port, Auth: sp.Public.Auth, Private: sp.PrivateMetricsPath()})
 	}
 	sort.Slice(routes, func(i, j int) bool {
 		if routes[i].Host != routes[j].Host {
@@ -149,19 +149,6 @@ func (s Site) Routes() ([]Route, error) {
 		return routes[i].Path < routes[j].Path
 	})
 	return routes, nil
-}
-
-// privatePath is the service's metrics path if its public route reaches
-// it: the metrics are served on the routed port, under the route's path.
-func privatePath(sp service.Spec, route string) string {
-	m := sp.Metrics
-	if m == nil || m.Path == "" || (m.Port != 0 && m.Port != sp.Port) {
-		return ""
-	}
-	if route == "/" || m.Path == route || strings.HasPrefix(m.Path, strings.TrimSuffix(route, "/")+"/") {
-		return m.Path
-	}
-	return ""
 }
 
 // Hosts are the distinct public host names, sorted.

@@ -21,6 +21,8 @@ func token(kind string) string {
 		return "kubernetes:policy/v1:" + kind
 	case "Job", "CronJob":
 		return "kubernetes:batch/v1:" + kind
+	case "IngressRoute", "Middleware":
+		return "kubernetes:traefik.io/v1alpha1:" + kind
 	}
 	return "kubernetes:core/v1:" + kind
 }

@@ -1,6 +1,10 @@
 package workload
 
 import (
+	"fmt"
+	"regexp"
+	"strings"
+
 	"infra/components/kube"
 	"infra/components/service"
 )
@@ -68,6 +72,48 @@ func (b *builder) ingress(s service.Spec) kube.Object {
 		},
 	}
 }
+
+// privateMetrics keeps a public service's metrics path from the internet
+// when its Ingress would route it (service.Spec.PrivateMetricsPath): a
+// Traefik IngressRoute on the same host and entry point matches that path
+// in every case and with or without a trailing slash, above every Ingress
+// route (priority), and passes it through a Middleware that admits only
+// loopback, so Traefik answers 403. Prometheus scrapes the pods directly.
+func (b *builder) privateMetrics(s service.Spec) []kube.Object {
+	p := s.PrivateMetricsPath()
+	if p == "" {
+		return nil
+	}
+	name := s.Name + "-metrics-private"
+	middleware := kube.Object{
+		"apiVersion": "traefik.io/v1alpha1",
+		"kind":       "Middleware",
+		"metadata":   b.meta(name, b.labels(s)),
+		"spec":       map[string]any{"ipAllowList": map[string]any{"sourceRange": []any{"127.0.0.1/32"}}},
+	}
+	match := fmt.Sprintf("Host(`%s`) && PathRegexp(`(?i)^%s/?$`)", s.Public.Host, regexp.QuoteMeta(strings.TrimSuffix(p, "/")))
+	route := kube.Object{
+		"apiVersion": "traefik.io/v1alpha1",
+		"kind":       "IngressRoute",
+		"metadata":   b.meta(name, b.labels(s)),
+		"spec": map[string]any{
+			"entryPoints": []any{"websecure"},
+			"routes": []any{map[string]any{
+				"kind":        "Rule",
+				"match":       match,
+				"priority":    privateMetricsPriority,
+				"middlewares": []any{map[string]any{"name": name}},
+				"services":    []any{map[string]any{"name": s.Name, "port": "http"}},
+			}},
+			"tls": map[string]any{"secretName": s.Name + "-tls"},
+		},
+	}
+	return []kube.Object{middleware, route}
+}
+
+// privateMetricsPriority puts the metrics route above the Ingress routes,
+// whose priority Traefik sets to the length of their rule.
+const privateMetricsPriority = 100000
 
 func (b *builder) autoscaler(s service.Spec) kube.Object {
 	a := s.Autoscale

@@ -166,6 +166,7 @@ func (c *Workload) declareService(ctx *pulumi.Context, name string, b *builder, 
 	}
 	if s.Public != nil {
 		rest = append(rest, b.ingress(s))
+		rest = append(rest, b.privateMetrics(s)...)
 	}
 	if s.Autoscale != nil {
 		rest = append(rest, b.autoscaler(s))

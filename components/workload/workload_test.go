@@ -332,3 +332,36 @@ func TestBadArgs(t *testing.T) {
 		})
 	}
 }
+
+// TestMetricsStayPrivate: a public service whose metrics share its routed
+// port gets a Traefik route that refuses its metrics path; one whose
+// metrics are on their own port (not on the Ingress' backend port) and a
+// private one get none.
+func TestMetricsStayPrivate(t *testing.T) {
+	args := testArgs()
+	shared := args.Services[0]
+	shared.Name, shared.Metrics = "web", &service.Metrics{Path: "/metrics", Port: shared.Port}
+	shared.Public = &service.Route{Host: "www.example.com", Path: "/"}
+	args.Services = append(args.Services, shared)
+	rec, _ := run(t, args)
+
+	route := mustObject(t, rec, "IngressRoute", "web-metrics-private")
+	expect(t, "web's metrics route", route, map[string]any{"spec": map[string]any{
+		"entryPoints": []any{"websecure"},
+		"routes": []any{map[string]any{
+			"kind": "Rule", "match": "Host(`www.example.com`) && PathRegexp(`(?i)^/metrics/?$`)", "priority": 100000,
+			"middlewares": []any{map[string]any{"name": "web-metrics-private"}},
+			"services":    []any{map[string]any{"name": "web", "port": "http"}},
+		}},
+		"tls": map[string]any{"secretName": "web-tls"},
+	}})
+	mw := mustObject(t, rec, "Middleware", "web-metrics-private")
+	expect(t, "web's metrics middleware", mw, map[string]any{"spec": map[string]any{
+		"ipAllowList": map[string]any{"sourceRange": []any{"127.0.0.1/32"}},
+	}})
+	for _, name := range []string{"api", "redis", "worker", "gossip"} {
+		if object(rec, "IngressRoute", name+"-metrics-private") != nil {
+			t.Errorf("%s: a metrics route, though its metrics are not reachable through its Ingress", name)
+		}
+	}
+}
