@@ -20,8 +20,8 @@ type ScrapeTarget struct {
 type PrometheusArgs struct {
 	// ExternalLabels tag every alert with the stack (stack, environment).
 	ExternalLabels map[string]string
-	// Exporters are the host's metrics sources (NodeExporter, CAdvisor,
-	// PostgresExporter), each scraped at its own path.
+	// Exporters are the host's metrics sources (NodeExporter, CAdvisor),
+	// each scraped at its own path.
 	Exporters []Exporter
 	// Alertmanager is host:port of Alertmanager.
 	Alertmanager string

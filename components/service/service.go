@@ -3,7 +3,10 @@
 // rendered from the same []Spec, so the two topologies cannot drift apart.
 package service
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
 
 import "github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -92,6 +95,13 @@ func (s Spec) PrivateMetricsPath() string {
 		return m.Path
 	}
 	return ""
+}
+
+// PrivateMetricsPattern is the regular expression (RE2 and PCRE alike) of
+// every spelling of a private metrics path a proxy must refuse: the path
+// with or without a trailing slash. Proxies match it case-insensitively.
+func PrivateMetricsPattern(path string) string {
+	return "^" + regexp.QuoteMeta(strings.TrimSuffix(path, "/")) + "/?$"
 }
 
 // Metrics is where Prometheus scrapes.

@@ -2,8 +2,9 @@ package vps
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
+
+	"infra/components/service"
 )
 
 // CertDir is where nginx finds the certificate certbot maintains.
@@ -140,7 +141,7 @@ func RenderNginx(site Site, certDir string) (string, error) {
 			// Metrics stay inside: nginx matches the decoded, merged path,
 			// case-insensitively here as most frameworks route, with or
 			// without a trailing slash.
-			w(2, "location ~* ^%s/?$ {", regexp.QuoteMeta(strings.TrimSuffix(r.Private, "/")))
+			w(2, "location ~* %s {", service.PrivateMetricsPattern(r.Private))
 			w(3, "return 404;")
 			w(2, "}")
 		}

@@ -2,8 +2,6 @@ package workload
 
 import (
 	"fmt"
-	"regexp"
-	"strings"
 
 	"infra/components/kube"
 	"infra/components/service"
@@ -91,7 +89,7 @@ func (b *builder) privateMetrics(s service.Spec) []kube.Object {
 		"metadata":   b.meta(name, b.labels(s)),
 		"spec":       map[string]any{"ipAllowList": map[string]any{"sourceRange": []any{"127.0.0.1/32"}}},
 	}
-	match := fmt.Sprintf("Host(`%s`) && PathRegexp(`(?i)^%s/?$`)", s.Public.Host, regexp.QuoteMeta(strings.TrimSuffix(p, "/")))
+	match := fmt.Sprintf("Host(`%s`) && PathRegexp(`(?i)%s`)", s.Public.Host, service.PrivateMetricsPattern(p))
 	route := kube.Object{
 		"apiVersion": "traefik.io/v1alpha1",
 		"kind":       "IngressRoute",
