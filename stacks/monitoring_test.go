@@ -55,6 +55,7 @@ func TestAlertMetricEnumIsTheComponentsCatalogue(t *testing.T) {
 
 const baseStack = `config:
   infra:environment: prod
+  infra:class: production
   infra:topology: vps
   infra:region: nyc3
   infra:domain: example.com
@@ -164,7 +165,7 @@ func TestDefaultAlerts(t *testing.T) {
 	if !*cfg.Monitoring.Notify {
 		t.Error("prod must notify by default")
 	}
-	dev, err := parseStack(t, strings.Replace(strings.Replace(baseStack, "metrics: {} ", "", 1), "environment: prod", "environment: dev", 1))
+	dev, err := parseStack(t, strings.NewReplacer("metrics: {} ", "", "class: production", "class: development").Replace(baseStack))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -125,6 +125,7 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (*Deployment, error) {
 	}
 	d.Outputs["topology"] = pulumi.String(string(cfg.Topology))
 	d.Outputs["environment"] = pulumi.String(cfg.Environment)
+	d.Outputs["class"] = pulumi.String(string(cfg.Class))
 	d.Outputs["region"] = pulumi.String(cfg.Region)
 	d.Outputs["domain"] = pulumi.String(cfg.Domain)
 	d.Outputs["vpcId"] = net.VPCID

@@ -26,6 +26,7 @@ func (m *countingMocks) Call(pulumi.MockCallArgs) (resource.PropertyMap, error) 
 
 const programStack = `config:
   infra:environment: dev
+  infra:class: development
   infra:topology: vps
   infra:region: nyc3
   infra:domain: example.com

@@ -97,12 +97,13 @@ func deployVPS(ctx *pulumi.Context, d *Deployment) error {
 	return nil
 }
 
-// projectEnvironment is the DigitalOcean project environment of a stack.
+// projectEnvironment is the DigitalOcean project environment of a stack:
+// its class, capitalised as the API wants it.
 func projectEnvironment(cfg *config.Config) string {
-	switch {
-	case cfg.Production():
+	switch cfg.Class {
+	case config.ClassProduction:
 		return "Production"
-	case cfg.Environment == "staging" || cfg.Environment == "stage":
+	case config.ClassStaging:
 		return "Staging"
 	}
 	return "Development"

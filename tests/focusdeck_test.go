@@ -142,7 +142,7 @@ func redact(s string) string {
 
 // A dev stack is not protected: protection is for production.
 func TestDevDatabaseNotProtected(t *testing.T) {
-	p := planEdited(t, "examples/focusdeck", "prod", [2]string{"infra:environment: prod", "infra:environment: staging"})
+	p := planEdited(t, "examples/focusdeck", "prod", [2]string{"infra:class: production", "infra:class: staging"})
 	for _, r := range p.Resources {
 		if r.Protect {
 			t.Errorf("%s %s is protected outside prod", r.Type, r.Name)

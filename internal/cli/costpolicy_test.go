@@ -13,6 +13,7 @@ import (
 
 const cliStack = `config:
   infra:environment: prod
+  infra:class: production
   infra:topology: vps
   infra:region: nyc3
   infra:domain: example.com
@@ -76,7 +77,7 @@ func TestPlanPrintsCostAndBlocksOnPolicy(t *testing.T) {
 	if code != ExitPolicy {
 		t.Fatalf("exit %d, want %d (policy): %s%s", code, ExitPolicy, out, errOut)
 	}
-	if !strings.Contains(out, "VIOLATION prod-database-ha: shop-cluster: production database has no standby node") || !strings.Contains(errOut, "policy: 1 violation(s)") {
+	if !strings.Contains(out, "VIOLATION prod-database-ha: shop-cluster: production database has no standby node") || !strings.Contains(errOut, "refused by 1 policy finding(s), listed above") {
 		t.Errorf("stdout:\n%s\nstderr:\n%s", out, errOut)
 	}
 

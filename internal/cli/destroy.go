@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/spf13/cobra"
@@ -31,7 +32,7 @@ func NewCmdDestroy(streams *IO, runF func(*DestroyOptions) error) *cobra.Command
 		Short:   "Delete the stack's resources (production needs --confirm)",
 		Long: `destroy deletes the stack's resources through the Pulumi engine.
 
-A production stack (infra:environment prod or production) is destroyed only
+A production stack (infra:class production) is destroyed only
 with --confirm <stack>; a mismatched --confirm is refused on any stack (exit 2).
 
 Protected resources (production databases, their firewalls) stay. While the
@@ -60,7 +61,7 @@ To delete a protected resource for good, unprotect it first:
 }
 
 func runDestroy(ctx context.Context, o *DestroyOptions) error {
-	rep := newReport(o.Stack, "destroy")
+	rep := newReport(o.Stack, opDestroy.name)
 	if o.TargetDependents && len(o.Targets) == 0 {
 		// Without a target the flag would widen nothing: the whole stack
 		// would go, which is not what anyone typing it means.
@@ -102,13 +103,10 @@ func runDestroy(ctx context.Context, o *DestroyOptions) error {
 	case len(protected) > 0:
 		return o.finish(rep, protectedRefusal(o.Stack, protected))
 	}
-	ev := watch()
-	opts = append(opts, optdestroy.EventStreams(ev.ch))
-	_, err = s.Destroy(ctx, opts...)
-	ev.wait(drainGrace(err))
-	rep.record(ev)
-	_, _, diags := ev.result()
-	return o.finish(rep, finishOp(ctx, s, "destroy", err, diags))
+	return o.finish(rep, opDestroy.run(ctx, s, rep, func(ev chan<- events.EngineEvent) error {
+		_, err := s.Destroy(ctx, append(opts, optdestroy.EventStreams(ev))...)
+		return err
+	}))
 }
 
 // confirmDestroy asks a production stack for --confirm <stack>, and

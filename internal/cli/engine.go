@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -133,50 +132,11 @@ func changes(steps []Step) []policy.Change {
 // resource cannot be replaced). cfg may be nil (no waivers).
 func changeGate(stack string, steps []Step, cfg *config.Config, allowReplace bool, engineErr error) (policy.Report, error) {
 	rep := policy.EvaluateChanges(changes(steps), cfg, policy.ChangeOptions{AllowReplace: allowReplace})
-	if !rep.Blocked() {
-		return rep, nil
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "the change to stack %s is refused by %d policy finding(s):", stack, len(rep.Violations))
-	for _, f := range rep.Violations {
-		fmt.Fprintf(&b, "\n  - [%s] %s", f.Rule, f.Message)
-	}
-	b.WriteString("\nA finding can be waived for one resource, with a reason, under infra:policy.waivers.")
+	var extra []string
 	if engineErr != nil {
-		b.WriteString("\nThe engine also reported: " + engineErr.Error())
+		extra = append(extra, "The engine also reported: "+engineErr.Error())
 	}
-	return rep, &ExitError{Code: ExitPolicy, Err: errors.New(b.String())}
-}
-
-// finishOp turns the outcome of one engine operation into the CLI's error.
-// On Ctrl-C (ctx cancelled) the Automation API has interrupted the pulumi
-// CLI, which stops after its in-flight steps and saves the state. An
-// operation that takes the stack's lock (up, refresh, destroy) then calls
-// Cancel, to release the lock in case the CLI had to be killed. A preview
-// takes no lock on a self-managed backend, where Cancel deletes every lock
-// file: another process's lock must not go with it.
-func finishOp(ctx context.Context, s Stack, doing string, err error, diags []string) error {
-	if err == nil {
-		return nil // done before the interrupt reached the engine
-	}
-	if ctx.Err() != nil {
-		if err != nil && isLocked(err) {
-			return classify(err, s.Name(), doing, diags...)
-		}
-		if doing != "preview" {
-			cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			_ = s.Cancel(cctx) // an error here means no update was left running
-		}
-		if doing == "preview" {
-			return &ExitError{Code: ExitCancelled, Err: fmt.Errorf("preview of stack %s cancelled: nothing was changed", s.Name())}
-		}
-		return &ExitError{Code: ExitCancelled, Err: fmt.Errorf(
-			"%s of stack %s cancelled: the engine stopped after its in-flight steps and saved the state. "+
-				"Run `infra refresh --stack %s` and `infra preview --stack %s` to see where it stands",
-			doing, s.Name(), s.Name(), s.Name())}
-	}
-	return classify(err, s.Name(), doing, diags...)
+	return rep, policyGate("the change to stack "+stack, rep, false, extra...)
 }
 
 const protectedText = "because it is protected"

@@ -163,7 +163,7 @@ func TestExitCodes(t *testing.T) {
 			args:      []string{"up", "--stack", "prod"},
 			want:      ExitPolicy,
 			wantCalls: []string{"export", "preview"},
-			wantText:  []string{"[database-public]", "db-firewall", "open to every address"},
+			wantText:  []string{"database-public: db-firewall", "open to every address"},
 		},
 		{
 			name: "a Kubernetes Service replaced (immutable clusterIP) is refused",

@@ -190,7 +190,7 @@ func testProject(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dev := strings.Replace(string(prod), "infra:environment: prod", "infra:environment: dev", 1)
+	dev := strings.NewReplacer("infra:environment: prod", "infra:environment: dev", "infra:class: production", "infra:class: development").Replace(string(prod))
 	files := map[string]string{
 		"Pulumi.yaml":      "name: focusdeck\nruntime: go\n",
 		"Pulumi.prod.yaml": string(prod),

@@ -21,6 +21,7 @@ func contractOutputs() auto.OutputMap {
 	return auto.OutputMap{
 		"topology":    {Value: "kubernetes"},
 		"environment": {Value: "prod"},
+		"class":       {Value: "production"},
 		"region":      {Value: "nyc3"},
 		"domain":      {Value: "focusdeck.example.com"},
 		"vpcId":       {Value: "3f1a-vpc"},

@@ -162,7 +162,7 @@ func writePlan(out io.Writer, p *plan.Plan, dir string, asJSON bool) error {
 		if err := writeJSON(out, doc); err != nil {
 			return err
 		}
-		return policyExit(doc.Policy.Report)
+		return policyGate("the plan of stack "+p.Stack, doc.Policy.Report, false)
 	}
 	fmt.Fprintf(out, "Offline plan of stack %q (project %s, topology %s).\n", p.Stack, p.Project, p.Config.Topology)
 	fmt.Fprintln(out, "Outputs are SIMULATED by the Pulumi SDK's mocks: nothing was created or read in the cloud.")
@@ -182,7 +182,7 @@ func writePlan(out io.Writer, p *plan.Plan, dir string, asJSON bool) error {
 	}
 	if doc.Policy.Blocked() {
 		fmt.Fprintf(out, "\nplan.json records the verdict: refused.\n")
-		return &ExitError{Code: ExitPolicy, Err: doc.Policy.Err()}
+		return policyGate("the plan of stack "+p.Stack, doc.Policy.Report, true)
 	}
 	return nil
 }

@@ -26,10 +26,7 @@ func policyPreflight(w io.Writer) PreflightFunc {
 		if err := rep.Write(w); err != nil {
 			return err
 		}
-		if err := rep.Err(); err != nil {
-			return &ExitError{Code: ExitPolicy, Err: err}
-		}
-		return nil
+		return policyGate("stack "+p.Stack, rep, true)
 	}
 }
 

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"time"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/spf13/cobra"
 
@@ -55,20 +55,9 @@ exits 5 when anything would change: the nightly drift check.`,
 }
 
 func runPreview(ctx context.Context, o *PreviewOptions) error {
-	rep := newReport(o.Stack, "preview")
-	proj, err := openProject(o.Dir, o.Stack)
+	rep := newReport(o.Stack, opPreview.name)
+	s, p, err := o.beginChange(ctx, opPreview, o.Preflight)
 	if err != nil {
-		return o.finish(rep, err)
-	}
-	p, err := checkBeforeEngine(proj, o.Preflight)
-	if err != nil {
-		return o.finish(rep, err)
-	}
-	s, _, err := o.open(ctx, true)
-	if err != nil {
-		return o.finish(rep, err)
-	}
-	if err := refusePending(ctx, s, o.Stack, "preview"); err != nil {
 		return o.finish(rep, err)
 	}
 	err = previewStack(ctx, s, rep, o.progressWriter(), previewFlags{
@@ -85,8 +74,7 @@ type previewFlags struct {
 // previewStack runs the engine's preview, streaming its progress to w and
 // recording its steps and summary in rep.
 func previewStack(ctx context.Context, s Stack, rep *Report, w io.Writer, f previewFlags) error {
-	ev := watch()
-	opts := []optpreview.Option{optpreview.ProgressStreams(w), optpreview.EventStreams(ev.ch)}
+	opts := []optpreview.Option{optpreview.ProgressStreams(w)}
 	if f.diff {
 		opts = append(opts, optpreview.Diff())
 	}
@@ -96,11 +84,10 @@ func previewStack(ctx context.Context, s Stack, rep *Report, w io.Writer, f prev
 	if len(f.targets) > 0 {
 		opts = append(opts, optpreview.Target(f.targets))
 	}
-	_, err := s.Preview(ctx, opts...)
-	ev.wait(drainGrace(err))
-	rep.record(ev)
-	_, _, diags := ev.result()
-	return finishOp(ctx, s, "preview", err, diags)
+	return opPreview.run(ctx, s, rep, func(ev chan<- events.EngineEvent) error {
+		_, err := s.Preview(ctx, append(opts, optpreview.EventStreams(ev))...)
+		return err
+	})
 }
 
 // guard applies the checks on a preview's steps: the policy's change
@@ -130,13 +117,4 @@ func guard(w io.Writer, rep *Report, cfg *config.Config, previewErr error, allow
 			rep.Stack, rep.Changed)}
 	}
 	return nil
-}
-
-// drainGrace is how long to wait for the rest of the event stream: all of
-// it after success, a moment after a failure (the stream may never open).
-func drainGrace(err error) time.Duration {
-	if err != nil {
-		return 2 * time.Second
-	}
-	return 30 * time.Second
 }

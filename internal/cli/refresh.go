@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
 	"github.com/spf13/cobra"
 )
@@ -52,8 +53,7 @@ pending create, so a refresh that does not say what becomes of each refuses too.
 }
 
 func runRefresh(ctx context.Context, o *RefreshOptions) error {
-	op := "refresh"
-	rep := newReport(o.Stack, op)
+	rep := newReport(o.Stack, opRefresh.name)
 	ids, err := parseImports(o.ImportPendingCreates)
 	if err != nil {
 		return o.finish(rep, err)
@@ -76,16 +76,14 @@ func runRefresh(ctx context.Context, o *RefreshOptions) error {
 			return o.finish(rep, classify(err, o.Stack, "import pending creates"))
 		}
 	}
-	ev := watch()
-	opts := []optrefresh.Option{optrefresh.ProgressStreams(o.progressWriter()), optrefresh.EventStreams(ev.ch)}
+	opts := []optrefresh.Option{optrefresh.ProgressStreams(o.progressWriter())}
 	if o.ClearPendingCreates {
 		opts = append(opts, optrefresh.ClearPendingCreates())
 	}
-	_, err = s.Refresh(ctx, opts...)
-	ev.wait(drainGrace(err))
-	rep.record(ev)
-	_, _, diags := ev.result()
-	err = finishOp(ctx, s, op, err, diags)
+	err = opRefresh.run(ctx, s, rep, func(ev chan<- events.EngineEvent) error {
+		_, err := s.Refresh(ctx, append(opts, optrefresh.EventStreams(ev))...)
+		return err
+	})
 	if err == nil && o.ExpectNoChanges && rep.Changed > 0 {
 		err = &ExitError{Code: ExitChanges, Err: fmt.Errorf(
 			"stack %s drifted: %d resource(s) differ in the cloud from the state", o.Stack, rep.Changed)}

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
@@ -217,16 +216,14 @@ func pulumiRoot(bin string) (string, error) {
 	return filepath.Dir(filepath.Dir(abs)), nil
 }
 
-// production reports whether a stack is marked production: its config
-// says environment prod or production, or (when the file cannot be read)
-// its name does. Unknown means production: the safe side.
+// production reports whether a stack's class (infra:class) is production.
+// A stack file that cannot be read or states no class counts as
+// production: the safe side. The name decides nothing.
 func production(p Project) bool {
 	raw, err := config.ReadFile(p.StackFile())
-	if err == nil {
-		if env, ok := raw.Values["environment"].(string); ok {
-			return env == "prod" || env == "production"
-		}
+	if err != nil {
+		return true
 	}
-	name := strings.ToLower(p.Stack)
-	return err != nil || name == "prod" || name == "production"
+	class, ok := raw.Values["class"].(string)
+	return !ok || config.Class(class) == config.ClassProduction
 }

@@ -1,13 +1,16 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"embed"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"text/template"
 
 	"github.com/spf13/cobra"
@@ -20,12 +23,12 @@ var templateFS embed.FS
 
 // TemplateOptions are the flags of `infra template`.
 type TemplateOptions struct {
-	IO          *IO
+	IO *IO
+	ProjectFlags
 	Topology    string
 	Out         string
-	Dir         string
-	Stack       string
 	Environment string
+	Class       string
 	Region      string
 	Domain      string
 	App         string
@@ -40,9 +43,9 @@ const SecretPlaceholder = "REPLACE-ME"
 
 // templateData fills a template.
 type templateData struct {
-	Stack, File, Environment, Region, Domain, App string
-	Production                                    bool
-	SecretPlaceholder                             string
+	Stack, File, Environment, Class, Region, Domain, App string
+	Production                                           bool
+	SecretPlaceholder                                    string
 }
 
 var appName = regexp.MustCompile(`^[a-z]([a-z0-9-]*[a-z0-9])?$`)
@@ -79,6 +82,9 @@ Pulumi.<stack>.yaml in --dir. An existing file is kept unless --force.`,
 			if opts.Environment == "" {
 				opts.Environment = opts.Stack
 			}
+			if err := askClass(opts); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -88,9 +94,11 @@ Pulumi.<stack>.yaml in --dir. An existing file is kept unless --force.`,
 	f := cmd.Flags()
 	f.StringVar(&opts.Topology, "topology", "", "vps (one Droplet, Docker Compose) or kubernetes (DOKS)")
 	f.StringVarP(&opts.Out, "out", "o", "", `file to write ("-" for stdout; default Pulumi.<stack>.yaml in --dir)`)
-	f.StringVar(&opts.Dir, "dir", ".", "Pulumi project directory")
-	f.StringVarP(&opts.Stack, "stack", "s", "dev", "stack name")
-	f.StringVar(&opts.Environment, "environment", "", "infra:environment (default: the stack name)")
+	opts.ProjectFlags.addFlags(cmd)
+	opts.Stack = "dev"
+	f.Lookup("stack").DefValue = opts.Stack
+	f.StringVar(&opts.Environment, "environment", "", "infra:environment, the stage's name in resource names (default: the stack name)")
+	f.StringVar(&opts.Class, "class", "", "infra:class: production, staging or development (asked on a terminal when not given)")
 	f.StringVar(&opts.Region, "region", "nyc3", "DigitalOcean region slug")
 	f.StringVar(&opts.Domain, "domain", "example.com", "DNS zone of the public hosts")
 	f.StringVar(&opts.App, "app", "app", "application name (Kubernetes namespace)")
@@ -108,8 +116,8 @@ func renderTemplate(o *TemplateOptions) ([]byte, error) {
 		return nil, fmt.Errorf("load template %s: %w", name, err)
 	}
 	data := templateData{
-		Stack: o.Stack, File: o.Out, Environment: o.Environment, Region: o.Region,
-		Domain: o.Domain, App: o.App, Production: o.Environment == "prod" || o.Environment == "production",
+		Stack: o.Stack, File: o.Out, Environment: o.Environment, Class: o.Class, Region: o.Region,
+		Domain: o.Domain, App: o.App, Production: config.Class(o.Class) == config.ClassProduction,
 		SecretPlaceholder: SecretPlaceholder,
 	}
 	if o.Out == "-" {
@@ -166,4 +174,48 @@ func runTemplate(o *TemplateOptions) error {
 	}
 	fmt.Fprintf(o.IO.ErrOut, "Wrote %s (topology %s). Next: infra validate --file %s\n", o.Out, o.Topology, o.Out)
 	return nil
+}
+
+// askClass makes sure the stack's class is stated: given with --class, or
+// asked on a terminal. The name is no guide (`prod-eu`, `staging-prod`),
+// so nothing is guessed; a script must say it.
+func askClass(o *TemplateOptions) error {
+	valid := func(c string) bool {
+		for _, v := range config.Classes() {
+			if string(v) == c {
+				return true
+			}
+		}
+		return false
+	}
+	if o.Class != "" {
+		if !valid(o.Class) {
+			return usageError("--class must be production, staging or development, got %q", o.Class)
+		}
+		return nil
+	}
+	if !isTerminal(o.IO.In) {
+		return usageError("--class is required: production, staging or development (what stack %s is for; production turns on the safeguards)", o.Stack)
+	}
+	in := bufio.NewScanner(o.IO.In)
+	for {
+		fmt.Fprintf(o.IO.ErrOut, "What is stack %s for? production, staging or development: ", o.Stack)
+		if !in.Scan() {
+			return usageError("--class is required: no answer was read")
+		}
+		if answer := strings.TrimSpace(strings.ToLower(in.Text())); valid(answer) {
+			o.Class = answer
+			return nil
+		}
+	}
+}
+
+// isTerminal reports whether r is an interactive terminal.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

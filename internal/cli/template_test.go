@@ -20,16 +20,20 @@ import (
 func templateCmd(s *IO) *cobra.Command { return NewCmdTemplate(s, nil) }
 func validateCmd(s *IO) *cobra.Command { return NewCmdValidate(s, nil) }
 
-// Every template, for every environment, validates through the same path
-// `infra validate` and the program use, and plans offline.
+// Every template, for every class, validates through the same path
+// `infra validate` and the program use, and plans offline. The class, not
+// the name, decides production.
 func TestTemplatesValidate(t *testing.T) {
 	for _, topology := range []string{"vps", "kubernetes"} {
-		for _, env := range []string{"dev", "prod"} {
+		for _, tc := range []struct{ env, class string }{
+			{"dev", "development"}, {"prod", "production"}, {"prod-eu", "production"}, {"staging-prod", "staging"},
+		} {
+			env := tc.env
 			t.Run(topology+"/"+env, func(t *testing.T) {
 				dir := t.TempDir()
 				out := filepath.Join(dir, "Pulumi."+env+".yaml")
 				r := runWith(context.Background(), t, templateCmd, "template", "--topology", topology, "--stack", env,
-					"--out", out, "--domain", "shop.example.org", "--app", "shop")
+					"--class", tc.class, "--out", out, "--domain", "shop.example.org", "--app", "shop")
 				if r.code != ExitOK {
 					t.Fatalf("exit %d: %v", r.code, r.err)
 				}
@@ -44,7 +48,7 @@ func TestTemplatesValidate(t *testing.T) {
 				if string(cfg.Topology) != topology || cfg.Environment != env || cfg.Domain != "shop.example.org" {
 					t.Errorf("config %s/%s/%s", cfg.Topology, cfg.Environment, cfg.Domain)
 				}
-				if cfg.Production() != (env == "prod") {
+				if cfg.Production() != (tc.class == "production") {
 					t.Errorf("production = %v", cfg.Production())
 				}
 				doc, _ := os.ReadFile(out)
@@ -75,7 +79,7 @@ func TestTemplateSecretsSetBeforeTheEngine(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), []byte("name: shop\nruntime: go\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if r := runWith(context.Background(), t, templateCmd, "template", "--topology", "vps", "--stack", "dev", "--dir", dir); r.code != ExitOK {
+	if r := runWith(context.Background(), t, templateCmd, "template", "--topology", "vps", "--stack", "dev", "--class", "development", "--dir", dir); r.code != ExitOK {
 		t.Fatalf("template: exit %d: %v", r.code, r.err)
 	}
 	f := &fakeStack{previewEvents: evs{summary(map[apitype.OpType]int{"create": 1})}}
@@ -124,10 +128,11 @@ func TestTemplateRefusals(t *testing.T) {
 		{"bad domain is a config error with its path", []string{"--topology", "vps", "--domain", "not a domain", "-o", "-"}, ExitConfig, "infra:domain"},
 		{"bad region", []string{"--topology", "kubernetes", "--region", "mars", "-o", "-"}, ExitConfig, "infra:region"},
 		{"file twice", []string{"--topology", "vps", "--out", "a.yaml", "b.yaml"}, ExitUsage, "not both"},
+		{"unknown class", []string{"--topology", "vps", "--class", "prod", "-o", "-"}, ExitUsage, "production, staging or development"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := runWith(context.Background(), t, templateCmd, append([]string{"template"}, tt.args...)...)
+			r := runWith(context.Background(), t, templateCmd, append([]string{"template", "--class", "development"}, tt.args...)...)
 			if r.code != tt.want || r.err == nil || !strings.Contains(r.err.Error(), tt.text) {
 				t.Errorf("exit %d (%v), want %d mentioning %q", r.code, r.err, tt.want, tt.text)
 			}
@@ -136,7 +141,7 @@ func TestTemplateRefusals(t *testing.T) {
 	if b, _ := os.ReadFile(existing); string(b) != "keep me" {
 		t.Error("an existing file was overwritten without --force")
 	}
-	r := runWith(context.Background(), t, templateCmd, "template", "--topology", "vps", "--out", existing, "--force")
+	r := runWith(context.Background(), t, templateCmd, "template", "--topology", "vps", "--class", "development", "--out", existing, "--force")
 	if b, _ := os.ReadFile(existing); r.code != ExitOK || !strings.Contains(string(b), "infra:topology: vps") {
 		t.Errorf("--force: exit %d: %v", r.code, r.err)
 	}
@@ -144,7 +149,7 @@ func TestTemplateRefusals(t *testing.T) {
 
 func TestTemplateJSON(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "Pulumi.staging.yaml")
-	r := runWith(context.Background(), t, templateCmd, "template", "--topology", "vps", "--stack", "staging", "--out", out, "--json")
+	r := runWith(context.Background(), t, templateCmd, "template", "--topology", "vps", "--stack", "staging", "--class", "staging", "--out", out, "--json")
 	var doc map[string]any
 	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || r.code != ExitOK {
 		t.Fatalf("exit %d, %v: %s", r.code, err, r.stdout)
@@ -155,7 +160,7 @@ func TestTemplateJSON(t *testing.T) {
 }
 
 func TestTemplateToStdoutAsPositional(t *testing.T) {
-	r := runWith(context.Background(), t, templateCmd, "template", "--topology", "kubernetes", "-")
+	r := runWith(context.Background(), t, templateCmd, "template", "--topology", "kubernetes", "--class", "development", "-")
 	if r.code != ExitOK || !strings.Contains(r.stdout, "infra:topology: kubernetes") {
 		t.Fatalf("exit %d: %v\n%s", r.code, r.err, r.stdout)
 	}
@@ -168,7 +173,7 @@ func TestValidate(t *testing.T) {
 		t.Fatalf("exit %d: %v", r.code, r.err)
 	}
 	// Every problem at once, each with its path.
-	for _, want := range []string{"infra:topology", "infra:region", "infra:domain: required", "infra:services: required"} {
+	for _, want := range []string{"infra:class: required", "infra:topology", "infra:region", "infra:domain: required", "infra:services: required"} {
 		if !strings.Contains(r.err.Error(), want) {
 			t.Errorf("problems lack %s:\n%v", want, r.err)
 		}
@@ -178,7 +183,7 @@ func TestValidate(t *testing.T) {
 	if err := json.Unmarshal([]byte(j.stdout), &v); err != nil {
 		t.Fatal(err)
 	}
-	if j.code != ExitConfig || v.Valid || len(v.Problems) != 4 {
+	if j.code != ExitConfig || v.Valid || len(v.Problems) != 5 {
 		t.Errorf("json: exit %d, %+v", j.code, v)
 	}
 	ok := runWith(context.Background(), t, validateCmd, "validate", "--stack", "prod", "--dir", dir, "--json")
@@ -244,5 +249,14 @@ func TestMainUsageErrors(t *testing.T) {
 		if !strings.HasPrefix(errOut.String(), "error: ") {
 			t.Errorf("%v: stderr %q", args, errOut.String())
 		}
+	}
+}
+
+// Without --class and without a terminal to ask on, template refuses: a
+// script must state the class, nothing is guessed from the name.
+func TestTemplateAsksForTheClass(t *testing.T) {
+	r := runWith(context.Background(), t, templateCmd, "template", "--topology", "vps", "--stack", "prod", "-o", "-")
+	if r.code != ExitUsage || r.err == nil || !strings.Contains(r.err.Error(), "--class is required") {
+		t.Errorf("exit %d (%v), want %d asking for --class", r.code, r.err, ExitUsage)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/spf13/cobra"
 )
@@ -56,24 +58,13 @@ Pulumi Cloud login; a file:// backend needs PULUMI_CONFIG_PASSPHRASE).`,
 }
 
 func runUp(ctx context.Context, o *UpOptions) error {
-	rep := newReport(o.Stack, "up")
-	proj, err := openProject(o.Dir, o.Stack)
+	rep := newReport(o.Stack, opUp.name)
+	s, p, err := o.beginChange(ctx, opUp, o.Preflight)
 	if err != nil {
-		return o.finish(rep, err)
-	}
-	p, err := checkBeforeEngine(proj, o.Preflight)
-	if err != nil {
-		return o.finish(rep, err)
-	}
-	s, _, err := o.open(ctx, true)
-	if err != nil {
-		return o.finish(rep, err)
-	}
-	if err := refusePending(ctx, s, o.Stack, "up"); err != nil {
 		return o.finish(rep, err)
 	}
 	// The guards judge the preview; up applies only what passed them.
-	pre := newReport(o.Stack, "preview")
+	pre := newReport(o.Stack, opPreview.name)
 	flags := previewFlags{diff: o.Diff, refresh: o.Refresh, targets: o.Targets}
 	err = previewStack(ctx, s, pre, o.progressWriter(), flags)
 	if err := guard(o.IO.ErrOut, pre, p.Config, err, o.AllowReplace, o.ExpectNoChanges); err != nil {
@@ -82,8 +73,7 @@ func runUp(ctx context.Context, o *UpOptions) error {
 	}
 	fmt.Fprintf(o.progressWriter(), "\nPreview passed the checks (%d change(s)); updating stack %s.\n\n", pre.Changed, o.Stack)
 
-	ev := watch()
-	opts := []optup.Option{optup.ProgressStreams(o.progressWriter()), optup.EventStreams(ev.ch)}
+	opts := []optup.Option{optup.ProgressStreams(o.progressWriter())}
 	if o.ExpectNoChanges {
 		opts = append(opts, optup.ExpectNoChanges())
 	}
@@ -99,11 +89,12 @@ func runUp(ctx context.Context, o *UpOptions) error {
 	if o.Message != "" {
 		opts = append(opts, optup.Message(o.Message))
 	}
-	res, err := s.Up(ctx, opts...)
-	ev.wait(drainGrace(err))
-	rep.record(ev)
-	_, _, diags := ev.result()
-	if err = finishOp(ctx, s, "up", err, diags); err == nil {
+	var res auto.UpResult
+	err = opUp.run(ctx, s, rep, func(ev chan<- events.EngineEvent) (err error) {
+		res, err = s.Up(ctx, append(opts, optup.EventStreams(ev))...)
+		return err
+	})
+	if err == nil {
 		rep.Outputs = redactOutputs(res.Outputs, false)
 		// An update may still replace what the preview did not show
 		// (a value known only during the update): report it loudly.

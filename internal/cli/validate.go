@@ -87,7 +87,7 @@ func runValidate(o *ValidateOptions) error {
 		res.Policy = verdict
 		if verdict.Blocked() {
 			res.Valid = false
-			refused = &ExitError{Code: ExitPolicy, Err: fmt.Errorf("%s: %w", path, verdict.Err())}
+			refused = policyGate(path, verdict.Report, !o.JSON)
 		}
 	}
 	switch {

@@ -4,18 +4,20 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"infra/internal/dotype"
 )
 
 func TestDiff(t *testing.T) {
 	base := mustEstimate(t, crafted("vps",
-		res(typeDroplet, "d", map[string]any{"size": "s-2vcpu-4gb"}),
-		res(typeDatabaseCluster, "db", map[string]any{"engine": "pg", "size": "db-s-1vcpu-1gb", "nodeCount": 1.0}),
-		res(typeVolume, "old", map[string]any{"size": 10.0}),
+		res(dotype.Droplet, "d", map[string]any{"size": "s-2vcpu-4gb"}),
+		res(dotype.DatabaseCluster, "db", map[string]any{"engine": "pg", "size": "db-s-1vcpu-1gb", "nodeCount": 1.0}),
+		res(dotype.Volume, "old", map[string]any{"size": 10.0}),
 	))
 	head := mustEstimate(t, crafted("vps",
-		res(typeDroplet, "d", map[string]any{"size": "s-4vcpu-8gb", "backups": true}),
-		res(typeDatabaseCluster, "db", map[string]any{"engine": "pg", "size": "db-s-1vcpu-1gb", "nodeCount": 1.0}),
-		res(typeSpacesBucket, "b", nil),
+		res(dotype.Droplet, "d", map[string]any{"size": "s-4vcpu-8gb", "backups": true}),
+		res(dotype.DatabaseCluster, "db", map[string]any{"engine": "pg", "size": "db-s-1vcpu-1gb", "nodeCount": 1.0}),
+		res(dotype.SpacesBucket, "b", nil),
 	))
 	d := Diff(base, head)
 	// backups: true without a plan are daily backups, 30 % of $48.
@@ -60,7 +62,7 @@ func TestDiff(t *testing.T) {
 }
 
 func TestDiffAgainstAMissingBase(t *testing.T) {
-	head := mustEstimate(t, crafted("vps", res(typeDroplet, "d", map[string]any{"size": "s-1vcpu-1gb"})))
+	head := mustEstimate(t, crafted("vps", res(dotype.Droplet, "d", map[string]any{"size": "s-1vcpu-1gb"})))
 	d := Diff(nil, head)
 	if d.Before != 0 || d.After != 6 || d.Delta != 6 || len(d.Changes) != 1 || d.Changes[0].Kind != "added" {
 		t.Errorf("delta against no base: %+v", d)

@@ -6,27 +6,14 @@ import (
 	"sort"
 	"strings"
 
+	"infra/internal/dotype"
 	"infra/internal/plan"
 )
 
 // Type tokens priced here, as the DigitalOcean provider SDK names them.
 const (
-	typeDroplet          = "digitalocean:index/droplet:Droplet"
-	typeDatabaseCluster  = "digitalocean:index/databaseCluster:DatabaseCluster"
-	typeDatabaseReplica  = "digitalocean:index/databaseReplica:DatabaseReplica"
-	typeKubernetes       = "digitalocean:index/kubernetesCluster:KubernetesCluster"
-	typeNodePool         = "digitalocean:index/kubernetesNodePool:KubernetesNodePool"
-	typeLoadBalancer     = "digitalocean:index/loadBalancer:LoadBalancer"
-	typeVolume           = "digitalocean:index/volume:Volume"
-	typeSpacesBucket     = "digitalocean:index/spacesBucket:SpacesBucket"
-	typeReservedIP       = "digitalocean:index/reservedIp:ReservedIp"
-	typeFloatingIP       = "digitalocean:index/floatingIp:FloatingIp"
-	typeReservedIPAssign = "digitalocean:index/reservedIpAssignment:ReservedIpAssignment"
-	typeFloatingIPAssign = "digitalocean:index/floatingIpAssignment:FloatingIpAssignment"
-	typeRegistry         = "digitalocean:index/containerRegistry:ContainerRegistry"
-	typeUptimeCheck      = "digitalocean:index/uptimeCheck:UptimeCheck"
-	typeK8sService       = "kubernetes:core/v1:Service"
-	typeK8sPVC           = "kubernetes:core/v1:PersistentVolumeClaim"
+	typeK8sService = "kubernetes:core/v1:Service"
+	typeK8sPVC     = "kubernetes:core/v1:PersistentVolumeClaim"
 
 	lbSizeUnitAnnotation = "service.beta.kubernetes.io/do-loadbalancer-size-unit"
 )
@@ -127,11 +114,11 @@ func (est *estimator) unpriced(r plan.Resource, format string, args ...any) {
 func (est *estimator) price(r plan.Resource) {
 	pr := est.prices
 	switch r.Type {
-	case typeDroplet:
+	case dotype.Droplet:
 		est.droplet(r)
-	case typeDatabaseCluster:
+	case dotype.DatabaseCluster:
 		est.database(r)
-	case typeDatabaseReplica:
+	case dotype.DatabaseReplica:
 		size, _ := r.String("size")
 		price, ok := pr.DatabaseSize(size)
 		if !ok {
@@ -139,11 +126,11 @@ func (est *estimator) price(r plan.Resource) {
 			return
 		}
 		est.add(r, "", "Database read replica "+size, price.Primary, price.Primary, "")
-	case typeKubernetes:
+	case dotype.KubernetesCluster:
 		est.kubernetes(r)
-	case typeNodePool:
+	case dotype.KubernetesNodePool:
 		est.nodePool(r, "", "Node pool", r.Inputs)
-	case typeLoadBalancer:
+	case dotype.LoadBalancer:
 		est.lbSeen = true
 		nodes, err := pr.lbNodes(r)
 		if err != nil {
@@ -152,7 +139,7 @@ func (est *estimator) price(r plan.Resource) {
 		}
 		v := float64(nodes) * pr.LoadBalancers.PerNode
 		est.add(r, "", fmt.Sprintf("Load balancer, %d node(s)", nodes), v, v, "")
-	case typeVolume:
+	case dotype.Volume:
 		gib, ok := r.Number("size")
 		if !ok {
 			est.unpriced(r, "volume size is not known offline")
@@ -160,7 +147,7 @@ func (est *estimator) price(r plan.Resource) {
 		}
 		v := gib * pr.Volumes.PerGiB
 		est.add(r, "", fmt.Sprintf("Volume %g GiB", gib), v, v, "")
-	case typeSpacesBucket:
+	case dotype.SpacesBucket:
 		if est.spacesPaid {
 			est.add(r, "", "Spaces bucket", 0, 0, "covered by the account's Spaces subscription")
 			return
@@ -169,14 +156,14 @@ func (est *estimator) price(r plan.Resource) {
 		v := pr.Spaces.Subscription
 		est.add(r, "", "Spaces subscription", v, v,
 			fmt.Sprintf("one per account, includes %d GiB; $0 if another stack already pays it", pr.Spaces.IncludedGiB))
-	case typeReservedIP, typeFloatingIP:
+	case dotype.ReservedIP, dotype.FloatingIP:
 		if _, set := r.Input("dropletId"); set || est.assignedIPs[r.URN] {
 			est.add(r, "", "Reserved IP (assigned)", pr.ReservedIPs.Assigned, pr.ReservedIPs.Assigned, "free while assigned to a Droplet")
 			return
 		}
 		v := pr.ReservedIPs.Unassigned
 		est.add(r, "", "Reserved IP (unassigned)", v, v, "billed while not assigned to a Droplet")
-	case typeRegistry:
+	case dotype.ContainerRegistry:
 		tier, _ := r.String("subscriptionTierSlug")
 		v, ok := pr.ContainerRegistry[tier]
 		if !ok {
@@ -184,7 +171,7 @@ func (est *estimator) price(r plan.Resource) {
 			return
 		}
 		est.add(r, "", "Container registry "+tier, v, v, "")
-	case typeUptimeCheck:
+	case dotype.UptimeCheck:
 		v := pr.UptimeCheck
 		est.add(r, "", "Uptime check", v, v, "check the uptime pricing source: may be billed per check")
 	case typeK8sService:
@@ -355,7 +342,7 @@ func (est *estimator) implied() {
 	nodes := est.prices.LoadBalancers.ImpliedKubernetesNodes
 	v := float64(nodes) * est.prices.LoadBalancers.PerNode
 	est.e.Lines = append(est.e.Lines, Line{
-		Key: "implied:ingress-load-balancer", Type: typeLoadBalancer, Name: "ingress controller",
+		Key: "implied:ingress-load-balancer", Type: dotype.LoadBalancer, Name: "ingress controller",
 		Item:    fmt.Sprintf("Load balancer of the ingress controller's Service, %d node(s)", nodes),
 		Monthly: cents(v), MaxMonthly: cents(v), Implied: true,
 		Note: "created by DigitalOcean's cloud controller for the Helm-installed controller, not in the plan",
@@ -384,7 +371,7 @@ func (pr *Prices) lbNodes(r plan.Resource) (int, error) {
 func assignedIPs(p *plan.Plan) map[string]bool {
 	out := map[string]bool{}
 	for _, r := range p.Resources {
-		if r.Type != typeReservedIPAssign && r.Type != typeFloatingIPAssign {
+		if r.Type != dotype.ReservedIPAssignment && r.Type != dotype.FloatingIPAssignment {
 			continue
 		}
 		for _, dep := range r.Dependencies {

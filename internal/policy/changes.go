@@ -6,6 +6,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 
+	"infra/internal/dotype"
 	"infra/stacks/config"
 )
 
@@ -38,13 +39,13 @@ type ChangeOptions struct {
 // (deleteBeforeReplace): the Service's address changes and the workload
 // has no pod in between.
 var statefulTypes = map[string]string{
-	"digitalocean:index/kubernetesCluster:KubernetesCluster": "Kubernetes cluster",
-	"digitalocean:index/databaseCluster:DatabaseCluster":     "database cluster",
-	"digitalocean:index/droplet:Droplet":                     "Droplet",
-	"kubernetes:core/v1:Service":                             "Kubernetes Service",
-	"kubernetes:apps/v1:Deployment":                          "Kubernetes Deployment",
-	"kubernetes:apps/v1:StatefulSet":                         "Kubernetes StatefulSet",
-	"kubernetes:core/v1:PersistentVolumeClaim":               "Kubernetes PersistentVolumeClaim",
+	dotype.KubernetesCluster:                   "Kubernetes cluster",
+	dotype.DatabaseCluster:                     "database cluster",
+	dotype.Droplet:                             "Droplet",
+	"kubernetes:core/v1:Service":               "Kubernetes Service",
+	"kubernetes:apps/v1:Deployment":            "Kubernetes Deployment",
+	"kubernetes:apps/v1:StatefulSet":           "Kubernetes StatefulSet",
+	"kubernetes:core/v1:PersistentVolumeClaim": "Kubernetes PersistentVolumeClaim",
 }
 
 var replaceOps = map[apitype.OpType]bool{
@@ -70,7 +71,7 @@ func EvaluateChanges(changes []Change, cfg *config.Config, opts ChangeOptions) R
 	clusterDeleted := false
 	for _, c := range changes {
 		// A replaced cluster goes too: its firewall is replaced with it.
-		if c.Type == typeDatabaseCluster && (c.Op == apitype.OpDelete || replaceOps[c.Op]) {
+		if c.Type == dotype.DatabaseCluster && (c.Op == apitype.OpDelete || replaceOps[c.Op]) {
 			clusterDeleted = true
 		}
 	}
@@ -88,7 +89,7 @@ func EvaluateChanges(changes []Change, cfg *config.Config, opts ChangeOptions) R
 			}
 			fs.add(RuleStatefulReplace, c.URN, name, "%s %s%s would be REPLACED (deleted, then created anew): its data, disks and address are lost; revert the change that forces it, or rerun with --allow-replace if that is intended", what, name, because)
 		}
-		if c.Type == typeDatabaseFirewall && (c.Op == apitype.OpDelete || replaceOps[c.Op]) && !clusterDeleted {
+		if c.Type == dotype.DatabaseFirewall && (c.Op == apitype.OpDelete || replaceOps[c.Op]) && !clusterDeleted {
 			reported[c.URN] = true
 			what := "replaced"
 			if c.Op == apitype.OpDelete {

@@ -7,15 +7,12 @@ import (
 	"strings"
 	"unicode"
 
+	"infra/internal/dotype"
 	"infra/internal/plan"
 )
 
 const (
-	typeDatabaseCluster  = "digitalocean:index/databaseCluster:DatabaseCluster"
-	typeDatabaseFirewall = "digitalocean:index/databaseFirewall:DatabaseFirewall"
-	typePool             = "digitalocean:index/databaseConnectionPool:DatabaseConnectionPool"
-	typeFirewall         = "digitalocean:index/firewall:Firewall"
-	typeK8sService       = "kubernetes:core/v1:Service"
+	typeK8sService = "kubernetes:core/v1:Service"
 )
 
 // databasePorts are where databases listen: PostgreSQL, PgBouncer,
@@ -24,8 +21,8 @@ const (
 var databasePorts = []int{5432, 6432, 25060, 25061, 26257, 3306, 6379, 27017}
 
 func checkDatabasePublic(p *plan.Plan, fs *findings) {
-	firewalls := p.ByType(typeDatabaseFirewall)
-	for _, c := range p.ByType(typeDatabaseCluster) {
+	firewalls := p.ByType(dotype.DatabaseFirewall)
+	for _, c := range p.ByType(dotype.DatabaseCluster) {
 		guarded := false
 		for _, fw := range firewalls {
 			if !guards(fw, c) {
@@ -49,7 +46,7 @@ func checkDatabasePublic(p *plan.Plan, fs *findings) {
 			fs.resource(RuleDatabasePublic, c, "database cluster has no database firewall: it accepts connections from any address")
 		}
 	}
-	for _, fw := range p.ByType(typeFirewall) {
+	for _, fw := range p.ByType(dotype.Firewall) {
 		for i, in := range fw.List("inboundRules") {
 			rule := plan.Resource{Inputs: map[string]any{"r": in}}
 			proto, _ := rule.String("r.protocol")
@@ -146,7 +143,7 @@ func checkProdDatabase(p *plan.Plan, fs *findings) {
 	if !production(p) {
 		return
 	}
-	for _, c := range p.ByType(typeDatabaseCluster) {
+	for _, c := range p.ByType(dotype.DatabaseCluster) {
 		nodes, ok := c.Number("nodeCount")
 		if !ok || nodes < 2 {
 			fs.resource(RuleProdDatabaseHA, c, "production database has no standby node (nodeCount %v): set infra:database.nodes to 2 or more", nodes)
@@ -206,7 +203,7 @@ func isJobQueueName(name string) bool {
 // (jobs, hangfire, queue, worker, ...). jobQueue: false overrides the guess.
 func checkJobQueuePools(p *plan.Plan, fs *findings) {
 	queues, viaPool := jobQueues(p)
-	for _, pool := range p.ByType(typePool) {
+	for _, pool := range p.ByType(dotype.DatabaseConnectionPool) {
 		mode, _ := pool.String("mode")
 		db, _ := pool.String("dbName")
 		why, isQueue := queues[db]
@@ -246,7 +243,7 @@ func jobQueues(p *plan.Plan) (map[string]string, map[string]bool) {
 			}
 		}
 	}
-	for _, pool := range p.ByType(typePool) {
+	for _, pool := range p.ByType(dotype.DatabaseConnectionPool) {
 		db, _ := pool.String("dbName")
 		if !explicit[db] && queues[db] == "" && isJobQueueName(db) {
 			queues[db] = "its name says so; set jobQueue: false if it is not"

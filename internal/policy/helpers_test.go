@@ -14,6 +14,7 @@ import (
 const baseStack = `
 config:
   infra:environment: prod
+  infra:class: production
   infra:topology: vps
   infra:region: nyc3
   infra:domain: example.com

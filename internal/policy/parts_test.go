@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"infra/internal/dotype"
 	"infra/internal/plan"
 )
 
@@ -185,8 +186,8 @@ func TestCertbotStaging(t *testing.T) {
 
 func TestProductionFromPlanJSON(t *testing.T) {
 	p := &plan.Plan{Outputs: map[string]any{"environment": "production"}, Resources: []plan.Resource{
-		res(typeDatabaseCluster, "db", map[string]any{"nodeCount": 1.0}),
-		res(typeDatabaseFirewall, "fw", map[string]any{"rules": []any{map[string]any{"type": "tag", "value": "app"}}}),
+		res(dotype.DatabaseCluster, "db", map[string]any{"nodeCount": 1.0}),
+		res(dotype.DatabaseFirewall, "fw", map[string]any{"rules": []any{map[string]any{"type": "tag", "value": "app"}}}),
 	}}
 	p.Resources[1].Dependencies = []string{p.Resources[0].URN}
 	rep := Evaluate(p)

@@ -249,11 +249,13 @@ func sortFindings(fs []Finding) {
 	})
 }
 
-// production reports whether the plan is of a production stack.
+// production reports whether the plan is of a production stack: by its
+// config, else by the class it outputs; a plan that says neither is judged
+// as production (the stricter side).
 func production(p *plan.Plan) bool {
 	if p.Config != nil {
 		return p.Config.Production()
 	}
-	env, _ := p.Outputs["environment"].(string)
-	return env == "prod" || env == "production"
+	class, ok := p.Outputs["class"].(string)
+	return !ok || config.Class(class) == config.ClassProduction
 }

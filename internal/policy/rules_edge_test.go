@@ -3,6 +3,7 @@ package policy
 import (
 	"testing"
 
+	"infra/internal/dotype"
 	"infra/internal/plan"
 	"infra/stacks/config"
 )
@@ -205,10 +206,10 @@ func TestEdgeAndContainerRules(t *testing.T) {
 		{
 			"load balancer forwarding plain HTTP", RulePublicTLS,
 			func(t *testing.T) *plan.Plan {
-				return with(stackPlan(t, baseStack), res(typeLoadBalancer, "lb", map[string]any{"forwardingRules": []any{map[string]any{"entryProtocol": "http", "entryPort": 80.0}}}))
+				return with(stackPlan(t, baseStack), res(dotype.LoadBalancer, "lb", map[string]any{"forwardingRules": []any{map[string]any{"entryProtocol": "http", "entryPort": 80.0}}}))
 			},
 			func(t *testing.T) *plan.Plan {
-				return with(stackPlan(t, baseStack), res(typeLoadBalancer, "lb", map[string]any{"redirectHttpToHttps": true, "forwardingRules": []any{map[string]any{"entryProtocol": "http", "entryPort": 80.0}}}))
+				return with(stackPlan(t, baseStack), res(dotype.LoadBalancer, "lb", map[string]any{"redirectHttpToHttps": true, "forwardingRules": []any{map[string]any{"entryProtocol": "http", "entryPort": 80.0}}}))
 			},
 			"serves plain HTTP",
 		},

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"infra/internal/dotype"
 	"infra/internal/plan"
 	"infra/stacks/config"
 )
@@ -17,7 +18,7 @@ func TestDatabaseAndSecretRules(t *testing.T) {
 		{
 			"cluster without a database firewall", RuleDatabasePublic,
 			func(t *testing.T) *plan.Plan {
-				return mutate(stackPlan(t, baseStack), typeDatabaseFirewall, func(*plan.Resource) bool { return false })
+				return mutate(stackPlan(t, baseStack), dotype.DatabaseFirewall, func(*plan.Resource) bool { return false })
 			},
 			func(t *testing.T) *plan.Plan { return stackPlan(t, baseStack) },
 			"has no database firewall",
@@ -25,7 +26,7 @@ func TestDatabaseAndSecretRules(t *testing.T) {
 		{
 			"database firewall admitting 0.0.0.0/0", RuleDatabasePublic,
 			func(t *testing.T) *plan.Plan {
-				return mutate(stackPlan(t, baseStack), typeDatabaseFirewall, func(r *plan.Resource) bool {
+				return mutate(stackPlan(t, baseStack), dotype.DatabaseFirewall, func(r *plan.Resource) bool {
 					r.Inputs["rules"] = append(r.List("rules"), map[string]any{"type": "ip_addr", "value": "0.0.0.0/0"})
 					return true
 				})
@@ -37,7 +38,7 @@ func TestDatabaseAndSecretRules(t *testing.T) {
 		{
 			"database firewall with no rules", RuleDatabasePublic,
 			func(t *testing.T) *plan.Plan {
-				return mutate(stackPlan(t, baseStack), typeDatabaseFirewall, func(r *plan.Resource) bool {
+				return mutate(stackPlan(t, baseStack), dotype.DatabaseFirewall, func(r *plan.Resource) bool {
 					r.Inputs["rules"] = []any{}
 					return true
 				})
@@ -48,13 +49,13 @@ func TestDatabaseAndSecretRules(t *testing.T) {
 		{
 			"droplet firewall opening PostgreSQL to the internet", RuleDatabasePublic,
 			func(t *testing.T) *plan.Plan {
-				return with(stackPlan(t, baseStack), res(typeFirewall, "web", map[string]any{"inboundRules": []any{
+				return with(stackPlan(t, baseStack), res(dotype.Firewall, "web", map[string]any{"inboundRules": []any{
 					map[string]any{"protocol": "tcp", "portRange": "443", "sourceAddresses": []any{"0.0.0.0/0", "::/0"}},
 					map[string]any{"protocol": "tcp", "portRange": "5000-6000", "sourceAddresses": []any{"::/0"}},
 				}}))
 			},
 			func(t *testing.T) *plan.Plan {
-				return with(stackPlan(t, baseStack), res(typeFirewall, "web", map[string]any{"inboundRules": []any{
+				return with(stackPlan(t, baseStack), res(dotype.Firewall, "web", map[string]any{"inboundRules": []any{
 					map[string]any{"protocol": "tcp", "portRange": "443", "sourceAddresses": []any{"0.0.0.0/0", "::/0"}},
 					map[string]any{"protocol": "tcp", "portRange": "5432", "sourceAddresses": []any{"198.51.100.7/32"}},
 				}}))
@@ -81,7 +82,7 @@ func TestDatabaseAndSecretRules(t *testing.T) {
 		{
 			"production database not protected", RuleProdDatabaseHA,
 			func(t *testing.T) *plan.Plan {
-				return mutate(stackPlan(t, baseStack), typeDatabaseCluster, func(r *plan.Resource) bool { r.Protect = false; return true })
+				return mutate(stackPlan(t, baseStack), dotype.DatabaseCluster, func(r *plan.Resource) bool { r.Protect = false; return true })
 			},
 			func(t *testing.T) *plan.Plan { return stackPlan(t, baseStack) },
 			"not protected",

@@ -5,12 +5,11 @@ import (
 	"sort"
 	"strings"
 
+	"infra/internal/dotype"
 	"infra/internal/plan"
 )
 
 const (
-	typeDroplet       = "digitalocean:index/droplet:Droplet"
-	typeLoadBalancer  = "digitalocean:index/loadBalancer:LoadBalancer"
 	typeIngress       = "kubernetes:networking.k8s.io/v1:Ingress"
 	typeCertificate   = "kubernetes:cert-manager.io/v1:Certificate"
 	typeClusterIssuer = "kubernetes:cert-manager.io/v1:ClusterIssuer"
@@ -53,7 +52,7 @@ func checkPublicTLS(p *plan.Plan, fs *findings) {
 	var served []string // hosts served over TLS
 	served = append(served, checkIngresses(p, fs)...)
 	served = append(served, checkGateways(p, fs)...)
-	for _, lb := range p.ByType(typeLoadBalancer) {
+	for _, lb := range p.ByType(dotype.LoadBalancer) {
 		redirect, _ := lb.Bool("redirectHttpToHttps")
 		for i, rule := range lb.List("forwardingRules") {
 			proto, _ := plan.Lookup(rule, "entryProtocol")
@@ -71,7 +70,7 @@ func checkPublicTLS(p *plan.Plan, fs *findings) {
 	}
 	switch p.Topology() {
 	case "vps":
-		if len(p.ByType(typeDroplet)) == 0 {
+		if len(p.ByType(dotype.Droplet)) == 0 {
 			return // the topology declared nothing yet: no route is served
 		}
 		if proxy.configs == 0 {

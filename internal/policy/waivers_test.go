@@ -8,6 +8,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 
+	"infra/internal/dotype"
 	"infra/stacks/config"
 )
 
@@ -114,9 +115,9 @@ func TestEvaluateChanges(t *testing.T) {
 	cluster := "urn:pulumi:prod::app::infra:database:Postgres$digitalocean:index/databaseCluster:DatabaseCluster::app-cluster"
 	firewall := "urn:pulumi:prod::app::infra:database:Postgres$digitalocean:index/databaseFirewall:DatabaseFirewall::app-firewall"
 	replaceDroplet := []Change{
-		{URN: droplet, Type: typeDroplet, Op: apitype.OpReplace},
-		{URN: droplet, Type: typeDroplet, Op: apitype.OpCreateReplacement},
-		{URN: droplet, Type: typeDroplet, Op: apitype.OpDeleteReplaced},
+		{URN: droplet, Type: dotype.Droplet, Op: apitype.OpReplace},
+		{URN: droplet, Type: dotype.Droplet, Op: apitype.OpCreateReplacement},
+		{URN: droplet, Type: dotype.Droplet, Op: apitype.OpDeleteReplaced},
 	}
 	cases := []struct {
 		name    string
@@ -130,18 +131,18 @@ func TestEvaluateChanges(t *testing.T) {
 		{"droplet replaced without the flag", replaceDroplet, nil, ChangeOptions{}, RuleStatefulReplace, true, 0},
 		{"droplet replaced with --allow-replace", replaceDroplet, nil, ChangeOptions{AllowReplace: true}, "", false, 0},
 		{"droplet replaced under a waiver", replaceDroplet, &config.Config{Policy: &config.Policy{Waivers: []config.Waiver{{Rule: RuleStatefulReplace, Resource: "app-droplet", Reason: "the droplet is cattle: state lives in the managed database"}}}}, ChangeOptions{}, "", false, 1},
-		{"database cluster replaced", []Change{{URN: cluster, Type: typeDatabaseCluster, Op: apitype.OpReplace}}, nil, ChangeOptions{}, RuleStatefulReplace, true, 0},
-		{"database cluster updated in place", []Change{{URN: cluster, Type: typeDatabaseCluster, Op: apitype.OpUpdate}}, nil, ChangeOptions{}, "", false, 0},
+		{"database cluster replaced", []Change{{URN: cluster, Type: dotype.DatabaseCluster, Op: apitype.OpReplace}}, nil, ChangeOptions{}, RuleStatefulReplace, true, 0},
+		{"database cluster updated in place", []Change{{URN: cluster, Type: dotype.DatabaseCluster, Op: apitype.OpUpdate}}, nil, ChangeOptions{}, "", false, 0},
 		{"kubernetes cluster replaced (node pool resized)", []Change{{URN: "urn:pulumi:prod::app::digitalocean:index/kubernetesCluster:KubernetesCluster::k", Type: "digitalocean:index/kubernetesCluster:KubernetesCluster", Op: apitype.OpCreateReplacement}}, nil, ChangeOptions{}, RuleStatefulReplace, true, 0},
 		{"stateless resource replaced", []Change{{URN: "urn:pulumi:prod::app::digitalocean:index/dnsRecord:DnsRecord::www", Type: "digitalocean:index/dnsRecord:DnsRecord", Op: apitype.OpReplace}}, nil, ChangeOptions{}, "", false, 0},
-		{"database firewall deleted alone", []Change{{URN: firewall, Type: typeDatabaseFirewall, Op: apitype.OpDelete}}, nil, ChangeOptions{}, RuleDatabasePublic, true, 0},
+		{"database firewall deleted alone", []Change{{URN: firewall, Type: dotype.DatabaseFirewall, Op: apitype.OpDelete}}, nil, ChangeOptions{}, RuleDatabasePublic, true, 0},
 		{"kubernetes Service replaced (clusterIP changed)", []Change{{URN: "urn:pulumi:prod::app::kubernetes:core/v1:Service::api", Type: "kubernetes:core/v1:Service", Op: apitype.OpReplace, Keys: []string{"spec.clusterIP"}}}, nil, ChangeOptions{}, RuleStatefulReplace, true, 0},
 		{"kubernetes Deployment replaced (selector changed)", []Change{{URN: "urn:pulumi:prod::app::kubernetes:apps/v1:Deployment::api", Type: "kubernetes:apps/v1:Deployment", Op: apitype.OpCreateReplacement, Keys: []string{"spec.selector"}}}, nil, ChangeOptions{}, RuleStatefulReplace, true, 0},
 		{"kubernetes Deployment updated (image bump)", []Change{{URN: "urn:pulumi:prod::app::kubernetes:apps/v1:Deployment::api", Type: "kubernetes:apps/v1:Deployment", Op: apitype.OpUpdate, Keys: []string{"spec"}}}, nil, ChangeOptions{}, "", false, 0},
 		{"kubernetes ConfigMap replaced", []Change{{URN: "urn:pulumi:prod::app::kubernetes:core/v1:ConfigMap::c", Type: "kubernetes:core/v1:ConfigMap", Op: apitype.OpReplace}}, nil, ChangeOptions{}, "", false, 0},
-		{"database firewall replaced with its cluster", []Change{{URN: firewall, Type: typeDatabaseFirewall, Op: apitype.OpCreateReplacement}, {URN: cluster, Type: typeDatabaseCluster, Op: apitype.OpCreateReplacement}}, nil, ChangeOptions{AllowReplace: true}, "", false, 0},
-		{"database firewall replaced alone", []Change{{URN: firewall, Type: typeDatabaseFirewall, Op: apitype.OpReplace}}, nil, ChangeOptions{AllowReplace: true}, RuleDatabasePublic, true, 0},
-		{"database firewall deleted with its cluster (destroy)", []Change{{URN: firewall, Type: typeDatabaseFirewall, Op: apitype.OpDelete}, {URN: cluster, Type: typeDatabaseCluster, Op: apitype.OpDelete}}, nil, ChangeOptions{}, "", false, 0},
+		{"database firewall replaced with its cluster", []Change{{URN: firewall, Type: dotype.DatabaseFirewall, Op: apitype.OpCreateReplacement}, {URN: cluster, Type: dotype.DatabaseCluster, Op: apitype.OpCreateReplacement}}, nil, ChangeOptions{AllowReplace: true}, "", false, 0},
+		{"database firewall replaced alone", []Change{{URN: firewall, Type: dotype.DatabaseFirewall, Op: apitype.OpReplace}}, nil, ChangeOptions{AllowReplace: true}, RuleDatabasePublic, true, 0},
+		{"database firewall deleted with its cluster (destroy)", []Change{{URN: firewall, Type: dotype.DatabaseFirewall, Op: apitype.OpDelete}, {URN: cluster, Type: dotype.DatabaseCluster, Op: apitype.OpDelete}}, nil, ChangeOptions{}, "", false, 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

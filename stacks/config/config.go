@@ -16,14 +16,34 @@ const (
 	TopologyKubernetes Topology = "kubernetes"
 )
 
+// Class is what a stage is for (infra:class). The values are those of a
+// DigitalOcean project's environment, which the stack's project takes.
+type Class string
+
+// The classes a stack can state with `infra:class`.
+const (
+	ClassProduction  Class = "production"
+	ClassStaging     Class = "staging"
+	ClassDevelopment Class = "development"
+)
+
+// Classes lists the classes in the order a prompt offers them.
+func Classes() []Class { return []Class{ClassProduction, ClassStaging, ClassDevelopment} }
+
 // Config is the whole typed configuration of one stack. Each field is one
 // top-level key in the `infra:` namespace of Pulumi.<stack>.yaml
 // (infra:topology, infra:database, ...).
 type Config struct {
-	// Environment names the stage; "prod" and "production" turn on the
-	// production safeguards (protection, prod certificates, paging).
-	Environment string   `json:"environment" jsonschema:"minLength=1,pattern=^[a-z][a-z0-9-]*$"`
-	Topology    Topology `json:"topology" jsonschema:"enum=vps,enum=kubernetes"`
+	// Environment names the stage (dev, prod, staging-eu, ...): it goes
+	// into resource names and tags, and decides nothing.
+	Environment string `json:"environment" jsonschema:"minLength=1,pattern=^[a-z][a-z0-9-]*$"`
+	// Class says what the stage is for, and so which safeguards it gets:
+	// production turns on protection of stateful resources, pinned images,
+	// prod certificates and the production policy rules. Stated, never
+	// guessed from a name: `prod-eu` and `staging-prod` are whatever their
+	// class says.
+	Class    Class    `json:"class" jsonschema:"enum=production,enum=staging,enum=development"`
+	Topology Topology `json:"topology" jsonschema:"enum=vps,enum=kubernetes"`
 	// Region is a DigitalOcean region slug such as nyc3 or fra1.
 	Region string `json:"region" jsonschema:"pattern=^[a-z]{3}[0-9]$"`
 	// Domain is the DNS zone the public hosts live in (managed by DigitalOcean DNS).

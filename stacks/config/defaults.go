@@ -49,9 +49,10 @@ func defaultAlerts(services []Service) []Alert {
 // service may take it.
 const GrafanaHost = "grafana"
 
-// Production reports whether the stack gets production safeguards.
+// Production reports whether the stack gets production safeguards: its
+// class says so (infra:class), whatever it is called.
 func (c *Config) Production() bool {
-	return c.Environment == "prod" || c.Environment == "production"
+	return c.Class == ClassProduction
 }
 
 func applyDefaults(c *Config) {

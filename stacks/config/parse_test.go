@@ -10,6 +10,7 @@ import (
 const validStack = `config:
   aws:region: us-east-1
   infra:environment: prod
+  infra:class: production
   infra:topology: vps
   infra:region: nyc3
   infra:domain: focusdeck.example.com
@@ -85,6 +86,8 @@ func TestBadConfig(t *testing.T) {
 		{"port of the wrong type", []edit{{"port: 8080", `port: "eighty"`}}, "infra:services[0].port", `"eighty" is not a number: write a whole number`},
 		{"port out of range", []edit{{"port: 8080", "port: 70000"}}, "infra:services[0].port", "maximum"},
 		{"topology typo", []edit{{"infra:topology: vps", "infra:topology: vsp"}}, "infra:topology", "must be one of"},
+		{"class missing (the name decides nothing)", []edit{{"  infra:class: production\n", ""}}, "infra:class", "required"},
+		{"class given as a name", []edit{{"infra:class: production", "infra:class: prod"}}, "infra:class", "must be one of"},
 		{"region missing", []edit{{"  infra:region: nyc3\n", ""}}, "infra:region", "required"},
 		{"region malformed", []edit{{"infra:region: nyc3", "infra:region: New York"}}, "infra:region", "is not a DigitalOcean region slug"},
 		{"role grants unknown database", []edit{{"databases: [focusdeck, focusdeck_jobs]", "databases: [focusdeck, focusdek]"}}, "infra:database.roles[0].databases[1]", `unknown database "focusdek"`},
@@ -171,11 +174,11 @@ func TestBadConfig(t *testing.T) {
 // is always a version.
 func TestImagesOutsideProduction(t *testing.T) {
 	for _, edit := range [][2]string{
-		{"infra:environment: prod", "infra:environment: dev"},
+		{"infra:class: production", "infra:class: development"},
 		{"image: ghcr.io/focusdeck/worker:1.4.2", "image: ghcr.io/focusdeck/worker@sha256:" + strings.Repeat("ab", 32)},
 	} {
 		doc := strings.Replace(validStack, edit[0], edit[1], 1)
-		if edit[0] == "infra:environment: prod" {
+		if edit[0] == "infra:class: production" {
 			doc = strings.Replace(doc, "image: ghcr.io/focusdeck/worker:1.4.2", "image: ghcr.io/focusdeck/worker:latest", 1)
 		}
 		if doc == validStack {

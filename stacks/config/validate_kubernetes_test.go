@@ -8,6 +8,7 @@ import (
 
 const kubernetesBase = `config:
   infra:environment: prod
+  infra:class: production
   infra:topology: kubernetes
   infra:region: nyc3
   infra:domain: example.com

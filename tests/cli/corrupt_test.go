@@ -15,7 +15,7 @@ import (
 func TestEngineCorruptedState(t *testing.T) {
 	s, e := newSession(t)
 	dir, _ := project(t, e, "staging", func(c string) string {
-		return strings.Replace(c, "infra:environment: prod", "infra:environment: staging", 1)
+		return strings.Replace(c, "infra:class: production", "infra:class: staging", 1)
 	})
 	with := func(args ...string) []string { return append(args, "--stack", "staging", "--dir", dir) }
 	s.must(cli.ExitOK, with("up")...)

@@ -315,7 +315,7 @@ func TestEngineFocusDeckProd(t *testing.T) {
 func TestEngineStagingLifecycle(t *testing.T) {
 	s, e := newSession(t)
 	dir, secrets := project(t, e, "staging", func(c string) string {
-		return strings.Replace(c, "infra:environment: prod", "infra:environment: staging", 1)
+		return strings.Replace(c, "infra:class: production", "infra:class: staging", 1)
 	})
 	with := func(args ...string) []string { return append(args, "--stack", "staging", "--dir", dir) }
 	missing := s.must(cli.ExitFailure, with("status")...)
@@ -376,7 +376,7 @@ func TestEngineStagingLifecycle(t *testing.T) {
 func TestEngineCtrlC(t *testing.T) {
 	s, e := newSession(t)
 	dir, _ := project(t, e, "staging", func(c string) string {
-		return strings.Replace(c, "infra:environment: prod", "infra:environment: staging", 1)
+		return strings.Replace(c, "infra:class: production", "infra:class: staging", 1)
 	})
 	with := func(args ...string) []string { return append(args, "--stack", "staging", "--dir", dir) }
 	ctx, cancel := context.WithCancel(context.Background())

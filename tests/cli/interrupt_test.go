@@ -51,7 +51,7 @@ func interruptedCreate(t *testing.T, how string) {
 	s, e := newSession(t)
 	home := e.Env["PULUMI_HOME"]
 	dir, _ := project(t, e, "staging", func(c string) string {
-		return strings.Replace(c, "infra:environment: prod", "infra:environment: staging", 1)
+		return strings.Replace(c, "infra:class: production", "infra:class: staging", 1)
 	})
 	with := func(args ...string) []string { return append(args, "--stack", "staging", "--dir", dir) }
 	if err := os.WriteFile(filepath.Join(home, holdFile), []byte(heldType), 0o600); err != nil {

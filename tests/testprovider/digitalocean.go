@@ -9,6 +9,8 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+
+	"infra/internal/dotype"
 )
 
 // The digitalocean table. Replace-on-change properties are the ForceNew
@@ -27,7 +29,7 @@ import (
 // them when a test needs more.
 func init() {
 	register(map[tokens.Type]typeSpec{
-		"digitalocean:index/droplet:Droplet": {
+		dotype.Droplet: {
 			replaceOnChange: []string{"image", "region", "sshKeys", "userData", "monitoring", "dropletAgent", "vpcUuid"},
 			id:              numericID,
 			computed: []computed{
@@ -46,7 +48,7 @@ func init() {
 				{path: "dropletUrn", gen: urnOf("droplet")},
 			},
 		},
-		"digitalocean:index/reservedIp:ReservedIp": {
+		dotype.ReservedIP: {
 			replaceOnChange: []string{"region"},
 			id:              func(r *resourceInfo) resource.ID { return resource.ID(r.str("ipAddress", "")) },
 			idFromOutputs:   true,
@@ -57,10 +59,10 @@ func init() {
 				}},
 			},
 		},
-		"digitalocean:index/reservedIpAssignment:ReservedIpAssignment": {
+		dotype.ReservedIPAssignment: {
 			replaceOnChange: []string{"ipAddress", "dropletId"},
 		},
-		"digitalocean:index/vpc:Vpc": {
+		dotype.VPC: {
 			replaceOnChange: []string{"region", "ipRange"},
 			id:              uuidID,
 			computed: []computed{
@@ -73,7 +75,7 @@ func init() {
 				{path: "vpcUrn", gen: urnOf("vpc")},
 			},
 		},
-		"digitalocean:index/kubernetesCluster:KubernetesCluster": {
+		dotype.KubernetesCluster: {
 			replaceOnChange: []string{"region", "vpcUuid", "clusterSubnet", "serviceSubnet", "nodePool.size"},
 			id:              uuidID,
 			computed: []computed{
@@ -93,7 +95,7 @@ func init() {
 				{path: "nodePool.nodes", gen: constant([]any{})},
 			},
 		},
-		"digitalocean:index/kubernetesNodePool:KubernetesNodePool": {
+		dotype.KubernetesNodePool: {
 			replaceOnChange: []string{"clusterId", "size"},
 			id:              uuidID,
 			computed: []computed{
@@ -104,7 +106,7 @@ func init() {
 				{path: "nodes", gen: constant([]any{})},
 			},
 		},
-		"digitalocean:index/databaseCluster:DatabaseCluster": {
+		dotype.DatabaseCluster: {
 			replaceOnChange: []string{"name", "engine", "privateNetworkUuid", "projectId"},
 			id:              uuidID,
 			computed: []computed{
@@ -124,17 +126,17 @@ func init() {
 				{path: "metricsEndpoints", gen: constant([]any{})},
 			},
 		},
-		"digitalocean:index/databaseUser:DatabaseUser": {
+		dotype.DatabaseUser: {
 			replaceOnChange: []string{"clusterId", "name"},
 			computed: []computed{
 				{path: "password", secret: true, gen: randomText("AVNS_", 19)},
 				{path: "role", gen: constant("normal")},
 			},
 		},
-		"digitalocean:index/databaseDb:DatabaseDb": {
+		dotype.DatabaseDB: {
 			replaceOnChange: []string{"clusterId", "name"},
 		},
-		"digitalocean:index/databaseConnectionPool:DatabaseConnectionPool": {
+		dotype.DatabaseConnectionPool: {
 			replaceOnChange: []string{"clusterId", "name"},
 			computed: []computed{
 				{path: "user", gen: constant("doadmin")},
@@ -149,10 +151,10 @@ func init() {
 				{path: "privateUri", secret: true, gen: dbURI("privateHost")},
 			},
 		},
-		"digitalocean:index/databaseFirewall:DatabaseFirewall": {
+		dotype.DatabaseFirewall: {
 			replaceOnChange: []string{"clusterId"},
 		},
-		"digitalocean:index/project:Project": {
+		dotype.Project: {
 			id: uuidID,
 			computed: []computed{
 				{path: "name", gen: autoName},
@@ -163,7 +165,7 @@ func init() {
 				{path: "updatedAt", gen: constant(fixedTime)},
 			},
 		},
-		"digitalocean:index/firewall:Firewall": {
+		dotype.Firewall: {
 			id: uuidID,
 			computed: []computed{
 				{path: "name", gen: autoName},
@@ -172,7 +174,7 @@ func init() {
 				{path: "pendingChanges", gen: constant([]any{})},
 			},
 		},
-		"digitalocean:index/domain:Domain": {
+		dotype.Domain: {
 			replaceOnChange: []string{"name", "ipAddress"},
 			id:              func(r *resourceInfo) resource.ID { return resource.ID(r.str("name", r.name)) },
 			computed: []computed{
@@ -180,21 +182,21 @@ func init() {
 				{path: "domainUrn", gen: urnOf("domain")},
 			},
 		},
-		"digitalocean:index/dnsRecord:DnsRecord": {
+		dotype.DNSRecord: {
 			replaceOnChange: []string{"domain", "type"},
 			id:              numericID,
 			computed: []computed{{path: "fqdn", gen: func(r *resourceInfo) resource.PropertyValue {
 				return resource.NewProperty(r.str("name", "@") + "." + r.str("domain", "example.com"))
 			}}},
 		},
-		"digitalocean:index/sshKey:SshKey": {
+		dotype.SSHKey: {
 			replaceOnChange: []string{"publicKey"},
 			id:              numericID,
 			computed: []computed{{path: "fingerprint", gen: func(r *resourceInfo) resource.PropertyValue {
 				return resource.NewProperty(fmt.Sprintf("%x", r.seed[:16]))
 			}}},
 		},
-		"digitalocean:index/containerRegistry:ContainerRegistry": {
+		dotype.ContainerRegistry: {
 			replaceOnChange: []string{"name"},
 			id:              func(r *resourceInfo) resource.ID { return resource.ID(r.str("name", r.name)) },
 			computed: []computed{
@@ -205,7 +207,7 @@ func init() {
 				{path: "createdAt", gen: constant(fixedTime)},
 			},
 		},
-		"digitalocean:index/spacesBucket:SpacesBucket": {
+		dotype.SpacesBucket: {
 			replaceOnChange: []string{"name", "region"},
 			id:              func(r *resourceInfo) resource.ID { return resource.ID(r.str("name", r.name)) },
 			computed: []computed{

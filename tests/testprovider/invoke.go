@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"infra/internal/catalog"
+	"infra/internal/dotype"
 	"infra/internal/providercheck"
 )
 
@@ -19,8 +20,8 @@ type invokeFunc func(cat *catalog.Catalog, args resource.PropertyMap) (resource.
 // invokes answers the data-source calls our programs make. Any other call
 // is an error.
 var invokes = map[string]invokeFunc{
-	"digitalocean:index/getKubernetesVersions:getKubernetesVersions": kubernetesVersions,
-	"digitalocean:index/getLoadBalancer:getLoadBalancer":             loadBalancer,
+	dotype.GetKubernetesVersions: kubernetesVersions,
+	dotype.GetLoadBalancer:       loadBalancer,
 	// yaml.ConfigFile/ConfigGroup (v1) in the Go SDK parse YAML through the provider.
 	"kubernetes:yaml:decode": func(_ *catalog.Catalog, args resource.PropertyMap) (resource.PropertyMap, error) {
 		return decodeYAML(args)
