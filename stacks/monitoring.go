@@ -8,6 +8,7 @@ import (
 
 	"infra/components/database"
 	"infra/components/monitoring"
+	"infra/internal/metric"
 	"infra/stacks/config"
 )
 
@@ -205,7 +206,7 @@ func (d *Deployment) alertRules() []monitoring.Rule {
 	out := make([]monitoring.Rule, 0, len(alerts))
 	for _, a := range alerts {
 		out = append(out, monitoring.Rule{
-			Name: a.Name, Metric: monitoring.Metric(a.Metric), Threshold: a.Threshold,
+			Name: a.Name, Metric: metric.Name(a.Metric), Threshold: a.Threshold,
 			For: a.For, Severity: a.Severity, Service: a.Service,
 		})
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 
 	"infra/components/monitoring"
+	"infra/internal/metric"
 
 	"infra/internal/catalog"
 	"infra/internal/providercheck"
@@ -45,7 +46,7 @@ func TestAlertMetricEnumIsTheComponentsCatalogue(t *testing.T) {
 	got := s.Properties["monitoring"].Properties["alerts"].Items.Properties["metric"].Enum
 	sort.Strings(got)
 	var want []string
-	for _, m := range monitoring.Metrics() {
+	for _, m := range metric.Names() {
 		want = append(want, string(m))
 	}
 	if !reflect.DeepEqual(got, want) {
@@ -83,7 +84,7 @@ func TestMonitoringConfigProblems(t *testing.T) {
 	}{
 		{"nodeDown with a threshold", `
   infra:monitoring: { alerts: [ { name: Down, metric: nodeDown, threshold: 1, severity: critical } ] }`,
-			[]string{"infra:monitoring.alerts[0].threshold: nodeDown fires while a node is down"}},
+			[]string{"infra:monitoring.alerts[0].threshold: nodeDown fires on a state and takes no threshold"}},
 		{"app metric on a service without metrics", `
   infra:monitoring: { alerts: [ { name: Jobs, metric: jobFailures, threshold: 5, severity: info, service: worker } ] }`,
 			[]string{`infra:monitoring.alerts[0].service: jobFailures is read from the service's metrics endpoint: declare infra:services[].metrics for "worker"`}},

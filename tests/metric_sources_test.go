@@ -12,6 +12,7 @@ import (
 	"github.com/goccy/go-yaml"
 
 	"infra/components/monitoring"
+	"infra/internal/metric"
 	"infra/internal/plan"
 )
 
@@ -65,7 +66,7 @@ func TestKubernetesRulesReadDeployedSources(t *testing.T) {
 			for _, g := range doc.Spec.Groups {
 				for _, r := range g.Rules {
 					rules++
-					spec, ok := monitoring.Lookup(monitoring.Metric(r.Labels["metric"]))
+					spec, ok := monitoring.Lookup(metric.Name(r.Labels["metric"]))
 					if !ok {
 						t.Errorf("rule %s: unknown metric %q", r.Alert, r.Labels["metric"])
 						continue

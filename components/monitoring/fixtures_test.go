@@ -8,6 +8,8 @@ import (
 	"strings"
 	"text/template"
 	"time"
+
+	"infra/internal/metric"
 )
 
 // The synthetic series a promtool unit test feeds a rule, generated from
@@ -73,13 +75,13 @@ func fixtureFor(r Rule, t Target, value float64, n int) fixture {
 		return l
 	}
 	switch r.Metric {
-	case CPU:
+	case metric.CPU:
 		idle := 1 - value/100
 		return fixture{
 			series: []inputSeries{{series("node_cpu_seconds_total", with(host, map[string]string{"cpu": "0", "mode": "idle"})), counter(60*idle, n)}},
 			labels: map[string]string{"instance": host["instance"]},
 		}
-	case Memory:
+	case metric.Memory:
 		total := 8e9
 		return fixture{
 			series: []inputSeries{
@@ -88,7 +90,7 @@ func fixtureFor(r Rule, t Target, value float64, n int) fixture {
 			},
 			labels: host,
 		}
-	case Disk:
+	case metric.Disk:
 		fs := with(host, map[string]string{"device": "/dev/vda1", "fstype": "ext4", "mountpoint": "/"})
 		size := 80e9
 		return fixture{
@@ -98,15 +100,15 @@ func fixtureFor(r Rule, t Target, value float64, n int) fixture {
 			},
 			labels: fs,
 		}
-	case NodeDown:
+	case metric.NodeDown:
 		if t.Platform == Kubernetes {
 			l := map[string]string{"job": "kube-state-metrics", "instance": "ksm:8080", "node": "pool-apps-1", "condition": "Ready", "status": "true"}
 			return fixture{series: []inputSeries{{series("kube_node_status_condition", l), gauge(value, n)}}, labels: l}
 		}
 		return fixture{series: []inputSeries{{series("up", host), gauge(value, n)}}, labels: host}
-	case ErrorRate, Rate429:
+	case metric.ErrorRate, metric.Rate429:
 		code := "500"
-		if r.Metric == Rate429 {
+		if r.Metric == metric.Rate429 {
 			code = "429"
 		}
 		bad := perMinute * value / 100
@@ -117,10 +119,10 @@ func fixtureFor(r Rule, t Target, value float64, n int) fixture {
 			},
 			labels: map[string]string{"job": job},
 		}
-	case LatencyP95, SyncLatency:
+	case metric.LatencyP95, metric.SyncLatency:
 		// Every observation in one bucket [0, le]: the interpolated p95 is 0.95*le.
 		name := "http_request_duration_seconds_bucket"
-		if r.Metric == SyncLatency {
+		if r.Metric == metric.SyncLatency {
 			name = "sync_latency_seconds_bucket"
 		}
 		le := value / 1000 / 0.95
@@ -131,7 +133,7 @@ func fixtureFor(r Rule, t Target, value float64, n int) fixture {
 			},
 			labels: map[string]string{"job": job},
 		}
-	case JobFailures:
+	case metric.JobFailures:
 		return fixture{
 			series: []inputSeries{
 				{series("jobs_failed_total", app(nil)), counter(perMinute*value/100, n)},
@@ -139,7 +141,7 @@ func fixtureFor(r Rule, t Target, value float64, n int) fixture {
 			},
 			labels: map[string]string{"job": job},
 		}
-	case WorkflowSuccess:
+	case metric.WorkflowSuccess:
 		ok := perMinute * value / 100
 		return fixture{
 			series: []inputSeries{
@@ -148,7 +150,7 @@ func fixtureFor(r Rule, t Target, value float64, n int) fixture {
 			},
 			labels: map[string]string{"job": job},
 		}
-	case ContainerMemory:
+	case metric.ContainerMemory:
 		svc := r.Service
 		if svc == "" {
 			svc = t.Services[0]

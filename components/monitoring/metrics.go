@@ -3,49 +3,10 @@ package monitoring
 import (
 	"fmt"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
-)
 
-// Metric is what an alert rule measures. Each one is a PromQL query over
-// metric names documented in docs/monitoring.md and on the constants below;
-// the threshold is in the metric's Unit.
-type Metric string
-
-// The metrics an alert rule can watch.
-const (
-	// CPU is a host's busy CPU in percent (node-exporter node_cpu_seconds_total).
-	CPU Metric = "cpu"
-	// Memory is a host's used memory in percent (node-exporter
-	// node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes).
-	Memory Metric = "memory"
-	// Disk is the fullest real filesystem of a host in percent (node-exporter
-	// node_filesystem_avail_bytes / node_filesystem_size_bytes).
-	Disk Metric = "disk"
-	// NodeDown fires while a node is not ready (Kubernetes: kube-state-metrics
-	// kube_node_status_condition) or its node-exporter is unreachable (VPS: up).
-	NodeDown Metric = "nodeDown"
-	// ErrorRate is the share of HTTP responses with a 5xx code in percent
-	// (http_requests_total{code}).
-	ErrorRate Metric = "errorRate"
-	// Rate429 is the share of HTTP responses with code 429 in percent.
-	Rate429 Metric = "rate429"
-	// LatencyP95 is the 95th percentile HTTP response time in milliseconds
-	// (histogram http_request_duration_seconds_bucket).
-	LatencyP95 Metric = "latencyP95"
-	// SyncLatency is the 95th percentile of the application's replica
-	// synchronisation time in milliseconds (histogram sync_latency_seconds_bucket).
-	SyncLatency Metric = "syncLatency"
-	// JobFailures is the share of background jobs that failed in percent
-	// (counters jobs_failed_total and jobs_total).
-	JobFailures Metric = "jobFailures"
-	// WorkflowSuccess is the share of workflow runs that succeeded in percent
-	// (counter workflow_runs_total{status}); it alerts when BELOW the threshold.
-	WorkflowSuccess Metric = "workflowSuccess"
-	// ContainerMemory is a container's working set in MB (2^20 bytes, what
-	// `docker stats` shows as MiB) from cAdvisor container_memory_working_set_bytes.
-	ContainerMemory Metric = "containerMemory"
+	"infra/internal/metric"
 )
 
 // Platform is where Prometheus runs; a few series carry different labels.
@@ -57,28 +18,11 @@ const (
 	Kubernetes Platform = "kubernetes"
 )
 
-// Scope says which label set a metric's series live in.
-type Scope int
-
-// The scopes.
-const (
-	// ScopeHost: node-exporter or kube-state-metrics series of the machines.
-	ScopeHost Scope = iota
-	// ScopeApp: series the services expose themselves on their metrics endpoint.
-	ScopeApp
-	// ScopeContainer: cAdvisor series of the services' containers.
-	ScopeContainer
-)
-
-// Spec describes one metric: its unit, which way it alerts, and its query.
+// Spec is one metric as Prometheus reads it: its facts (unit, direction,
+// scope: internal/metric), the series its query reads and where they come
+// from.
 type Spec struct {
-	Metric Metric
-	// Unit of the threshold: "%", "ms", "MB" or "" (no threshold).
-	Unit string
-	// Below: the rule fires when the value drops below the threshold.
-	Below bool
-	// Scope of the series the query reads.
-	Scope Scope
+	metric.Fact
 	// Window is the range of rate() in the query.
 	Window string
 	// Names are the metric names the query reads (documentation, tests).
@@ -135,43 +79,43 @@ const (
 // realFS leaves out pseudo and overlay filesystems.
 const realFS = `fstype!~"tmpfs|overlay|squashfs|nsfs|ramfs|fuse.lxcfs",mountpoint!~"/run.*|/var/lib/docker/.+|/var/lib/kubelet/.+"`
 
-var catalogue = map[Metric]Spec{
-	CPU: {Unit: "%", Scope: ScopeHost, From: fromNode, Window: "5m", Names: []string{"node_cpu_seconds_total"},
+var catalogue = map[metric.Name]Spec{
+	metric.CPU: {From: fromNode, Window: "5m", Names: []string{"node_cpu_seconds_total"},
 		query: func(s selectors) string {
 			return `100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[5m])))`
 		}},
-	Memory: {Unit: "%", Scope: ScopeHost, From: fromNode, Names: []string{"node_memory_MemAvailable_bytes", "node_memory_MemTotal_bytes"},
+	metric.Memory: {From: fromNode, Names: []string{"node_memory_MemAvailable_bytes", "node_memory_MemTotal_bytes"},
 		query: func(s selectors) string {
 			return `100 * (1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes)`
 		}},
-	Disk: {Unit: "%", Scope: ScopeHost, From: fromNode, Names: []string{"node_filesystem_avail_bytes", "node_filesystem_size_bytes"},
+	metric.Disk: {From: fromNode, Names: []string{"node_filesystem_avail_bytes", "node_filesystem_size_bytes"},
 		query: func(s selectors) string {
 			return fmt.Sprintf(`100 * (1 - node_filesystem_avail_bytes{%[1]s} / node_filesystem_size_bytes{%[1]s})`, realFS)
 		}},
-	NodeDown: {Scope: ScopeHost, From: map[Platform]Source{VPS: SourceScrape, Kubernetes: SourceKubeStateMetrics}, Names: []string{"kube_node_status_condition", "up"},
+	metric.NodeDown: {From: map[Platform]Source{VPS: SourceScrape, Kubernetes: SourceKubeStateMetrics}, Names: []string{"kube_node_status_condition", "up"},
 		query: func(s selectors) string {
 			if s.platform == Kubernetes {
 				return `kube_node_status_condition{condition="Ready",status="true"}`
 			}
 			return `up{job="` + JobNodeExporter + `"}`
 		}},
-	ErrorRate: {Unit: "%", Scope: ScopeApp, From: fromApp, Window: "5m", Names: []string{"http_requests_total"},
+	metric.ErrorRate: {From: fromApp, Window: "5m", Names: []string{"http_requests_total"},
 		query: func(s selectors) string { return ratio(`http_requests_total`, s.app, `code=~"5.."`, "5m") }},
-	Rate429: {Unit: "%", Scope: ScopeApp, From: fromApp, Window: "5m", Names: []string{"http_requests_total"},
+	metric.Rate429: {From: fromApp, Window: "5m", Names: []string{"http_requests_total"},
 		query: func(s selectors) string { return ratio(`http_requests_total`, s.app, `code="429"`, "5m") }},
-	LatencyP95: {Unit: "ms", Scope: ScopeApp, From: fromApp, Window: "5m", Names: []string{"http_request_duration_seconds_bucket"},
+	metric.LatencyP95: {From: fromApp, Window: "5m", Names: []string{"http_request_duration_seconds_bucket"},
 		query: func(s selectors) string { return p95ms(`http_request_duration_seconds_bucket`, s.app) }},
-	SyncLatency: {Unit: "ms", Scope: ScopeApp, From: fromApp, Window: "5m", Names: []string{"sync_latency_seconds_bucket"},
+	metric.SyncLatency: {From: fromApp, Window: "5m", Names: []string{"sync_latency_seconds_bucket"},
 		query: func(s selectors) string { return p95ms(`sync_latency_seconds_bucket`, s.app) }},
-	JobFailures: {Unit: "%", Scope: ScopeApp, From: fromApp, Window: "15m", Names: []string{"jobs_failed_total", "jobs_total"},
+	metric.JobFailures: {From: fromApp, Window: "15m", Names: []string{"jobs_failed_total", "jobs_total"},
 		query: func(s selectors) string {
 			return fmt.Sprintf(`100 * sum by (job) (rate(jobs_failed_total{%[1]s}[15m])) / sum by (job) (rate(jobs_total{%[1]s}[15m]))`, s.app)
 		}},
-	WorkflowSuccess: {Unit: "%", Below: true, Scope: ScopeApp, From: fromApp, Window: "1h", Names: []string{"workflow_runs_total"},
+	metric.WorkflowSuccess: {From: fromApp, Window: "1h", Names: []string{"workflow_runs_total"},
 		query: func(s selectors) string {
 			return ratio(`workflow_runs_total`, s.app, `status="succeeded"`, "1h")
 		}},
-	ContainerMemory: {Unit: "MB", Scope: ScopeContainer, From: map[Platform]Source{VPS: SourceCAdvisor, Kubernetes: SourceCAdvisor}, Names: []string{"container_memory_working_set_bytes"},
+	metric.ContainerMemory: {From: map[Platform]Source{VPS: SourceCAdvisor, Kubernetes: SourceCAdvisor}, Names: []string{"container_memory_working_set_bytes"},
 		query: func(s selectors) string {
 			return fmt.Sprintf(`max by (%s) (container_memory_working_set_bytes{%s}) / 1048576`, s.containerBy, s.container)
 		}},
@@ -185,21 +129,12 @@ func p95ms(bucket, app string) string {
 	return fmt.Sprintf(`1000 * histogram_quantile(0.95, sum by (job, le) (rate(%s{%s}[5m])))`, bucket, app)
 }
 
-// Lookup returns a metric's spec.
-func Lookup(m Metric) (Spec, bool) {
+// Lookup returns a metric's spec: its facts and its query.
+func Lookup(m metric.Name) (Spec, bool) {
+	fact, known := metric.Lookup(m)
 	s, ok := catalogue[m]
-	s.Metric = m
-	return s, ok
-}
-
-// Metrics lists every metric, sorted: the config schema's enum must equal it.
-func Metrics() []Metric {
-	out := make([]Metric, 0, len(catalogue))
-	for m := range catalogue {
-		out = append(out, m)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
-	return out
+	s.Fact = fact
+	return s, ok && known
 }
 
 // Target is what the rules are rendered for.

@@ -5,13 +5,15 @@ import (
 	"regexp"
 
 	"sigs.k8s.io/yaml"
+
+	"infra/internal/metric"
 )
 
 // Rule is one typed alert rule: the single source both the VPS rules file
 // and the Kubernetes PrometheusRule are rendered from.
 type Rule struct {
 	Name   string
-	Metric Metric
+	Metric metric.Name
 	// Threshold is in the metric's unit (percent, milliseconds, MB).
 	Threshold float64
 	// For is how long the condition must hold ("5m").
@@ -87,29 +89,29 @@ func build(r Rule, t Target) (PromRule, error) {
 		return PromRule{}, fmt.Errorf("for %q: a duration such as 5m", r.For)
 	case r.Severity != SeverityInfo && r.Severity != SeverityWarning && r.Severity != SeverityCritical:
 		return PromRule{}, fmt.Errorf("severity %q: info, warning or critical", r.Severity)
-	case spec.Scope == ScopeApp && r.Service == "" && len(t.MetricsServices) == 0:
+	case spec.Scope == metric.App && r.Service == "" && len(t.MetricsServices) == 0:
 		return PromRule{}, fmt.Errorf("metric %s is read from the services' metrics endpoints, and no service declares metrics", r.Metric)
-	case spec.Scope == ScopeContainer && r.Service == "" && len(t.Services) == 0:
+	case spec.Scope == metric.Container && r.Service == "" && len(t.Services) == 0:
 		return PromRule{}, fmt.Errorf("metric %s needs at least one service", r.Metric)
 	}
 	value := spec.query(t.selectors(r.Service))
 	th := FormatThreshold(r.Threshold)
 	var expr, cond string
 	switch {
-	case r.Metric == NodeDown:
+	case r.Metric == metric.NodeDown:
 		expr, cond = value+" == 0", "down"
 	case spec.Below:
-		expr, cond = value+" < "+th, "below "+th+spec.Unit
+		expr, cond = value+" < "+th, "below "+th+string(spec.Unit)
 	default:
-		expr, cond = value+" > "+th, "above "+th+spec.Unit
+		expr, cond = value+" > "+th, "above "+th+string(spec.Unit)
 	}
 	labels := map[string]string{"severity": r.Severity, "metric": string(r.Metric)}
 	if r.Service != "" {
 		labels["service"] = r.Service
 	}
 	subject := subjectOf(spec.Scope)
-	desc := fmt.Sprintf("%s of %s is {{ $value | printf \"%%.4g\" }}%s: alerting while %s for %s.", r.Metric, subject, spec.Unit, cond, forOrNow(r.For))
-	if r.Metric == NodeDown {
+	desc := fmt.Sprintf("%s of %s is {{ $value | printf \"%%.4g\" }}%s: alerting while %s for %s.", r.Metric, subject, string(spec.Unit), cond, forOrNow(r.For))
+	if r.Metric == metric.NodeDown {
 		desc = fmt.Sprintf("%s has been down for %s.", subject, forOrNow(r.For))
 	}
 	return PromRule{
@@ -120,7 +122,7 @@ func build(r Rule, t Target) (PromRule, error) {
 		Annotations: map[string]string{
 			"summary":     fmt.Sprintf("%s of %s is %s", r.Metric, subject, cond),
 			"description": desc,
-			"threshold":   th + spec.Unit,
+			"threshold":   th + string(spec.Unit),
 		},
 	}, nil
 }
@@ -133,11 +135,11 @@ func forOrNow(f string) string {
 }
 
 // subjectOf is the template that names what fired, from the series' labels.
-func subjectOf(s Scope) string {
+func subjectOf(s metric.Scope) string {
 	switch s {
-	case ScopeApp:
+	case metric.App:
 		return "{{ $labels.job }}"
-	case ScopeContainer:
+	case metric.Container:
 		return "{{ $labels.container }}{{ $labels.container_label_com_docker_compose_service }}"
 	}
 	return "{{ $labels.instance }}{{ $labels.node }}"

@@ -11,6 +11,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"infra/internal/metric"
 	"infra/internal/promtools"
 )
 
@@ -19,20 +20,20 @@ var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 // seedRules are the thresholds of the seeds: 001 (Jarvis cluster), 000
 // (FocusDeck canary) and 004, plus the metrics no seed names a number for.
 var seedRules = []Rule{
-	{Name: "Seed001HighCPU", Metric: CPU, Threshold: 80, For: "5m", Severity: SeverityWarning},
-	{Name: "Seed001HighMemory", Metric: Memory, Threshold: 85, For: "5m", Severity: SeverityWarning},
-	{Name: "Seed001DiskFull", Metric: Disk, Threshold: 90, For: "5m", Severity: SeverityCritical},
-	{Name: "Seed001ErrorRate", Metric: ErrorRate, Threshold: 10, For: "5m", Severity: SeverityCritical},
-	{Name: "Seed001NodeDown", Metric: NodeDown, For: "2m", Severity: SeverityCritical},
-	{Name: "Seed001SyncLatency", Metric: SyncLatency, Threshold: 1000, For: "5m", Severity: SeverityWarning},
-	{Name: "Seed000Latency", Metric: LatencyP95, Threshold: 200, For: "10m", Severity: SeverityWarning, Service: "api"},
-	{Name: "Seed000ErrorRate", Metric: ErrorRate, Threshold: 0.1, For: "5m", Severity: SeverityCritical, Service: "api"},
-	{Name: "Seed000Rate429", Metric: Rate429, Threshold: 1, For: "10m", Severity: SeverityWarning, Service: "api"},
-	{Name: "Seed000Memory", Metric: ContainerMemory, Threshold: 500, For: "10m", Severity: SeverityWarning, Service: "api"},
-	{Name: "Seed000WorkflowSuccess", Metric: WorkflowSuccess, Threshold: 95, For: "30m", Severity: SeverityCritical, Service: "api"},
-	{Name: "Seed004ErrorRate", Metric: ErrorRate, Threshold: 5, For: "5m", Severity: SeverityCritical},
-	{Name: "Seed004Slow", Metric: LatencyP95, Threshold: 5000, For: "5m", Severity: SeverityWarning},
-	{Name: "JobFailures", Metric: JobFailures, Threshold: 5, For: "15m", Severity: SeverityInfo, Service: "worker"},
+	{Name: "Seed001HighCPU", Metric: metric.CPU, Threshold: 80, For: "5m", Severity: SeverityWarning},
+	{Name: "Seed001HighMemory", Metric: metric.Memory, Threshold: 85, For: "5m", Severity: SeverityWarning},
+	{Name: "Seed001DiskFull", Metric: metric.Disk, Threshold: 90, For: "5m", Severity: SeverityCritical},
+	{Name: "Seed001ErrorRate", Metric: metric.ErrorRate, Threshold: 10, For: "5m", Severity: SeverityCritical},
+	{Name: "Seed001NodeDown", Metric: metric.NodeDown, For: "2m", Severity: SeverityCritical},
+	{Name: "Seed001SyncLatency", Metric: metric.SyncLatency, Threshold: 1000, For: "5m", Severity: SeverityWarning},
+	{Name: "Seed000Latency", Metric: metric.LatencyP95, Threshold: 200, For: "10m", Severity: SeverityWarning, Service: "api"},
+	{Name: "Seed000ErrorRate", Metric: metric.ErrorRate, Threshold: 0.1, For: "5m", Severity: SeverityCritical, Service: "api"},
+	{Name: "Seed000Rate429", Metric: metric.Rate429, Threshold: 1, For: "10m", Severity: SeverityWarning, Service: "api"},
+	{Name: "Seed000Memory", Metric: metric.ContainerMemory, Threshold: 500, For: "10m", Severity: SeverityWarning, Service: "api"},
+	{Name: "Seed000WorkflowSuccess", Metric: metric.WorkflowSuccess, Threshold: 95, For: "30m", Severity: SeverityCritical, Service: "api"},
+	{Name: "Seed004ErrorRate", Metric: metric.ErrorRate, Threshold: 5, For: "5m", Severity: SeverityCritical},
+	{Name: "Seed004Slow", Metric: metric.LatencyP95, Threshold: 5000, For: "5m", Severity: SeverityWarning},
+	{Name: "JobFailures", Metric: metric.JobFailures, Threshold: 5, For: "15m", Severity: SeverityInfo, Service: "worker"},
 }
 
 var targets = map[Platform]Target{
@@ -41,11 +42,11 @@ var targets = map[Platform]Target{
 }
 
 func TestEveryMetricHasASeedRule(t *testing.T) {
-	seen := map[Metric]bool{}
+	seen := map[metric.Name]bool{}
 	for _, r := range seedRules {
 		seen[r.Metric] = true
 	}
-	for _, m := range Metrics() {
+	for _, m := range metric.Names() {
 		if !seen[m] {
 			t.Errorf("metric %s has no rule in seedRules: its threshold is not proven", m)
 		}
@@ -257,7 +258,7 @@ func unitTests(t *testing.T, dir string, rules []Rule, target Target, swapped bo
 // crossing returns the values just past and just short of the threshold
 // (NaN when there is no such value, such as below 0).
 func crossing(r Rule, spec Spec) (fire, silent float64) {
-	if r.Metric == NodeDown {
+	if r.Metric == metric.NodeDown {
 		return 0, 1
 	}
 	d := math.Abs(r.Threshold) * 0.01
@@ -268,7 +269,7 @@ func crossing(r Rule, spec Spec) (fire, silent float64) {
 	if below < 0 {
 		below = math.NaN()
 	}
-	if spec.Unit == "%" && above > 100 {
+	if string(spec.Unit) == "%" && above > 100 {
 		above = math.NaN()
 	}
 	if spec.Below {
@@ -278,7 +279,7 @@ func crossing(r Rule, spec Spec) (fire, silent float64) {
 }
 
 func TestEveryMetricNamesItsSourceOnBothPlatforms(t *testing.T) {
-	for _, m := range Metrics() {
+	for _, m := range metric.Names() {
 		spec, _ := Lookup(m)
 		for _, p := range []Platform{VPS, Kubernetes} {
 			if spec.From[p] == "" {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/distribution/reference"
 
+	"infra/internal/metric"
 	"infra/internal/secretscan"
 )
 
@@ -424,13 +425,14 @@ func validateMonitoring(c *Config, ps *problems) {
 		if a.Threshold < 0 {
 			ps.add(key(ap, "threshold"), "must not be negative")
 		}
-		if percent[a.Metric] && a.Threshold > 100 {
+		fact, _ := metric.Lookup(metric.Name(a.Metric)) // the schema refuses unknown names
+		if fact.Unit == metric.Percent && a.Threshold > 100 {
 			ps.add(key(ap, "threshold"), "%s is a percentage: at most 100, got %v", a.Metric, a.Threshold)
 		}
-		if a.Metric == "nodeDown" && a.Threshold != 0 {
-			ps.add(key(ap, "threshold"), "nodeDown fires while a node is down and takes no threshold: leave it 0")
+		if fact.Unit == metric.None && a.Threshold != 0 {
+			ps.add(key(ap, "threshold"), "%s fires on a state and takes no threshold: leave it 0", a.Metric)
 		}
-		if appMetric[a.Metric] {
+		if fact.Scope == metric.App {
 			switch {
 			case a.Service != "" && services[a.Service] && !withMetrics[a.Service]:
 				ps.add(key(ap, "service"), "%s is read from the service's metrics endpoint: declare infra:services[].metrics for %q", a.Metric, a.Service)
@@ -450,11 +452,6 @@ func validateMonitoring(c *Config, ps *problems) {
 		}
 	}
 }
-
-var percent = map[string]bool{"cpu": true, "memory": true, "disk": true, "errorRate": true, "rate429": true, "jobFailures": true, "workflowSuccess": true}
-
-// appMetric are the metrics services expose themselves.
-var appMetric = map[string]bool{"errorRate": true, "rate429": true, "latencyP95": true, "syncLatency": true, "jobFailures": true, "workflowSuccess": true}
 
 // monitoringServices are the names the VPS monitoring services take in the
 // compose project.
