@@ -41,7 +41,7 @@ func (d *Deployment) prepareMonitoring(ctx *pulumi.Context) error {
 		Prometheus: monitoring.PrometheusArgs{
 			ExternalLabels: map[string]string{"stack": d.Name, "environment": d.Config.Environment},
 			// The VPS topology runs these as its admin tools, with the
-			// flags of the same values (components/vps).
+			// flags of the same values (components/vps/render).
 			Exporters:    []monitoring.Exporter{monitoring.NodeExporter(), monitoring.CAdvisor()},
 			Alertmanager: "alertmanager:9093",
 			Services:     targets,

@@ -6,6 +6,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"infra/components/vps"
+	"infra/components/vps/render"
 	"infra/stacks/config"
 )
 
@@ -17,16 +18,16 @@ const BackupSchedule = "30 3 * * *"
 func deployVPS(ctx *pulumi.Context, d *Deployment) error {
 	cfg := d.Config
 	v := cfg.VPS
-	site := vps.Site{
+	site := render.Site{
 		Project:   d.Name,
 		Domain:    cfg.Domain,
 		Services:  append(d.Services(), d.ExtraServices...),
 		Tools:     *v.Tools,
 		ToolsHost: d.Host(v.ToolsHost),
-		TLS:       vps.TLS{Staging: cfg.Ingress.Issuer == "letsencrypt-staging", Email: cfg.Ingress.Email},
+		TLS:       render.TLS{Staging: cfg.Ingress.Issuer == "letsencrypt-staging", Email: cfg.Ingress.Email},
 	}
 	if rl := cfg.Ingress.RateLimit; rl != nil {
-		site.RateLimit = &vps.RateLimit{RPM: rl.RPM, Burst: rl.Burst}
+		site.RateLimit = &render.RateLimit{RPM: rl.RPM, Burst: rl.Burst}
 	}
 	retention := config.DefaultBackupRetentionDays
 	var db vps.DatabaseArgs
@@ -38,7 +39,7 @@ func deployVPS(ctx *pulumi.Context, d *Deployment) error {
 		switch cfg.Database.Engine {
 		case "selfhosted":
 			m := d.Database.Model
-			sd := &vps.SiteDatabase{Version: cfg.Database.Version}
+			sd := &render.SiteDatabase{Version: cfg.Database.Version}
 			for _, x := range m.Databases {
 				sd.Databases = append(sd.Databases, x.Name)
 			}
@@ -46,7 +47,7 @@ func deployVPS(ctx *pulumi.Context, d *Deployment) error {
 				sd.Roles = append(sd.Roles, r.Name)
 			}
 			site.Database = sd
-			site.Backup = &vps.SiteBackup{Region: v.SpacesRegion, Schedule: BackupSchedule}
+			site.Backup = &render.SiteBackup{Region: v.SpacesRegion, Schedule: BackupSchedule}
 			db.InitSQL = d.Database.InitSQL
 			db.Passwords = d.Database.Passwords
 		case "managed":

@@ -14,7 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"infra/components/database"
-	"infra/components/vps"
+	"infra/components/vps/render"
 	"infra/internal/vpscheck"
 	"infra/stacks"
 )
@@ -47,8 +47,8 @@ func TestSelfhostedInitRunsOnRealPostgres(t *testing.T) {
 	var sql, env string
 	var password string
 	deployed(t, "infra", "dev", raw, func(ctx context.Context, d *stacks.Deployment) {
-		sql = await(t, ctx, d.VPS.Files[vps.RolesSQLPath])
-		env = await(t, ctx, d.VPS.Files[vps.EnvFilePath(vps.PostgresInitService)])
+		sql = await(t, ctx, d.VPS.Files[render.RolesSQLPath])
+		env = await(t, ctx, d.VPS.Files[render.EnvFilePath(render.PostgresInitService)])
 		password = await(t, ctx, d.Database.Passwords[role])
 	})
 	vars := parseEnv(t, env)

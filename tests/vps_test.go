@@ -10,7 +10,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/dotenv"
 
 	"infra/components/database"
-	"infra/components/vps"
+	"infra/components/vps/render"
 	"infra/internal/plan"
 	"infra/internal/vpscheck"
 	"infra/stacks"
@@ -154,7 +154,7 @@ func TestJarvisAgentsPlan(t *testing.T) {
 		if c.Inputs["stdin"] != plan.Masked || c.Inputs["connection"] != plan.Masked {
 			t.Errorf("the project and the SSH key must travel as secrets: %v", c.Inputs)
 		}
-		if c.Inputs["create"] != vps.ReceiveCommand() {
+		if c.Inputs["create"] != render.ReceiveCommand() {
 			t.Errorf("create = %v", c.Inputs["create"])
 		}
 		deps := strings.Join(c.Dependencies, "\n")
@@ -201,7 +201,7 @@ func TestVPSArtifactsPassTheirTools(t *testing.T) {
 			}
 			// nginx loads certificates while checking: point it at a test pair.
 			certs := testCerts(t)
-			if err := vpscheck.Nginx(t, strings.ReplaceAll(p.Artifacts["vps/nginx.conf"], vps.CertDir, certs)); err != nil {
+			if err := vpscheck.Nginx(t, strings.ReplaceAll(p.Artifacts["vps/nginx.conf"], render.CertDir, certs)); err != nil {
 				t.Errorf("nginx.conf: %v", err)
 			}
 			if err := vpscheck.CloudInit(t, p.Artifacts["vps/cloud-init.yaml"]); err != nil {
@@ -289,11 +289,11 @@ func TestSelfhostedPostgresGetsInitSQLAndPasswords(t *testing.T) {
 			t.Fatal("dev stack has no self-hosted database")
 		}
 		files := d.VPS.Files
-		if got := await(t, ctx, files[vps.RolesSQLPath]); got != d.Database.InitSQL {
-			t.Errorf("%s is not the database component's InitSQL", vps.RolesSQLPath)
+		if got := await(t, ctx, files[render.RolesSQLPath]); got != d.Database.InitSQL {
+			t.Errorf("%s is not the database component's InitSQL", render.RolesSQLPath)
 		}
-		initEnv := parseEnv(t, await(t, ctx, files[vps.EnvFilePath(vps.PostgresInitService)]))
-		serverEnv := parseEnv(t, await(t, ctx, files[vps.EnvFilePath(vps.PostgresService)]))
+		initEnv := parseEnv(t, await(t, ctx, files[render.EnvFilePath(render.PostgresInitService)]))
+		serverEnv := parseEnv(t, await(t, ctx, files[render.EnvFilePath(render.PostgresService)]))
 		if initEnv["PGPASSWORD"] == "" || initEnv["PGPASSWORD"] != serverEnv["POSTGRES_PASSWORD"] {
 			t.Error("the init container cannot log in as the server's superuser")
 		}
@@ -302,13 +302,13 @@ func TestSelfhostedPostgresGetsInitSQLAndPasswords(t *testing.T) {
 			if got := initEnv[database.PasswordEnv(role)]; got != want {
 				t.Errorf("%s = %q, want role %s's password", database.PasswordEnv(role), got, role)
 			}
-			app := parseEnv(t, await(t, ctx, files[vps.EnvFilePath("server")]))
+			app := parseEnv(t, await(t, ctx, files[render.EnvFilePath("server")]))
 			if cs := app["ConnectionStrings__DefaultConnection"]; !strings.Contains(cs, "Host=postgres;") || !strings.Contains(cs, "Password="+want) {
 				t.Errorf("server's connection string does not reach the container with the role's password: %q", cs)
 			}
 		}
 		compose := await(t, ctx, files["compose.yaml"])
-		for _, want := range []string{"--file=/init/roles.sql", "./postgres:/init:ro", "./" + vps.EnvFilePath(vps.PostgresInitService)} {
+		for _, want := range []string{"--file=/init/roles.sql", "./postgres:/init:ro", "./" + render.EnvFilePath(render.PostgresInitService)} {
 			if !strings.Contains(compose, want) {
 				t.Errorf("compose.yaml lacks %q", want)
 			}

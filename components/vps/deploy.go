@@ -2,8 +2,6 @@ package vps
 
 import (
 	"fmt"
-	"sort"
-	"strings"
 
 	"github.com/pulumi/pulumi-command/sdk/go/command/remote"
 	"github.com/pulumi/pulumi-digitalocean/sdk/v4/go/digitalocean"
@@ -11,24 +9,19 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"infra/components/database"
+	"infra/components/vps/render"
 )
 
 // CommandPlugin is the Pulumi provider plugin the deploy command needs
 // (pulumi-resource-command); a test provider can stand in for it.
 const CommandPlugin = "command"
 
-// Secret files of the project, besides the services' env files.
-const (
-	AdminPasswordPath = "secrets/admin-password"
-	RolesSQLPath      = "postgres/roles.sql"
-)
-
 // declareDeploy renders the compose project and declares the command that
 // sends it over SSH and runs deploy.sh. The command runs again whenever a
 // file of the project changes (its hash is a trigger), never otherwise.
 func (c *VPS) declareDeploy(ctx *pulumi.Context, name string, args *VPSArgs, h *host, bucket *digitalocean.SpacesBucket) error {
 	site := args.Site
-	project, err := BuildProject(site)
+	project, err := render.BuildProject(site)
 	if err != nil {
 		return fmt.Errorf("vps %q: %w", name, err)
 	}
@@ -36,30 +29,12 @@ func (c *VPS) declareDeploy(ctx *pulumi.Context, name string, args *VPSArgs, h *
 	if err != nil {
 		return err
 	}
-	compose, err := project.Render()
+	plain, err := render.Files(site, project)
 	if err != nil {
 		return err
-	}
-	nginx, err := RenderNginx(site, CertDir)
-	if err != nil {
-		return err
-	}
-	deploy, err := RenderDeployScript(site, project)
-	if err != nil {
-		return err
-	}
-	plain := map[string]string{
-		"compose.yaml":     compose,
-		"proxy/nginx.conf": nginx,
-		"proxy/run.sh":     NginxRunScript,
-		"deploy.sh":        deploy,
-		"crontab":          RenderCrontab(site, project),
-	}
-	if len(routes) > 0 {
-		plain["certbot/renew.sh"] = RenewScript
 	}
 	if site.Database != nil {
-		plain[RolesSQLPath] = args.Database.InitSQL
+		plain[render.RolesSQLPath] = args.Database.InitSQL
 	}
 	for p, s := range plain {
 		c.Files[p] = pulumi.String(s).ToStringOutput()
@@ -67,10 +42,10 @@ func (c *VPS) declareDeploy(ctx *pulumi.Context, name string, args *VPSArgs, h *
 	if site.Backup != nil {
 		retention := args.Backups.RetentionDays
 		c.Files["backup.sh"] = bucket.Name.ApplyT(func(n string) (string, error) {
-			return RenderBackupScript(site, n, retention)
+			return render.BackupScript(site, n, retention)
 		}).(pulumi.StringOutput)
 	}
-	if err := c.secretFiles(ctx, name, args, project, needsAuth(routes)); err != nil {
+	if err := c.secretFiles(ctx, name, args, project, render.NeedsAuth(routes)); err != nil {
 		return err
 	}
 	for p, f := range args.HostFiles {
@@ -89,8 +64,8 @@ func (c *VPS) declareDeploy(ctx *pulumi.Context, name string, args *VPSArgs, h *
 		}
 	}
 	c.Artifacts["vps/cloud-init.yaml"] = pulumi.String(c.UserData).ToStringOutput()
-	c.Artifacts["vps/infra-swap.sh"] = pulumi.String(SwapScript).ToStringOutput()
-	c.Artifacts["vps/receive.sh"] = pulumi.String(ReceiveScript).ToStringOutput()
+	c.Artifacts["vps/infra-swap.sh"] = pulumi.String(render.SwapScript).ToStringOutput()
+	c.Artifacts["vps/receive.sh"] = pulumi.String(render.ReceiveScript).ToStringOutput()
 
 	bundle := bundleOutput(c.Files)
 	encoded := pulumi.ToSecret(bundle.Index(pulumi.Int(0))).(pulumi.StringOutput)
@@ -102,13 +77,13 @@ func (c *VPS) declareDeploy(ctx *pulumi.Context, name string, args *VPSArgs, h *
 	_, err = remote.NewCommand(ctx, name+"-deploy", &remote.CommandArgs{
 		Connection: remote.ConnectionArgs{
 			Host:       h.ip.IpAddress,
-			User:       pulumi.String(DeployUser),
+			User:       pulumi.String(render.DeployUser),
 			PrivateKey: args.SSHPrivateKey,
 			// A new Droplet takes a minute or two to accept SSH.
 			DialErrorLimit: pulumi.Int(60),
 			PerDialTimeout: pulumi.Int(15),
 		},
-		Create:                 pulumi.String(ReceiveCommand()),
+		Create:                 pulumi.String(render.ReceiveCommand()),
 		Stdin:                  encoded,
 		Triggers:               pulumi.Array{hash},
 		AddPreviousOutputInEnv: pulumi.Bool(false),
@@ -120,7 +95,7 @@ func (c *VPS) declareDeploy(ctx *pulumi.Context, name string, args *VPSArgs, h *
 }
 
 // secretFiles adds the env files and passwords, all secret outputs.
-func (c *VPS) secretFiles(ctx *pulumi.Context, name string, args *VPSArgs, project *Project, auth bool) error {
+func (c *VPS) secretFiles(ctx *pulumi.Context, name string, args *VPSArgs, project *render.Project, auth bool) error {
 	specs := map[string]map[string]pulumi.StringOutput{}
 	for _, s := range args.Site.Services {
 		specs[s.Name] = s.SecretEnv
@@ -138,9 +113,9 @@ func (c *VPS) secretFiles(ctx *pulumi.Context, name string, args *VPSArgs, proje
 	for svc, path := range project.EnvFiles {
 		var vars map[string]pulumi.StringOutput
 		switch svc {
-		case PostgresService:
+		case render.PostgresService:
 			vars = map[string]pulumi.StringOutput{"POSTGRES_PASSWORD": superuser}
-		case PostgresInitService:
+		case render.PostgresInitService:
 			vars = map[string]pulumi.StringOutput{"PGPASSWORD": superuser}
 			for _, role := range args.Site.Database.Roles {
 				pw, ok := args.Database.Passwords[role]
@@ -149,7 +124,7 @@ func (c *VPS) secretFiles(ctx *pulumi.Context, name string, args *VPSArgs, proje
 				}
 				vars[database.PasswordEnv(role)] = pw
 			}
-		case BackupService:
+		case render.BackupService:
 			if args.Backups.AccessKey == nil {
 				return fmt.Errorf("database backups need a Spaces access key")
 			}
@@ -163,43 +138,39 @@ func (c *VPS) secretFiles(ctx *pulumi.Context, name string, args *VPSArgs, proje
 		c.Files[path] = envFileOutput(vars)
 	}
 	if auth {
-		c.Files[AdminPasswordPath] = c.AdminPassword
+		c.Files[render.AdminPasswordPath] = c.AdminPassword
 	}
 	return nil
 }
 
-// fileMode is a project file's mode: secrets for the deploy user only,
-// scripts executable, the rest readable by the containers' users.
-func fileMode(p string) int64 {
-	switch {
-	case strings.HasPrefix(p, "secrets/"):
-		return 0o600
-	case strings.HasSuffix(p, ".sh"):
-		return 0o755
-	}
-	return 0o644
-}
-
 // bundleOutput packs the files; element 0 is the encoded bundle, 1 its hash.
 func bundleOutput(files map[string]pulumi.StringOutput) pulumi.StringArrayOutput {
-	paths := make([]string, 0, len(files))
-	for p := range files {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
-	values := make([]any, len(paths))
-	for i, p := range paths {
-		values[i] = files[p]
-	}
-	return pulumi.All(values...).ApplyT(func(vs []any) ([]string, error) {
-		fs := make([]File, len(paths))
-		for i, p := range paths {
-			fs[i] = File{Path: p, Mode: fileMode(p), Content: vs[i].(string)}
+	return stringMap(files).ApplyT(func(contents map[string]string) ([]string, error) {
+		fs := make([]render.File, 0, len(contents))
+		for p, content := range contents {
+			fs = append(fs, render.File{Path: p, Mode: render.FileMode(p), Content: content})
 		}
-		encoded, sum, err := Bundle(fs)
+		encoded, sum, err := render.Bundle(fs)
 		if err != nil {
 			return nil, err
 		}
 		return []string{encoded, sum}, nil
 	}).(pulumi.StringArrayOutput)
+}
+
+// envFileOutput renders secret variables as an env file; the result stays
+// a secret.
+func envFileOutput(vars map[string]pulumi.StringOutput) pulumi.StringOutput {
+	out := stringMap(vars).ApplyT(render.EncodeEnvFile).(pulumi.StringOutput)
+	return pulumi.ToSecret(out).(pulumi.StringOutput)
+}
+
+// stringMap is one output of the whole map, known once every value is
+// (and secret if any is).
+func stringMap(m map[string]pulumi.StringOutput) pulumi.StringMapOutput {
+	in := make(pulumi.StringMap, len(m))
+	for k, v := range m {
+		in[k] = v
+	}
+	return in.ToStringMapOutput()
 }

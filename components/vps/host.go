@@ -7,6 +7,8 @@ import (
 
 	"github.com/pulumi/pulumi-digitalocean/sdk/v4/go/digitalocean"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"infra/components/vps/render"
 )
 
 // host is what the deploy command needs to wait for.
@@ -112,7 +114,7 @@ func (c *VPS) declareHost(ctx *pulumi.Context, name string, args *VPSArgs) (*hos
 		return nil, err
 	}
 	for _, hostname := range hosts {
-		record := RecordName(hostname, args.Site.Domain)
+		record := render.RecordName(hostname, args.Site.Domain)
 		slug := strings.ReplaceAll(record, ".", "-")
 		if record == "@" {
 			slug = "apex"

@@ -7,6 +7,10 @@
 // changing it replaces the Droplet). The application reaches the host over
 // SSH: a command resource sends the rendered compose project and runs its
 // deploy.sh whenever the project's content changes.
+//
+// What the host runs is described by a render.Site; package render writes
+// every file from it, and this package declares the resources and feeds
+// them the rendered files, secrets included, as Pulumi outputs.
 package vps
 
 import (
@@ -14,6 +18,8 @@ import (
 
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"infra/components/vps/render"
 )
 
 // VPSArgs declares the host and what it runs.
@@ -40,7 +46,7 @@ type VPSArgs struct {
 	// (Development, Staging or Production).
 	Environment string
 	// Site is what runs on the host (services, proxy, database, tools).
-	Site Site
+	Site render.Site
 	// SSHPrivateKey (secret) is the deploy user's key, for `pulumi up`.
 	SSHPrivateKey pulumi.StringInput
 	// Database is the stack's PostgreSQL as seen from the host.
@@ -117,7 +123,7 @@ func NewVPS(ctx *pulumi.Context, name string, args *VPSArgs, opts ...pulumi.Reso
 			c.Endpoints[r.Service] = "https://" + r.Host + r.Path
 		}
 	}
-	userData, err := RenderCloudInit()
+	userData, err := render.CloudInit()
 	if err != nil {
 		return nil, err
 	}

@@ -21,7 +21,7 @@ import (
 	"infra/components/cluster"
 	"infra/components/ingress"
 	"infra/components/monitoring"
-	"infra/components/vps"
+	"infra/components/vps/render"
 	"infra/internal/catalog"
 	"infra/internal/cost"
 	"infra/internal/pins"
@@ -76,8 +76,8 @@ func TestComponentsReadThePins(t *testing.T) {
 		"kube-prometheus-stack": monitoring.StackChartVersion, "prometheus-operator-crds": monitoring.CRDChartVersion,
 		"prometheus": monitoring.PrometheusImage, "alertmanager": monitoring.AlertmanagerImage, "grafana": monitoring.GrafanaImage,
 		"traefik": ingress.TraefikVersion, "cert-manager": ingress.CertManagerVersion, "metrics-server": cluster.MetricsServerVersion,
-		"nginx": vps.ImageNginx, "certbot": vps.ImageCertbot, "aws-cli": vps.ImageAWSCLI, "busybox": vps.ImageBusybox,
-		"cadvisor": vps.ImageCAdvisor, "node-exporter": vps.ImageNodeExporter, "dozzle": vps.ImageDozzle,
+		"nginx": render.ImageNginx, "certbot": render.ImageCertbot, "aws-cli": render.ImageAWSCLI, "busybox": render.ImageBusybox,
+		"cadvisor": render.ImageCAdvisor, "node-exporter": render.ImageNodeExporter, "dozzle": render.ImageDozzle,
 	} {
 		same(t, name, pin(t, m, name).Value, got, "the component's Go code (read it with pins.MustValue)")
 	}
@@ -123,7 +123,7 @@ func TestPostgresMajors(t *testing.T) {
 			t.Errorf("internal/catalog/catalog.yaml allows PostgreSQL %s but %s has no postgres-%s pin: add it with its end of life", major, manifestFile, major)
 			continue
 		}
-		same(t, "postgres-"+major+"'s image", p.Value, vps.ImagePostgres(major), "components/vps/images.go (ImagePostgres)")
+		same(t, "postgres-"+major+"'s image", p.Value, render.ImagePostgres(major), "components/vps/render/images.go (ImagePostgres)")
 		same(t, "PostgreSQL "+major+"'s end of life", p.EndOfSupport.Format(pins.DateLayout), eol, "internal/catalog/catalog.yaml")
 	}
 	for _, p := range m.OfKind(pins.KindImage) {

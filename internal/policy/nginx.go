@@ -26,7 +26,7 @@ func isNginxConfig(p string) bool {
 // parseNginx reads nginx's syntax: directives end with ";", blocks are
 // "{...}", "#" starts a comment, quotes and backslashes escape, and "${x}"
 // is a variable, not a block. It is the syntax only: `nginx -t` checks the
-// rendered file for real in components/vps.
+// rendered file for real in components/vps/render.
 func parseNginx(text string) ([]nginxDirective, error) {
 	tokens, err := nginxTokens(text)
 	if err != nil {

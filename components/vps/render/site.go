@@ -1,4 +1,15 @@
-package vps
+// Package render writes the files of the single-Droplet topology from
+// plain values: the compose project (compose.yaml, env files), the proxy's
+// nginx.conf, the Droplet's cloud-init, the scripts the host runs
+// (deploy.sh, backup.sh, the crontab, certbot's renewal loop) and the
+// bundle that carries them over SSH. Nothing here declares a resource:
+// components/vps renders with it and sends the result.
+//
+// A Site is what the renderers read. nginx.conf, deploy.sh and backup.sh
+// are text/templates (nginx.conf.tmpl, scripts/*.tmpl), the other scripts
+// plain files beside them; compose.yaml and cloud-init are typed values
+// marshalled to YAML, never templated.
+package render
 
 import (
 	"fmt"
@@ -157,13 +168,18 @@ func (s Site) Hosts() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	return routeHosts(routes), nil
+}
+
+// routeHosts are the distinct hosts of routes sorted by host.
+func routeHosts(routes []Route) []string {
 	var hosts []string
 	for _, r := range routes {
 		if len(hosts) == 0 || hosts[len(hosts)-1] != r.Host {
 			hosts = append(hosts, r.Host)
 		}
 	}
-	return hosts, nil
+	return hosts
 }
 
 // RecordName is the DNS record name of host within domain ("@" for the apex).
@@ -174,8 +190,8 @@ func RecordName(host, domain string) string {
 	return strings.TrimSuffix(host, "."+domain)
 }
 
-// needsAuth reports whether any route is behind basic authentication.
-func needsAuth(routes []Route) bool {
+// NeedsAuth reports whether any route is behind basic authentication.
+func NeedsAuth(routes []Route) bool {
 	for _, r := range routes {
 		if r.Auth {
 			return true

@@ -1,12 +1,10 @@
-package vps
+package render
 
 import (
 	"fmt"
 	"regexp"
 	"sort"
 	"strings"
-
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
 var envKey = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -36,25 +34,3 @@ func EncodeEnvFile(vars map[string]string) (string, error) {
 }
 
 var envEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, `$`, `\$`, "\n", `\n`, "\r", `\r`)
-
-// envFileOutput renders secret variables as an env file; the result stays
-// a secret.
-func envFileOutput(vars map[string]pulumi.StringOutput) pulumi.StringOutput {
-	keys := make([]string, 0, len(vars))
-	for k := range vars {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	values := make([]any, len(keys))
-	for i, k := range keys {
-		values[i] = vars[k]
-	}
-	out := pulumi.All(values...).ApplyT(func(vs []any) (string, error) {
-		m := make(map[string]string, len(keys))
-		for i, k := range keys {
-			m[k] = vs[i].(string)
-		}
-		return EncodeEnvFile(m)
-	}).(pulumi.StringOutput)
-	return pulumi.ToSecret(out).(pulumi.StringOutput)
-}

@@ -1,4 +1,4 @@
-package vps
+package render
 
 import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"

@@ -1,4 +1,4 @@
-package vps
+package render
 
 import (
 	"fmt"
@@ -113,15 +113,6 @@ type CronEntry struct {
 type MountHash struct {
 	Var   string
 	Paths []string
-}
-
-// RenderCompose renders the site's compose file.
-func RenderCompose(site Site) (string, error) {
-	p, err := BuildProject(site)
-	if err != nil {
-		return "", err
-	}
-	return p.Render()
 }
 
 // Render marshals the compose file.

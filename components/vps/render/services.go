@@ -1,4 +1,4 @@
-package vps
+package render
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package vps
+package render
 
 import (
 	"crypto/ecdsa"
@@ -50,7 +50,7 @@ func TestNginxConfigPassesNginxT(t *testing.T) {
 	certs := testCertDir(t)
 	for name, site := range map[string]Site{"fixture": fixtureSite(), "minimal": minimalSite()} {
 		t.Run(name, func(t *testing.T) {
-			conf, err := RenderNginx(site, certs)
+			conf, err := Nginx(site, certs)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -62,7 +62,7 @@ func TestNginxConfigPassesNginxT(t *testing.T) {
 }
 
 func TestNginxConfigContent(t *testing.T) {
-	conf, err := RenderNginx(fixtureSite(), CertDir)
+	conf, err := Nginx(fixtureSite(), CertDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestNginxConfigContent(t *testing.T) {
 	if strings.Contains(conf, "limit_req") != true {
 		t.Error("rate limiting missing")
 	}
-	minimal, err := RenderNginx(minimalSite(), CertDir)
+	minimal, err := Nginx(minimalSite(), CertDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestNginxConfigContent(t *testing.T) {
 // nginx -t is a real check: these broken configurations fail it.
 func TestNginxCheckFailsOnBrokenConfig(t *testing.T) {
 	certs := testCertDir(t)
-	good, err := RenderNginx(fixtureSite(), certs)
+	good, err := Nginx(fixtureSite(), certs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,7 @@ func TestNginxCheckFailsOnBrokenConfig(t *testing.T) {
 }
 
 func TestCloudInitPassesSchema(t *testing.T) {
-	userData, err := RenderCloudInit()
+	userData, err := CloudInit()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +158,7 @@ func TestCloudInitPassesSchema(t *testing.T) {
 
 // cloud-init's checks are real: these broken documents fail them.
 func TestCloudInitCheckFailsOnBrokenInput(t *testing.T) {
-	good, err := RenderCloudInit()
+	good, err := CloudInit()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,13 +184,13 @@ func scripts(t *testing.T, site Site) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deploy, err := RenderDeployScript(site, p)
+	deploy, err := DeployScript(site, p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := map[string]string{"deploy.sh": deploy, "run-nginx.sh": NginxRunScript, "renew.sh": RenewScript, "infra-swap.sh": SwapScript, "receive.sh": ReceiveScript}
 	if site.Backup != nil {
-		backup, err := RenderBackupScript(site, "shop-prod-backups-abc123", 7)
+		backup, err := BackupScript(site, "shop-prod-backups-abc123", 7)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -244,11 +244,11 @@ func TestGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nginx, err := RenderNginx(site, CertDir)
+	nginx, err := Nginx(site, CertDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	userData, err := RenderCloudInit()
+	userData, err := CloudInit()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +256,7 @@ func TestGolden(t *testing.T) {
 	files["compose.yaml"] = compose
 	files["nginx.conf"] = nginx
 	files["cloud-init.yaml"] = userData
-	files["crontab"] = RenderCrontab(site, p)
+	files["crontab"] = Crontab(site, p)
 	for name, got := range files {
 		path := filepath.Join("testdata", "fixture", name)
 		if *update {
@@ -270,10 +270,10 @@ func TestGolden(t *testing.T) {
 		}
 		want, err := os.ReadFile(path)
 		if err != nil {
-			t.Fatalf("%v (run go test ./components/vps -update)", err)
+			t.Fatalf("%v (run go test ./components/vps/render -update)", err)
 		}
 		if string(want) != got {
-			t.Errorf("%s differs from its golden file; review and run go test ./components/vps -update", name)
+			t.Errorf("%s differs from its golden file; review and run go test ./components/vps/render -update", name)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package vps
+package render
 
 import (
 	"encoding/base64"
@@ -66,14 +66,14 @@ func (s *sandbox) deploy(site Site, extra ...File) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	script, err := renderDeployScript(site, p, s.app)
+	script, err := deployScript(site, p, s.app)
 	if err != nil {
 		t.Fatal(err)
 	}
 	files := append([]File{
 		{Path: "compose.yaml", Mode: 0o644, Content: compose},
 		{Path: "deploy.sh", Mode: 0o755, Content: script},
-		{Path: "crontab", Mode: 0o644, Content: RenderCrontab(site, p)},
+		{Path: "crontab", Mode: 0o644, Content: Crontab(site, p)},
 		{Path: "proxy/nginx.conf", Mode: 0o644, Content: "# nginx\n"},
 		{Path: "proxy/run.sh", Mode: 0o755, Content: NginxRunScript},
 		{Path: "certbot/renew.sh", Mode: 0o755, Content: RenewScript},

@@ -1,4 +1,4 @@
-package vps
+package render
 
 import (
 	"bufio"
@@ -41,7 +41,7 @@ func TestProxyKeepsMetricsPrivate(t *testing.T) {
 				Public: &service.Route{Host: "api.shop.example.com", Path: "/"}, Metrics: &service.Metrics{Path: "/metrics", Port: 9102}},
 		},
 	}
-	conf, err := RenderNginx(site, testCertDir(t))
+	conf, err := Nginx(site, testCertDir(t))
 	if err != nil {
 		t.Fatal(err)
 	}

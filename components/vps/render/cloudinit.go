@@ -1,4 +1,4 @@
-package vps
+package render
 
 import (
 	"fmt"
@@ -38,7 +38,7 @@ type cloudFile struct {
 	Content     string `yaml:"content"`
 }
 
-// RenderCloudInit renders the Droplet's user data. It depends on nothing
+// CloudInit renders the Droplet's user data. It depends on nothing
 // but this package: user data is fixed at creation and changing it
 // replaces the Droplet, so everything about the application reaches the
 // host over SSH instead (see deploy.sh).
@@ -47,7 +47,7 @@ type cloudFile struct {
 // patched by unattended-upgrades), a deploy user who owns /opt/app and is
 // in the docker group, fail2ban, bounded logs, swap sized to memory and an
 // sshd that takes keys only and no root.
-func RenderCloudInit() (string, error) {
+func CloudInit() (string, error) {
 	cc := cloudConfig{
 		// Created before the users module and before the docker.io package,
 		// whose install then keeps it, so the deploy user's first SSH
