@@ -3,23 +3,18 @@ package stacks
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 
 	"infra/components/monitoring"
-
-	"infra/internal/catalog"
-	"infra/internal/providercheck"
+	"infra/internal/pulumitest"
 	"infra/stacks/config"
 )
 
@@ -176,73 +171,15 @@ func TestDefaultAlerts(t *testing.T) {
 	}
 }
 
-// recorder keeps the resources a program registers.
-type recorder struct {
-	mu  sync.Mutex
-	all []pulumi.MockResourceArgs
-}
-
-func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	if err := providercheck.CheckInputs(args.TypeToken, args.Name, args.Inputs); err != nil {
-		return "", nil, err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.all = append(r.all, args)
-	state := args.Inputs.Copy()
-	if args.TypeToken == "random:index/randomPassword:RandomPassword" {
-		state["result"] = resource.MakeSecret(resource.NewStringProperty("generated-password-0123456789"))
-	}
-	if args.TypeToken == "digitalocean:index/reservedIp:ReservedIp" {
-		state["ipAddress"] = resource.NewStringProperty("203.0.113.10")
-	}
-	if args.TypeToken == "digitalocean:index/kubernetesCluster:KubernetesCluster" {
-		state["endpoint"] = resource.NewStringProperty("https://" + args.Name + ".k8s.example")
-		state["kubeConfigs"] = resource.NewArrayProperty([]resource.PropertyValue{resource.NewObjectProperty(resource.PropertyMap{
-			"clusterCaCertificate": resource.NewStringProperty("LS0tLS1CRUdJTi0tLS0t"),
-		})})
-	}
-	return mockID(args, len(r.all)), state, nil
-}
-
-// mockID is the id a mock hands out for the nth resource. DigitalOcean
-// droplet ids are numbers, and the VPS component parses them (the way
-// internal/plan's recorder hands them out).
-func mockID(args pulumi.MockResourceArgs, n int) string {
-	if args.TypeToken == "digitalocean:index/droplet:Droplet" {
-		return fmt.Sprint(300000000 + n)
-	}
-	return args.Name + "-id"
-}
-
-func (r *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
-	if args.Token == "digitalocean:index/getKubernetesVersions:getKubernetesVersions" {
-		return providercheck.KubernetesVersions(catalog.MustLoad(), args.Args), nil
-	}
-	return resource.PropertyMap{}, nil
-}
-
 // releases lists the Helm releases' names.
-func (r *recorder) releases() []string {
+func releases(rec *pulumitest.Recorder) []string {
 	var out []string
-	for _, a := range r.all {
-		if a.TypeToken == "kubernetes:helm.sh/v3:Release" {
-			if n, ok := a.Inputs["name"]; ok && n.IsString() {
-				out = append(out, n.StringValue())
-			}
+	for _, r := range rec.ByType("kubernetes:helm.sh/v3:Release") {
+		if n, ok := r.Inputs["name"]; ok && n.IsString() {
+			out = append(out, n.StringValue())
 		}
 	}
 	return out
-}
-
-func (r *recorder) count(typ string) int {
-	n := 0
-	for _, a := range r.all {
-		if a.TypeToken == typ {
-			n++
-		}
-	}
-	return n
 }
 
 func loadExample(t *testing.T, rel string, edit func(string) string) *config.Config {
@@ -264,14 +201,11 @@ func loadExample(t *testing.T, rel string, edit func(string) string) *config.Con
 func TestVPSMonitoringServicesAndFiles(t *testing.T) {
 	cfg := loadExample(t, "examples/focusdeck/Pulumi.prod.yaml", func(s string) string { return s })
 	var d *Deployment
-	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+	pulumitest.RunStack(t, "focusdeck", "prod", func(ctx *pulumi.Context) error {
 		var err error
 		d, err = Deploy(ctx, cfg)
 		return err
-	}, pulumi.WithMocks("focusdeck", "prod", &recorder{}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	var names []string
 	for _, s := range d.ExtraServices {
 		names = append(names, s.Name)
@@ -320,9 +254,8 @@ func TestKubernetesMonitoringArtifacts(t *testing.T) {
 	cfg := loadExample(t, "examples/focusdeck/Pulumi.prod.yaml", func(s string) string {
 		return strings.Replace(s, "infra:topology: vps", "infra:topology: kubernetes", 1)
 	})
-	rec := &recorder{}
 	artifacts := map[string]string{}
-	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+	rec := pulumitest.RunStack(t, "focusdeck", "prod", func(ctx *pulumi.Context) error {
 		d, err := Deploy(ctx, cfg)
 		if err != nil {
 			return err
@@ -338,10 +271,7 @@ func TestKubernetesMonitoringArtifacts(t *testing.T) {
 			artifacts[p], _ = res.Value.(string)
 		}
 		return nil
-	}, pulumi.WithMocks("focusdeck", "prod", rec))
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	for _, p := range []string{"monitoring/rules.yml", "monitoring/prometheusrule.yaml", "monitoring/alertmanager.yml", "monitoring/servicemonitors/server.yaml", "monitoring/kube-prometheus-stack-values.yaml"} {
 		if artifacts[p] == "" {
 			t.Errorf("no artifact %s", p)
@@ -353,12 +283,18 @@ func TestKubernetesMonitoringArtifacts(t *testing.T) {
 	if !strings.Contains(artifacts["monitoring/rules.yml"], `container="server"`) {
 		t.Errorf("rules.yml does not select the server's container the Kubernetes way")
 	}
-	if !contains(rec.releases(), "kube-prometheus-stack") || rec.count("kubernetes:monitoring.coreos.com/v1:ServiceMonitor") != 1 {
-		t.Errorf("want the kube-prometheus-stack release and one ServiceMonitor; releases %v", rec.releases())
+	if !contains(releases(rec), "kube-prometheus-stack") || len(rec.ByType("kubernetes:monitoring.coreos.com/v1:ServiceMonitor")) != 1 {
+		t.Errorf("want the kube-prometheus-stack release and one ServiceMonitor; releases %v", releases(rec))
+	}
+	// The mock monitor made up Grafana's admin password; it must not leak.
+	if len(rec.Generated()) == 0 {
+		t.Fatal("the mock generated no password to look for")
 	}
 	for p, a := range artifacts {
-		if strings.Contains(a, "offline-secret-") || strings.Contains(a, "generated-password") {
-			t.Errorf("artifact %s contains a secret value", p)
+		for _, secret := range append([]string{"offline-secret-"}, rec.Generated()...) {
+			if strings.Contains(a, secret) {
+				t.Errorf("artifact %s contains a secret value", p)
+			}
 		}
 	}
 }
