@@ -394,3 +394,7 @@ func containsPrefix(list []any, prefix string) bool {
 	}
 	return false
 }
+
+func serviceOf(v map[string]any, i int) map[string]any {
+	return v["services"].([]any)[i].(map[string]any)
+}

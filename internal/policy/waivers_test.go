@@ -2,7 +2,6 @@ package policy
 
 import (
 	"bytes"
-	"errors"
 	"strings"
 	"testing"
 
@@ -54,30 +53,6 @@ func TestWaiverMatching(t *testing.T) {
 		if got := matches(c.resource, f); got != c.want {
 			t.Errorf("matches(%q) = %v, want %v", c.resource, got, c.want)
 		}
-	}
-}
-
-// The schema refuses a waiver without a reason (or with a token one) when
-// the stack file is read, before any plan.
-func TestWaiverWithoutAReasonIsRejected(t *testing.T) {
-	cases := map[string]string{
-		"no reason":     "      - { rule: prod-database-ha }\n",
-		"short reason":  "      - { rule: prod-database-ha, reason: budget }\n",
-		"no rule":       "      - { reason: \"a reason that is long enough\" }\n",
-		"unknown field": "      - { rule: prod-database-ha, reason: \"a reason that is long enough\", until: tomorrow }\n",
-	}
-	for name, waiver := range cases {
-		t.Run(name, func(t *testing.T) {
-			stack := baseStack + "  infra:policy:\n    waivers:\n" + waiver
-			_, err := config.Parse(readStack(t, stack))
-			var cfgErr *config.ConfigError
-			if !errors.As(err, &cfgErr) {
-				t.Fatalf("err = %v, want a config error", err)
-			}
-			if !strings.Contains(err.Error(), "infra:policy.waivers[0]") {
-				t.Errorf("error does not point at the waiver: %v", err)
-			}
-		})
 	}
 }
 

@@ -1,0 +1,35 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// The schema refuses a waiver without a reason (or with a token one) when
+// the stack file is read, before any plan.
+func TestWaiverWithoutAReasonIsRejected(t *testing.T) {
+	cases := map[string]string{
+		"no reason":     "      - { rule: prod-database-ha }\n",
+		"short reason":  "      - { rule: prod-database-ha, reason: budget }\n",
+		"no rule":       "      - { reason: \"a reason that is long enough\" }\n",
+		"unknown field": "      - { rule: prod-database-ha, reason: \"a reason that is long enough\", until: tomorrow }\n",
+	}
+	const noWaivers = "  infra:policy:\n    waivers: []\n"
+	if !strings.HasSuffix(validStack, noWaivers) {
+		t.Fatal("test setup: validStack no longer ends with its empty waiver list")
+	}
+	for name, waiver := range cases {
+		t.Run(name, func(t *testing.T) {
+			stack := strings.TrimSuffix(validStack, noWaivers) + "  infra:policy:\n    waivers:\n" + waiver
+			_, err := parseText(t, stack)
+			var cfgErr *ConfigError
+			if !errors.As(err, &cfgErr) {
+				t.Fatalf("err = %v, want a config error", err)
+			}
+			if !strings.Contains(err.Error(), "infra:policy.waivers[0]") {
+				t.Errorf("error does not point at the waiver: %v", err)
+			}
+		})
+	}
+}
