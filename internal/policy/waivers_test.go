@@ -7,13 +7,14 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 
+	"infra/internal/stacktest"
 	"infra/stacks/config"
 )
 
 const singleNodeProd = "nodes: 2"
 
 func TestWaiverWithAReasonWaivesAndIsPrintedEveryTime(t *testing.T) {
-	stack := edit(t, baseStack, singleNodeProd, "nodes: 1") + `  infra:policy:
+	stack := stacktest.Edit(t, stacktest.ProdVPS, singleNodeProd, "nodes: 1") + `  infra:policy:
     waivers:
       - rule: prod-database-ha
         resource: test-cluster
@@ -60,7 +61,7 @@ func TestWaiverMatching(t *testing.T) {
 // waiver without a reason, or of a rule that does not exist, and such a
 // waiver waives nothing.
 func TestMalformedWaiversAreViolations(t *testing.T) {
-	p := stackPlan(t, edit(t, baseStack, singleNodeProd, "nodes: 1"))
+	p := stackPlan(t, stacktest.Edit(t, stacktest.ProdVPS, singleNodeProd, "nodes: 1"))
 	cfg := *p.Config
 	cfg.Policy = &config.Policy{Waivers: []config.Waiver{
 		{Rule: RuleProdDatabaseHA, Reason: "  "},
