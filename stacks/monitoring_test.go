@@ -2,25 +2,19 @@ package stacks
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 
 	"infra/components/monitoring"
 	"infra/internal/metric"
-
-	"infra/internal/catalog"
-	"infra/internal/providercheck"
+	"infra/internal/pulumitest"
 	"infra/stacks/config"
 )
 
@@ -54,20 +48,6 @@ func TestAlertMetricEnumIsTheComponentsCatalogue(t *testing.T) {
 	}
 }
 
-const baseStack = `config:
-  infra:environment: prod
-  infra:class: production
-  infra:topology: vps
-  infra:region: nyc3
-  infra:domain: example.com
-  infra:network: { adminCidrs: [198.51.100.7/32] }
-  infra:vps: { size: s-2vcpu-4gb, sshKeys: ["aa:bb"], sshPrivateKeySecret: deploy-key }
-  infra:secrets: { deploy-key: { secure: v1:abc } }
-  infra:services:
-    - { name: api, image: "ghcr.io/x/api:1", port: 8080, public: { host: api }, metrics: {} }
-    - { name: worker, image: "ghcr.io/x/worker:1" }
-`
-
 func parseStack(t *testing.T, yaml string) (*config.Config, error) {
 	t.Helper()
 	raw, err := config.ParseStackFile("test.yaml", []byte(yaml))
@@ -77,174 +57,15 @@ func parseStack(t *testing.T, yaml string) (*config.Config, error) {
 	return config.Parse(raw)
 }
 
-func TestMonitoringConfigProblems(t *testing.T) {
-	cases := []struct {
-		name, extra string
-		want        []string
-	}{
-		{"nodeDown with a threshold", `
-  infra:monitoring: { alerts: [ { name: Down, metric: nodeDown, threshold: 1, severity: critical } ] }`,
-			[]string{"infra:monitoring.alerts[0].threshold: nodeDown fires on a state and takes no threshold"}},
-		{"app metric on a service without metrics", `
-  infra:monitoring: { alerts: [ { name: Jobs, metric: jobFailures, threshold: 5, severity: info, service: worker } ] }`,
-			[]string{`infra:monitoring.alerts[0].service: jobFailures is read from the service's metrics endpoint: declare infra:services[].metrics for "worker"`}},
-		{"percentage above 100", `
-  infra:monitoring: { alerts: [ { name: Conns, metric: dbConnections, threshold: 120, severity: warning } ] }`,
-			[]string{"infra:monitoring.alerts[0].metric: dbConnections is withdrawn: no PostgreSQL exporter is deployed, so the rule could never fire; remove it (DigitalOcean's database alerts watch a managed cluster's CPU, memory and disk)"}},
-		{"smtp host without port", `
-  infra:monitoring: { receivers: { email: ops@example.com, smtpHost: smtp.example.com } }`,
-			[]string{"infra:monitoring.receivers.smtpHost"}},
-		{"unknown receiver secret", `
-  infra:monitoring: { receivers: { pagerdutyKeySecret: pd } }`,
-			[]string{`infra:monitoring.receivers.pagerdutyKeySecret: unknown secret "pd"`}},
-		{"grafana's host taken", `
-  infra:services:
-    - { name: dash, image: "x:1", port: 3000, public: { host: grafana } }`,
-			[]string{`infra:services[0].public.host: "grafana" is Grafana's host`}},
-		{"a service named like a monitoring service", `
-  infra:services:
-    - { name: prometheus, image: "x:1", port: 9090 }`,
-			[]string{`infra:services[0].name: "prometheus" is the monitoring's own service on the VPS`}},
-		{"host tools off", `
-  infra:vps: { size: s-2vcpu-4gb, sshKeys: ["aa:bb"], sshPrivateKeySecret: deploy-key, tools: false }`,
-			[]string{"infra:vps.tools: monitoring scrapes the host tools"}},
-		{"unknown metric", `
-  infra:monitoring: { alerts: [ { name: X, metric: cpuu, threshold: 5, severity: info } ] }`,
-			[]string{"infra:monitoring.alerts[0].metric"}},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			_, err := parseStack(t, override(baseStack, c.extra))
-			var ce *config.ConfigError
-			if !errors.As(err, &ce) {
-				t.Fatalf("want a ConfigError, got %v", err)
-			}
-			for _, w := range c.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error lacks %q:\n%v", w, err)
-				}
-			}
-		})
-	}
-}
-
-// override replaces top-level keys of the base stack by the extra ones.
-func override(base, extra string) string {
-	lines := strings.Split(base, "\n")
-	for _, l := range strings.Split(extra, "\n") {
-		if k, _, ok := strings.Cut(strings.TrimSpace(l), ":"); ok && strings.HasPrefix(l, "  infra:") {
-			k = strings.TrimSpace(k) + ":" + strings.SplitN(strings.TrimSpace(l), ":", 3)[1] + ":"
-			var kept []string
-			skip := false
-			for _, b := range lines {
-				if strings.HasPrefix(b, "  infra:") {
-					skip = strings.HasPrefix(strings.TrimSpace(b), k)
-				}
-				if !skip {
-					kept = append(kept, b)
-				}
-			}
-			lines = kept
-		}
-	}
-	return strings.Join(lines, "\n") + extra + "\n"
-}
-
-func TestDefaultAlerts(t *testing.T) {
-	cfg, err := parseStack(t, baseStack)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]float64{}
-	for _, a := range cfg.Monitoring.Alerts {
-		got[a.Metric] = a.Threshold
-	}
-	want := map[string]float64{"cpu": 80, "memory": 85, "disk": 90, "nodeDown": 0, "errorRate": 5, "latencyP95": 5000}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("default alerts = %v, want %v", got, want)
-	}
-	if !*cfg.Monitoring.Notify {
-		t.Error("prod must notify by default")
-	}
-	dev, err := parseStack(t, strings.NewReplacer("metrics: {} ", "", "class: production", "class: development").Replace(baseStack))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if *dev.Monitoring.Notify {
-		t.Error("dev must not notify by default")
-	}
-	if n := len(dev.Monitoring.Alerts); n != 4 {
-		t.Errorf("dev without metrics gets %d default alerts, want the 4 host alerts", n)
-	}
-}
-
-// recorder keeps the resources a program registers.
-type recorder struct {
-	mu  sync.Mutex
-	all []pulumi.MockResourceArgs
-}
-
-func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	if err := providercheck.CheckInputs(args.TypeToken, args.Name, args.Inputs); err != nil {
-		return "", nil, err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.all = append(r.all, args)
-	state := args.Inputs.Copy()
-	if args.TypeToken == "random:index/randomPassword:RandomPassword" {
-		state["result"] = resource.MakeSecret(resource.NewStringProperty("generated-password-0123456789"))
-	}
-	if args.TypeToken == "digitalocean:index/reservedIp:ReservedIp" {
-		state["ipAddress"] = resource.NewStringProperty("203.0.113.10")
-	}
-	if args.TypeToken == "digitalocean:index/kubernetesCluster:KubernetesCluster" {
-		state["endpoint"] = resource.NewStringProperty("https://" + args.Name + ".k8s.example")
-		state["kubeConfigs"] = resource.NewArrayProperty([]resource.PropertyValue{resource.NewObjectProperty(resource.PropertyMap{
-			"clusterCaCertificate": resource.NewStringProperty("LS0tLS1CRUdJTi0tLS0t"),
-		})})
-	}
-	return mockID(args, len(r.all)), state, nil
-}
-
-// mockID is the id a mock hands out for the nth resource. DigitalOcean
-// droplet ids are numbers, and the VPS component parses them (the way
-// internal/plan's recorder hands them out).
-func mockID(args pulumi.MockResourceArgs, n int) string {
-	if args.TypeToken == "digitalocean:index/droplet:Droplet" {
-		return fmt.Sprint(300000000 + n)
-	}
-	return args.Name + "-id"
-}
-
-func (r *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
-	if args.Token == "digitalocean:index/getKubernetesVersions:getKubernetesVersions" {
-		return providercheck.KubernetesVersions(catalog.MustLoad(), args.Args), nil
-	}
-	return resource.PropertyMap{}, nil
-}
-
 // releases lists the Helm releases' names.
-func (r *recorder) releases() []string {
+func releases(rec *pulumitest.Recorder) []string {
 	var out []string
-	for _, a := range r.all {
-		if a.TypeToken == "kubernetes:helm.sh/v3:Release" {
-			if n, ok := a.Inputs["name"]; ok && n.IsString() {
-				out = append(out, n.StringValue())
-			}
+	for _, r := range rec.ByType("kubernetes:helm.sh/v3:Release") {
+		if n, ok := r.Inputs["name"]; ok && n.IsString() {
+			out = append(out, n.StringValue())
 		}
 	}
 	return out
-}
-
-func (r *recorder) count(typ string) int {
-	n := 0
-	for _, a := range r.all {
-		if a.TypeToken == typ {
-			n++
-		}
-	}
-	return n
 }
 
 func loadExample(t *testing.T, rel string, edit func(string) string) *config.Config {
@@ -266,14 +87,11 @@ func loadExample(t *testing.T, rel string, edit func(string) string) *config.Con
 func TestVPSMonitoringServicesAndFiles(t *testing.T) {
 	cfg := loadExample(t, "examples/focusdeck/Pulumi.prod.yaml", func(s string) string { return s })
 	var d *Deployment
-	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+	pulumitest.RunStack(t, "focusdeck", "prod", func(ctx *pulumi.Context) error {
 		var err error
 		d, err = Deploy(ctx, cfg)
 		return err
-	}, pulumi.WithMocks("focusdeck", "prod", &recorder{}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	var names []string
 	for _, s := range d.ExtraServices {
 		names = append(names, s.Name)
@@ -322,9 +140,8 @@ func TestKubernetesMonitoringArtifacts(t *testing.T) {
 	cfg := loadExample(t, "examples/focusdeck/Pulumi.prod.yaml", func(s string) string {
 		return strings.Replace(s, "infra:topology: vps", "infra:topology: kubernetes", 1)
 	})
-	rec := &recorder{}
 	artifacts := map[string]string{}
-	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+	rec := pulumitest.RunStack(t, "focusdeck", "prod", func(ctx *pulumi.Context) error {
 		d, err := Deploy(ctx, cfg)
 		if err != nil {
 			return err
@@ -340,10 +157,7 @@ func TestKubernetesMonitoringArtifacts(t *testing.T) {
 			artifacts[p], _ = res.Value.(string)
 		}
 		return nil
-	}, pulumi.WithMocks("focusdeck", "prod", rec))
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	for _, p := range []string{"monitoring/rules.yml", "monitoring/prometheusrule.yaml", "monitoring/alertmanager.yml", "monitoring/servicemonitors/server.yaml", "monitoring/kube-prometheus-stack-values.yaml"} {
 		if artifacts[p] == "" {
 			t.Errorf("no artifact %s", p)
@@ -355,12 +169,18 @@ func TestKubernetesMonitoringArtifacts(t *testing.T) {
 	if !strings.Contains(artifacts["monitoring/rules.yml"], `container="server"`) {
 		t.Errorf("rules.yml does not select the server's container the Kubernetes way")
 	}
-	if !contains(rec.releases(), "kube-prometheus-stack") || rec.count("kubernetes:monitoring.coreos.com/v1:ServiceMonitor") != 1 {
-		t.Errorf("want the kube-prometheus-stack release and one ServiceMonitor; releases %v", rec.releases())
+	if !contains(releases(rec), "kube-prometheus-stack") || len(rec.ByType("kubernetes:monitoring.coreos.com/v1:ServiceMonitor")) != 1 {
+		t.Errorf("want the kube-prometheus-stack release and one ServiceMonitor; releases %v", releases(rec))
+	}
+	// The mock monitor made up Grafana's admin password; it must not leak.
+	if len(rec.Generated()) == 0 {
+		t.Fatal("the mock generated no password to look for")
 	}
 	for p, a := range artifacts {
-		if strings.Contains(a, "offline-secret-") || strings.Contains(a, "generated-password") {
-			t.Errorf("artifact %s contains a secret value", p)
+		for _, secret := range append([]string{"offline-secret-"}, rec.Generated()...) {
+			if strings.Contains(a, secret) {
+				t.Errorf("artifact %s contains a secret value", p)
+			}
 		}
 	}
 }

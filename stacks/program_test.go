@@ -3,26 +3,13 @@ package stacks
 import (
 	"errors"
 	"strings"
-	"sync/atomic"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"infra/internal/pulumitest"
 	"infra/stacks/config"
 )
-
-// countingMocks counts registrations: bad config must register none.
-type countingMocks struct{ n atomic.Int32 }
-
-func (m *countingMocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	n := m.n.Add(1)
-	return mockID(args, int(n)), args.Inputs, nil
-}
-
-func (m *countingMocks) Call(pulumi.MockCallArgs) (resource.PropertyMap, error) {
-	return resource.PropertyMap{}, nil
-}
 
 const programStack = `config:
   infra:environment: dev
@@ -39,7 +26,7 @@ const programStack = `config:
 
 // runProgram runs Program the way the engine would, with config as the
 // language host passes it.
-func runProgram(t *testing.T, doc string, secretKeys bool, env map[string]string) (int32, error) {
+func runProgram(t *testing.T, doc string, secretKeys bool, env map[string]string) (int, error) {
 	t.Helper()
 	raw, err := config.ParseStackFile("test.yaml", []byte(doc))
 	if err != nil {
@@ -52,13 +39,12 @@ func runProgram(t *testing.T, doc string, secretKeys bool, env map[string]string
 	if !secretKeys {
 		keys = nil
 	}
-	mocks := &countingMocks{}
-	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
+	rec, err := pulumitest.RunStackErr("infra", "dev", func(ctx *pulumi.Context) error {
 		return program(ctx, func(k string) string { return env[k] })
-	}, pulumi.WithMocks("infra", "dev", mocks), func(ri *pulumi.RunInfo) {
+	}, func(ri *pulumi.RunInfo) {
 		ri.Config, ri.ConfigSecretKeys = conf, keys
 	})
-	return mocks.n.Load(), err
+	return len(rec.Resources), err
 }
 
 func TestProgramReadsConfigFromTheEngine(t *testing.T) {

@@ -8,21 +8,18 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/goccy/go-yaml"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 
 	"infra/internal/plan"
+	"infra/internal/pulumitest"
 	"infra/stacks"
 	"infra/stacks/config"
 )
@@ -123,8 +120,9 @@ func writeArtifacts(t *testing.T, p *plan.Plan) string {
 	return dir
 }
 
-// deployed runs stacks.Deploy under a small mock and hands the Deployment
-// to inspect, with access to secret values (unlike plan, which masks them).
+// deployed runs stacks.Deploy under the mock monitor plan runs on and hands
+// the Deployment to inspect, with access to secret values (unlike plan,
+// which masks them); the passwords it makes up are distinct per resource.
 func deployed(t *testing.T, project, stack string, raw *config.Raw, inspect func(ctx context.Context, d *stacks.Deployment)) {
 	t.Helper()
 	cfg, err := config.Parse(raw)
@@ -135,20 +133,17 @@ func deployed(t *testing.T, project, stack string, raw *config.Raw, inspect func
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
+	pulumitest.RunStack(t, project, stack, func(ctx *pulumi.Context) error {
 		d, err := stacks.Deploy(ctx, cfg)
 		if err != nil {
 			return err
 		}
 		inspect(ctx.Context(), d)
 		return nil
-	}, pulumi.WithMocks(project, stack, &valueMocks{}), func(ri *pulumi.RunInfo) {
+	}, func(ri *pulumi.RunInfo) {
 		ri.Config = conf
 		ri.ConfigSecretKeys = secretKeys
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // await resolves an output, secret or not.
@@ -163,48 +158,6 @@ func await(t *testing.T, ctx context.Context, o pulumi.Output) string {
 		t.Fatalf("output is %T, not a string", res.Value)
 	}
 	return s
-}
-
-// valueMocks answers with the inputs and a few computed values; passwords
-// are distinct per resource so mix-ups show.
-type valueMocks struct {
-	mu sync.Mutex
-	n  int
-}
-
-func (m *valueMocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.n++
-	state := args.Inputs.Copy()
-	set := func(k string, v resource.PropertyValue) {
-		if _, ok := state[resource.PropertyKey(k)]; !ok {
-			state[resource.PropertyKey(k)] = v
-		}
-	}
-	str := resource.NewStringProperty
-	id := fmt.Sprintf("%s-id", args.Name)
-	switch args.TypeToken {
-	case "random:index/randomPassword:RandomPassword":
-		set("result", resource.MakeSecret(str("pw"+strings.ReplaceAll(args.Name, "-", "")+"X9")))
-	case "random:index/randomString:RandomString":
-		set("result", str("abc123"))
-	case "digitalocean:index/droplet:Droplet":
-		id = fmt.Sprint(100 + m.n)
-		set("ipv4Address", str("203.0.113.10"))
-	case "digitalocean:index/reservedIp:ReservedIp":
-		set("ipAddress", str("203.0.113.20"))
-	case "digitalocean:index/databaseCluster:DatabaseCluster":
-		set("host", str("db.example"))
-		set("privateHost", str("private-db.example"))
-		set("port", resource.NewNumberProperty(25060))
-		set("password", resource.MakeSecret(str("admin-pw")))
-	}
-	return id, state, nil
-}
-
-func (m *valueMocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
-	return resource.PropertyMap{}, nil
 }
 
 // testCerts writes a self-signed pair named like certbot's.

@@ -274,6 +274,9 @@ func TestAppChangesKeepTheDroplet(t *testing.T) {
 	}
 	changed := cloneRaw(t, base)
 	changed.Values["services"] = changes["image"](changed.Values["services"].([]any))
+	if first, again := hash(base), hash(base); first != again {
+		t.Fatal("the compose project differs between two runs of one config")
+	}
 	if hash(base) == hash(changed) {
 		t.Error("the compose project sent to the host did not change")
 	}
@@ -390,4 +393,8 @@ func containsPrefix(list []any, prefix string) bool {
 		}
 	}
 	return false
+}
+
+func serviceOf(v map[string]any, i int) map[string]any {
+	return v["services"].([]any)[i].(map[string]any)
 }

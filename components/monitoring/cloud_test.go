@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"infra/internal/pulumitest"
 )
 
 func TestCloudAlerts(t *testing.T) {
@@ -34,13 +36,13 @@ func TestCloudAlerts(t *testing.T) {
 				_, err := NewCloudAlerts(ctx, "jarvis-alerts", &args)
 				return err
 			})
-			if got := len(rec.ofType("digitalocean:index/monitorAlert:MonitorAlert")); got != c.monitors {
+			if got := len(rec.ByType("digitalocean:index/monitorAlert:MonitorAlert")); got != c.monitors {
 				t.Errorf("MonitorAlerts = %d, want %d", got, c.monitors)
 			}
-			if got := len(rec.ofType("digitalocean:index/uptimeCheck:UptimeCheck")); got != c.checks {
+			if got := len(rec.ByType("digitalocean:index/uptimeCheck:UptimeCheck")); got != c.checks {
 				t.Errorf("UptimeChecks = %d, want %d", got, c.checks)
 			}
-			if got := len(rec.ofType("digitalocean:index/uptimeAlert:UptimeAlert")); got != c.uptimeAlert {
+			if got := len(rec.ByType("digitalocean:index/uptimeAlert:UptimeAlert")); got != c.uptimeAlert {
 				t.Errorf("UptimeAlerts = %d, want %d", got, c.uptimeAlert)
 			}
 		})
@@ -65,7 +67,7 @@ func TestCloudAlertInputs(t *testing.T) {
 		"jarvis-alerts-db-cpu": {dbCPU, 80}, "jarvis-alerts-db-memory": {dbMemory, 85}, "jarvis-alerts-db-disk": {dbDisk, 90},
 	}
 	for name, w := range want {
-		r := rec.named(t, name)
+		r := rec.Named(t, name)
 		if got := prop(r.Inputs["type"]).StringValue(); got != w.typ {
 			t.Errorf("%s type = %s, want %s", name, got, w.typ)
 		}
@@ -82,13 +84,13 @@ func TestCloudAlertInputs(t *testing.T) {
 			t.Errorf("%s: the Slack webhook is not a secret", name)
 		}
 	}
-	if tags := prop(rec.named(t, "jarvis-alerts-cpu").Inputs["tags"]); tags.ArrayValue()[0].StringValue() != "jarvis-prod-app" {
+	if tags := prop(rec.Named(t, "jarvis-alerts-cpu").Inputs["tags"]); tags.ArrayValue()[0].StringValue() != "jarvis-prod-app" {
 		t.Errorf("droplet alerts target tags %v, want the app tag", tags)
 	}
-	if ents := prop(rec.named(t, "jarvis-alerts-db-cpu").Inputs["entities"]); ents.ArrayValue()[0].StringValue() != "db-uuid" {
+	if ents := prop(rec.Named(t, "jarvis-alerts-db-cpu").Inputs["entities"]); ents.ArrayValue()[0].StringValue() != "db-uuid" {
 		t.Errorf("database alerts target %v, want the cluster", ents)
 	}
-	check := rec.named(t, "jarvis-alerts-uptime-api-example-com")
+	check := rec.Named(t, "jarvis-alerts-uptime-api-example-com")
 	if prop(check.Inputs["target"]).StringValue() != "https://api.example.com/healthz" || prop(check.Inputs["type"]).StringValue() != "https" {
 		t.Errorf("uptime check = %v", check.Inputs)
 	}
@@ -98,22 +100,22 @@ func TestCloudAlertInputs(t *testing.T) {
 		_, err := NewCloudAlerts(ctx, "jarvis-alerts", &args)
 		return err
 	})
-	lat := rec.named(t, "jarvis-alerts-uptime-api-example-com-latency")
+	lat := rec.Named(t, "jarvis-alerts-uptime-api-example-com-latency")
 	if prop(lat.Inputs["threshold"]).NumberValue() != 1500 || prop(lat.Inputs["comparison"]).StringValue() != "greater_than" {
 		// greater_than, not the Go doc span's greaterThan: the provider's
 		// validator (internal/providercheck/rules.yaml, UptimeAlert.comparison).
 		t.Errorf("latency alert = %v", lat.Inputs)
 	}
-	if prop(rec.named(t, "jarvis-alerts-uptime-api-example-com-down").Inputs["type"]).StringValue() != "down" {
+	if prop(rec.Named(t, "jarvis-alerts-uptime-api-example-com-down").Inputs["type"]).StringValue() != "down" {
 		t.Errorf("down alert has the wrong type")
 	}
 }
 
 func TestCloudAlertsRejectBadEndpoint(t *testing.T) {
-	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+	_, err := pulumitest.RunStackErr("infra", "test", func(ctx *pulumi.Context) error {
 		_, err := NewCloudAlerts(ctx, "x", &CloudAlertsArgs{AppTag: pulumi.String("t"), Endpoints: []string{"not a url"}})
 		return err
-	}, pulumi.WithMocks("infra", "test", &recorder{}))
+	})
 	if err == nil {
 		t.Fatal("want an error for an endpoint that is not a URL")
 	}

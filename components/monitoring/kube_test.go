@@ -7,6 +7,8 @@ import (
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"infra/internal/pulumitest"
 )
 
 func kubeArgs() *KubeStackArgs {
@@ -25,7 +27,7 @@ func kubeArgs() *KubeStackArgs {
 	}
 }
 
-func runKube(t *testing.T, args *KubeStackArgs) (*recorder, *KubeStack) {
+func runKube(t *testing.T, args *KubeStackArgs) (*pulumitest.Recorder, *KubeStack) {
 	t.Helper()
 	var st *KubeStack
 	rec := run(t, func(ctx *pulumi.Context) error {
@@ -41,7 +43,7 @@ func runKube(t *testing.T, args *KubeStackArgs) (*recorder, *KubeStack) {
 
 func TestKubeStackChartsArePinned(t *testing.T) {
 	rec, _ := runKube(t, kubeArgs())
-	rel := rec.named(t, "jarvis-monitoring-stack")
+	rel := rec.Named(t, "jarvis-monitoring-stack")
 	if rel.Type != "kubernetes:helm.sh/v3:Release" {
 		t.Fatalf("stack is a %s, want a helm v3 Release", rel.Type)
 	}
@@ -56,7 +58,7 @@ func TestKubeStackChartsArePinned(t *testing.T) {
 	if got := prop(rel.Inputs["skipCrds"]); !got.IsBool() || !got.BoolValue() {
 		t.Errorf("release skipCrds = %v, want true (the CRD chart owns them)", got)
 	}
-	crds := rec.named(t, "jarvis-monitoring-crds")
+	crds := rec.Named(t, "jarvis-monitoring-crds")
 	if crds.Type != "kubernetes:helm.sh/v4:Chart" {
 		t.Errorf("CRDs are a %s, want a helm v4 Chart (server-side apply)", crds.Type)
 	}
@@ -70,7 +72,7 @@ func TestKubeStackChartsArePinned(t *testing.T) {
 
 func TestKubeStackValues(t *testing.T) {
 	rec, st := runKube(t, kubeArgs())
-	values := rec.named(t, "jarvis-monitoring-stack").Inputs["values"]
+	values := rec.Named(t, "jarvis-monitoring-stack").Inputs["values"]
 	checks := []struct {
 		path []string
 		want any
@@ -118,7 +120,11 @@ func TestKubeStackValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, secret := range []string{"hooks.slack.example", "pd-routing-key-123", "generated-password"} {
+	// The mock monitor made up Grafana's admin password; it must not leak.
+	if len(rec.Generated()) == 0 {
+		t.Fatal("the mock generated no password to look for")
+	}
+	for _, secret := range append([]string{"hooks.slack.example", "pd-routing-key-123"}, rec.Generated()...) {
 		if strings.Contains(string(b), secret) {
 			t.Errorf("chart values contain the secret %q", secret)
 		}
@@ -130,18 +136,18 @@ func TestKubeStackValues(t *testing.T) {
 
 func TestKubeStackSecrets(t *testing.T) {
 	rec, _ := runKube(t, kubeArgs())
-	pw := rec.ofType("random:index/randomPassword:RandomPassword")
+	pw := rec.ByType("random:index/randomPassword:RandomPassword")
 	if len(pw) != 1 || pw[0].Name != "jarvis-monitoring-grafana-password" {
 		t.Fatalf("random passwords = %v", pw)
 	}
-	grafana := rec.named(t, "jarvis-monitoring-grafana-admin")
+	grafana := rec.Named(t, "jarvis-monitoring-grafana-admin")
 	if got := prop(grafana.Inputs["metadata"], "name"); got.StringValue() != GrafanaSecretName {
 		t.Errorf("grafana secret name = %v", got)
 	}
 	if !secretAt(grafana.Inputs["stringData"], "admin-password") {
 		t.Errorf("grafana admin password is not a Pulumi secret: %v", grafana.Inputs["stringData"])
 	}
-	recv := rec.named(t, "jarvis-monitoring-receivers")
+	recv := rec.Named(t, "jarvis-monitoring-receivers")
 	data := recv.Inputs["stringData"]
 	for _, k := range []string{SecretSlackWebhook, SecretPagerDuty} {
 		if !secretAt(data, k) {
@@ -153,7 +159,7 @@ func TestKubeStackSecrets(t *testing.T) {
 func TestKubeStackRulesAndMonitors(t *testing.T) {
 	rec, _ := runKube(t, kubeArgs())
 	crdURN := urnOf(rec, "jarvis-monitoring-crds")
-	rules := rec.ofType("kubernetes:monitoring.coreos.com/v1:PrometheusRule")
+	rules := rec.ByType("kubernetes:monitoring.coreos.com/v1:PrometheusRule")
 	if len(rules) != 1 {
 		t.Fatalf("PrometheusRules = %d, want 1", len(rules))
 	}
@@ -161,7 +167,7 @@ func TestKubeStackRulesAndMonitors(t *testing.T) {
 	if !groups.IsArray() || len(prop(groups.ArrayValue()[0], "rules").ArrayValue()) != len(seedRules) {
 		t.Errorf("PrometheusRule carries %v, want the %d typed rules", groups, len(seedRules))
 	}
-	mons := rec.ofType("kubernetes:monitoring.coreos.com/v1:ServiceMonitor")
+	mons := rec.ByType("kubernetes:monitoring.coreos.com/v1:ServiceMonitor")
 	if len(mons) != 2 {
 		t.Fatalf("ServiceMonitors = %d, want 2 (api, worker)", len(mons))
 	}
@@ -170,7 +176,7 @@ func TestKubeStackRulesAndMonitors(t *testing.T) {
 			t.Errorf("%s does not depend on the CRDs", m.Name)
 		}
 	}
-	api := rec.named(t, "jarvis-monitoring-sm-api")
+	api := rec.Named(t, "jarvis-monitoring-sm-api")
 	if got := prop(api.Inputs["metadata"], "namespace"); got.StringValue() != "jarvis-system" {
 		t.Errorf("ServiceMonitor namespace = %v", got)
 	}
@@ -180,12 +186,12 @@ func TestKubeStackRulesAndMonitors(t *testing.T) {
 	}
 	// Every child has the component as parent and the cluster's provider.
 	var comp string
-	for _, r := range rec.all {
+	for _, r := range rec.Resources {
 		if r.Type == "infra:monitoring:KubeStack" {
 			comp = urnOf(rec, r.Name)
 		}
 	}
-	for _, r := range rec.all {
+	for _, r := range rec.Resources {
 		if r.Type == "infra:monitoring:KubeStack" || r.Type == "pulumi:providers:kubernetes" {
 			continue
 		}
@@ -202,19 +208,19 @@ func TestKubeStackWithoutReceiverSecrets(t *testing.T) {
 	args := kubeArgs()
 	args.Receivers, args.Secrets = Receivers{}, nil
 	rec, _ := runKube(t, args)
-	if len(rec.ofType("kubernetes:core/v1:Secret")) != 1 {
+	if len(rec.ByType("kubernetes:core/v1:Secret")) != 1 {
 		t.Errorf("want only Grafana's Secret when no receiver has a secret")
 	}
-	values := rec.named(t, "jarvis-monitoring-stack").Inputs["values"]
+	values := rec.Named(t, "jarvis-monitoring-stack").Inputs["values"]
 	if got := prop(values, "alertmanager", "alertmanagerSpec", "secrets"); !got.IsNull() {
 		t.Errorf("alertmanager mounts %v, want no secret", got)
 	}
 }
 
-func urnOf(rec *recorder, name string) string {
-	for _, r := range rec.all {
+func urnOf(rec *pulumitest.Recorder, name string) string {
+	for _, r := range rec.Resources {
 		if r.Name == name {
-			return urnFor(r)
+			return r.URN
 		}
 	}
 	return ""

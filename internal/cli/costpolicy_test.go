@@ -9,35 +9,8 @@ import (
 	"testing"
 
 	"infra/internal/graph"
+	"infra/internal/stacktest"
 )
-
-const cliStack = `config:
-  infra:environment: prod
-  infra:class: production
-  infra:topology: vps
-  infra:region: nyc3
-  infra:domain: example.com
-  infra:network: { adminCidrs: [198.51.100.7/32] }
-  infra:vps:
-    size: s-2vcpu-4gb
-    sshKeys: ["3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa"]
-    sshPrivateKeySecret: deploy-ssh-key
-  infra:database:
-    engine: managed
-    size: db-s-1vcpu-2gb
-    nodes: 2
-    databases: [{ name: app }]
-    roles: [{ name: app, databases: [app] }]
-  infra:services:
-    - name: api
-      image: ghcr.io/example/api:1.0.0
-      port: 8080
-      health: /healthz
-      connections:
-        DATABASE_URL: { database: app, role: app, format: url }
-  infra:secrets:
-    deploy-ssh-key: { secure: v1:AAAAAAAAAAAAAAAAZGVwbG95LXNzaC1rZXk= }
-`
 
 // project writes a Pulumi project with one stack file into a temp dir.
 func costProject(t *testing.T, stack string) string {
@@ -59,7 +32,7 @@ func runInfra(args ...string) (code int, stdout, stderr string) {
 }
 
 func TestPlanPrintsCostAndBlocksOnPolicy(t *testing.T) {
-	dir := costProject(t, cliStack)
+	dir := costProject(t, stacktest.ProdVPS)
 	code, out, errOut := runInfra("plan", "--stack", "prod", "--dir", dir, "--out", t.TempDir())
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s%s", code, out, errOut)
@@ -72,7 +45,7 @@ func TestPlanPrintsCostAndBlocksOnPolicy(t *testing.T) {
 		}
 	}
 
-	bad := costProject(t, strings.Replace(cliStack, "nodes: 2", "nodes: 1", 1))
+	bad := costProject(t, strings.Replace(stacktest.ProdVPS, "nodes: 2", "nodes: 1", 1))
 	code, out, errOut = runInfra("plan", "--stack", "prod", "--dir", bad, "--out", t.TempDir())
 	if code != ExitPolicy {
 		t.Fatalf("exit %d, want %d (policy): %s%s", code, ExitPolicy, out, errOut)
@@ -93,7 +66,7 @@ func TestPlanPrintsCostAndBlocksOnPolicy(t *testing.T) {
 	})
 
 	t.Run("a waiver with a reason lets it through and is printed on every run", func(t *testing.T) {
-		waived := costProject(t, strings.Replace(cliStack, "nodes: 2", "nodes: 1", 1)+
+		waived := costProject(t, strings.Replace(stacktest.ProdVPS, "nodes: 2", "nodes: 1", 1)+
 			"  infra:policy:\n    waivers:\n      - { rule: prod-database-ha, resource: shop-cluster, reason: \"single node until launch; restore drill done\" }\n")
 		for i := 0; i < 2; i++ {
 			code, out, errOut := runInfra("plan", "--stack", "prod", "--dir", waived, "--out", t.TempDir())
@@ -104,7 +77,7 @@ func TestPlanPrintsCostAndBlocksOnPolicy(t *testing.T) {
 	})
 
 	t.Run("a waiver without a reason is a config error", func(t *testing.T) {
-		noReason := costProject(t, cliStack+"  infra:policy:\n    waivers:\n      - { rule: prod-database-ha }\n")
+		noReason := costProject(t, stacktest.ProdVPS+"  infra:policy:\n    waivers:\n      - { rule: prod-database-ha }\n")
 		code, _, errOut := runInfra("plan", "--stack", "prod", "--dir", noReason, "--out", t.TempDir())
 		if code != ExitConfig || !strings.Contains(errOut, "infra:policy.waivers[0]") {
 			t.Errorf("exit %d, stderr:\n%s", code, errOut)
@@ -113,8 +86,8 @@ func TestPlanPrintsCostAndBlocksOnPolicy(t *testing.T) {
 }
 
 func TestCostCommand(t *testing.T) {
-	head := costProject(t, cliStack)
-	base := costProject(t, strings.Replace(cliStack, "nodes: 2", "nodes: 1", 1)+
+	head := costProject(t, stacktest.ProdVPS)
+	base := costProject(t, strings.Replace(stacktest.ProdVPS, "nodes: 2", "nodes: 1", 1)+
 		"  infra:policy:\n    waivers:\n      - { rule: prod-database-ha, reason: \"the base branch before the standby node\" }\n")
 	out := t.TempDir()
 	if code, o, e := runInfra("plan", "--stack", "prod", "--dir", base, "--out", out); code != ExitOK {
@@ -162,7 +135,7 @@ func TestCostCommand(t *testing.T) {
 }
 
 func TestGraphCommand(t *testing.T) {
-	dir := costProject(t, cliStack)
+	dir := costProject(t, stacktest.ProdVPS)
 	code, mermaid, errOut := runInfra("graph", "--stack", "prod", "--dir", dir)
 	if code != ExitOK || !strings.HasPrefix(mermaid, "flowchart LR\n") || !strings.Contains(mermaid, "digitalocean:DatabaseCluster<br/>shop-cluster") {
 		t.Errorf("mermaid: exit %d\n%s%s", code, mermaid, errOut)

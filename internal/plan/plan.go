@@ -1,5 +1,5 @@
 // Package plan runs the stack program offline, through the Pulumi SDK's mock
-// monitor: no cloud account, no Pulumi CLI, no engine. It records every
+// monitor (internal/mockmonitor): no cloud account, no Pulumi CLI, no engine. It records every
 // resource the program declares (type, name, parent, inputs with secrets
 // masked, dependencies) and what the program renders, for review and for
 // the cost, policy and graph views.
@@ -9,10 +9,12 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 
+	"infra/internal/mockmonitor"
 	"infra/stacks"
 	"infra/stacks/config"
 )
@@ -81,7 +83,7 @@ func Run(project, stack string, raw *config.Raw, opts ...Option) (*Plan, error) 
 	if err != nil {
 		return nil, err
 	}
-	rec := &recorder{project: project, stack: stack}
+	mon := mockmonitor.New(project, stack)
 	p := &Plan{Project: project, Stack: stack, Simulated: true, Outputs: map[string]any{}, Artifacts: map[string]string{}, Config: cfg}
 	program := func(ctx *pulumi.Context) error {
 		d, err := stacks.Deploy(ctx, cfg)
@@ -112,17 +114,45 @@ func Run(project, stack string, raw *config.Raw, opts ...Option) (*Plan, error) 
 		}
 		return nil
 	}
-	err = pulumi.RunErr(program, pulumi.WithMocks(project, stack, rec), func(ri *pulumi.RunInfo) {
+	err = pulumi.RunErr(program, pulumi.WithMocks(project, stack, mon), func(ri *pulumi.RunInfo) {
 		ri.Config = conf
 		ri.ConfigSecretKeys = secretKeys
 	})
 	if err != nil {
 		return nil, fmt.Errorf("plan stack %s: %w", stack, err)
 	}
-	p.Resources = rec.resources
+	for _, r := range mon.Resources() {
+		p.Resources = append(p.Resources, fromMonitor(r))
+	}
 	sort.SliceStable(p.Resources, func(i, j int) bool { return p.Resources[i].urnKey() < p.Resources[j].urnKey() })
-	p.generated = rec.generated
+	p.generated = mon.Generated()
 	return p, nil
+}
+
+// fromMonitor is a recorded resource as a plan shows it: secrets masked,
+// the provider by URN alone.
+func fromMonitor(r mockmonitor.Resource) Resource {
+	return Resource{
+		URN:          r.URN,
+		Type:         r.Type,
+		Name:         r.Name,
+		ID:           r.ID,
+		Custom:       r.Custom,
+		Parent:       r.Parent,
+		Provider:     providerURN(r.Provider),
+		Protect:      r.Protect,
+		DeletedWith:  r.DeletedWith,
+		Dependencies: r.Dependencies,
+		Inputs:       maskProperties(r.Inputs),
+	}
+}
+
+// providerURN strips the id from a provider reference ("urn::id").
+func providerURN(ref string) string {
+	if i := strings.LastIndex(ref, "::"); i > 0 {
+		return ref[:i]
+	}
+	return ref
 }
 
 func (r Resource) urnKey() string { return r.Parent + "|" + r.Type + "|" + r.Name }

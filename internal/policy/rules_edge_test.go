@@ -5,6 +5,7 @@ import (
 
 	"infra/internal/dotype"
 	"infra/internal/plan"
+	"infra/internal/stacktest"
 	"infra/stacks/config"
 )
 
@@ -15,12 +16,12 @@ const nginxConf = "vps/nginx.conf"
 // (pairs of exact old and new text, each required to be there).
 func withNginx(t *testing.T, pairs ...string) *plan.Plan {
 	t.Helper()
-	p := stackPlan(t, baseStack)
+	p := stackPlan(t, stacktest.ProdVPS)
 	conf, ok := p.Artifacts[nginxConf]
 	if !ok {
 		t.Fatalf("the VPS rendered no %s", nginxConf)
 	}
-	return withArtifact(p, nginxConf, edit(t, conf, pairs...))
+	return withArtifact(p, nginxConf, stacktest.Edit(t, conf, pairs...))
 }
 
 const (
@@ -84,7 +85,7 @@ func httpRoute(section string) plan.Resource {
 }
 
 func kubernetesStack(t *testing.T) *plan.Plan {
-	return stackPlan(t, edit(t, baseStack, "infra:topology: vps", "infra:topology: kubernetes"))
+	return stackPlan(t, stacktest.Edit(t, stacktest.ProdVPS, "infra:topology: vps", "infra:topology: kubernetes"))
 }
 
 func TestEdgeAndContainerRules(t *testing.T) {
@@ -93,17 +94,17 @@ func TestEdgeAndContainerRules(t *testing.T) {
 		{
 			"VPS serving public routes without a rendered nginx.conf", RulePublicTLS,
 			func(t *testing.T) *plan.Plan {
-				p := with(stackPlan(t, baseStack))
+				p := with(stackPlan(t, stacktest.ProdVPS))
 				delete(p.Artifacts, nginxConf)
 				return p
 			},
-			func(t *testing.T) *plan.Plan { return stackPlan(t, baseStack) },
+			func(t *testing.T) *plan.Plan { return stackPlan(t, stacktest.ProdVPS) },
 			"no nginx.conf",
 		},
 		{
 			"nginx server listening 443 ssl without a certificate", RulePublicTLS,
 			func(t *testing.T) *plan.Plan { return withNginx(t, certificate, "") },
-			func(t *testing.T) *plan.Plan { return stackPlan(t, baseStack) },
+			func(t *testing.T) *plan.Plan { return stackPlan(t, stacktest.ProdVPS) },
 			"listens on 443 ssl without ssl_certificate",
 		},
 		{
@@ -111,7 +112,7 @@ func TestEdgeAndContainerRules(t *testing.T) {
 			func(t *testing.T) *plan.Plan {
 				return withNginx(t, port80Redirect, "location / {\n            proxy_pass http://api:8080;\n        }")
 			},
-			func(t *testing.T) *plan.Plan { return stackPlan(t, baseStack) },
+			func(t *testing.T) *plan.Plan { return stackPlan(t, stacktest.ProdVPS) },
 			"serves plain HTTP on 80 (location /: proxy_pass http://api:8080)",
 		},
 		{
@@ -119,7 +120,7 @@ func TestEdgeAndContainerRules(t *testing.T) {
 			func(t *testing.T) *plan.Plan {
 				return withNginx(t, apiTLSServer, "listen 443;\n        server_name api.example.com;")
 			},
-			func(t *testing.T) *plan.Plan { return stackPlan(t, baseStack) },
+			func(t *testing.T) *plan.Plan { return stackPlan(t, stacktest.ProdVPS) },
 			"serves plain HTTP on 443",
 		},
 		{
@@ -158,7 +159,7 @@ func TestEdgeAndContainerRules(t *testing.T) {
 			func(t *testing.T) *plan.Plan {
 				return withNginx(t, catchAllClose, "location / {\n            return 444;\n")
 			},
-			func(t *testing.T) *plan.Plan { return stackPlan(t, baseStack) },
+			func(t *testing.T) *plan.Plan { return stackPlan(t, stacktest.ProdVPS) },
 			"cannot read the nginx config",
 		},
 		{
@@ -206,10 +207,10 @@ func TestEdgeAndContainerRules(t *testing.T) {
 		{
 			"load balancer forwarding plain HTTP", RulePublicTLS,
 			func(t *testing.T) *plan.Plan {
-				return with(stackPlan(t, baseStack), res(dotype.LoadBalancer, "lb", map[string]any{"forwardingRules": []any{map[string]any{"entryProtocol": "http", "entryPort": 80.0}}}))
+				return with(stackPlan(t, stacktest.ProdVPS), res(dotype.LoadBalancer, "lb", map[string]any{"forwardingRules": []any{map[string]any{"entryProtocol": "http", "entryPort": 80.0}}}))
 			},
 			func(t *testing.T) *plan.Plan {
-				return with(stackPlan(t, baseStack), res(dotype.LoadBalancer, "lb", map[string]any{"redirectHttpToHttps": true, "forwardingRules": []any{map[string]any{"entryProtocol": "http", "entryPort": 80.0}}}))
+				return with(stackPlan(t, stacktest.ProdVPS), res(dotype.LoadBalancer, "lb", map[string]any{"redirectHttpToHttps": true, "forwardingRules": []any{map[string]any{"entryProtocol": "http", "entryPort": 80.0}}}))
 			},
 			"serves plain HTTP",
 		},
@@ -217,64 +218,64 @@ func TestEdgeAndContainerRules(t *testing.T) {
 		{
 			"production on the staging issuer", RuleProdIssuer,
 			func(t *testing.T) *plan.Plan {
-				return stackPlan(t, baseStack+"  infra:ingress: { issuer: letsencrypt-staging }\n")
+				return stackPlan(t, stacktest.ProdVPS+"  infra:ingress: { issuer: letsencrypt-staging }\n")
 			},
 			func(t *testing.T) *plan.Plan {
-				return stackPlan(t, baseStack+"  infra:ingress: { issuer: letsencrypt-prod }\n")
+				return stackPlan(t, stacktest.ProdVPS+"  infra:ingress: { issuer: letsencrypt-prod }\n")
 			},
 			"browsers do not trust",
 		},
 		{
 			"production Ingress annotated with the staging issuer", RuleProdIssuer,
 			func(t *testing.T) *plan.Plan {
-				return with(stackPlan(t, baseStack), ingress(true, map[string]any{"cert-manager.io/cluster-issuer": "letsencrypt-staging"}))
+				return with(stackPlan(t, stacktest.ProdVPS), ingress(true, map[string]any{"cert-manager.io/cluster-issuer": "letsencrypt-staging"}))
 			},
 			func(t *testing.T) *plan.Plan {
-				return with(stackPlan(t, baseStack), ingress(true, map[string]any{"cert-manager.io/cluster-issuer": "letsencrypt-prod"}))
+				return with(stackPlan(t, stacktest.ProdVPS), ingress(true, map[string]any{"cert-manager.io/cluster-issuer": "letsencrypt-prod"}))
 			},
 			"cert-manager.io/cluster-issuer is letsencrypt-staging",
 		},
 		{
 			"production Certificate from the staging issuer", RuleProdIssuer,
 			func(t *testing.T) *plan.Plan {
-				return with(stackPlan(t, baseStack), res(typeCertificate, "api", map[string]any{"spec": map[string]any{"issuerRef": map[string]any{"name": "letsencrypt-staging", "kind": "ClusterIssuer"}}}))
+				return with(stackPlan(t, stacktest.ProdVPS), res(typeCertificate, "api", map[string]any{"spec": map[string]any{"issuerRef": map[string]any{"name": "letsencrypt-staging", "kind": "ClusterIssuer"}}}))
 			},
 			func(t *testing.T) *plan.Plan {
-				return with(stackPlan(t, baseStack), res(typeCertificate, "api", map[string]any{"spec": map[string]any{"issuerRef": map[string]any{"name": "letsencrypt-prod", "kind": "ClusterIssuer"}}}))
+				return with(stackPlan(t, stacktest.ProdVPS), res(typeCertificate, "api", map[string]any{"spec": map[string]any{"issuerRef": map[string]any{"name": "letsencrypt-prod", "kind": "ClusterIssuer"}}}))
 			},
 			"issued by letsencrypt-staging",
 		},
 		{
 			"letsencrypt-prod ClusterIssuer pointing at staging", RuleProdIssuer,
 			func(t *testing.T) *plan.Plan {
-				return with(stackPlan(t, baseStack), res(typeClusterIssuer, "prod", map[string]any{"metadata": map[string]any{"name": "letsencrypt-prod"}, "spec": map[string]any{"acme": map[string]any{"server": "https://acme-staging-v02.api.letsencrypt.org/directory"}}}))
+				return with(stackPlan(t, stacktest.ProdVPS), res(typeClusterIssuer, "prod", map[string]any{"metadata": map[string]any{"name": "letsencrypt-prod"}, "spec": map[string]any{"acme": map[string]any{"server": "https://acme-staging-v02.api.letsencrypt.org/directory"}}}))
 			},
 			func(t *testing.T) *plan.Plan {
-				return with(stackPlan(t, baseStack), res(typeClusterIssuer, "prod", map[string]any{"metadata": map[string]any{"name": "letsencrypt-prod"}, "spec": map[string]any{"acme": map[string]any{"server": "https://acme-v02.api.letsencrypt.org/directory"}}}))
+				return with(stackPlan(t, stacktest.ProdVPS), res(typeClusterIssuer, "prod", map[string]any{"metadata": map[string]any{"name": "letsencrypt-prod"}, "spec": map[string]any{"acme": map[string]any{"server": "https://acme-v02.api.letsencrypt.org/directory"}}}))
 			},
 			"points at the staging ACME server",
 		},
 		{
 			"production certbot on Let's Encrypt's staging CA", RuleProdIssuer,
 			func(t *testing.T) *plan.Plan {
-				p := stackPlan(t, baseStack)
-				return withArtifact(p, "vps/deploy.sh", edit(t, p.Artifacts["vps/deploy.sh"], "certbot_args=(--non-interactive", "certbot_args=(--test-cert --non-interactive"))
+				p := stackPlan(t, stacktest.ProdVPS)
+				return withArtifact(p, "vps/deploy.sh", stacktest.Edit(t, p.Artifacts["vps/deploy.sh"], "certbot_args=(--non-interactive", "certbot_args=(--test-cert --non-interactive"))
 			},
-			func(t *testing.T) *plan.Plan { return stackPlan(t, baseStack) },
+			func(t *testing.T) *plan.Plan { return stackPlan(t, stacktest.ProdVPS) },
 			"--test-cert makes certbot get the production certificate from Let's Encrypt's staging CA",
 		},
 		// container-limits
 		{
 			"service without limits", RuleContainerLimits,
 			func(t *testing.T) *plan.Plan {
-				p := stackPlan(t, baseStack)
+				p := stackPlan(t, stacktest.ProdVPS)
 				cfg := *p.Config
 				cfg.Services = append([]config.Service(nil), cfg.Services...)
 				cfg.Services[0].Resources = &config.Resources{}
 				p.Config = &cfg
 				return p
 			},
-			func(t *testing.T) *plan.Plan { return stackPlan(t, baseStack) },
+			func(t *testing.T) *plan.Plan { return stackPlan(t, stacktest.ProdVPS) },
 			"no CPU and memory limits",
 		},
 		{
@@ -282,28 +283,30 @@ func TestEdgeAndContainerRules(t *testing.T) {
 			func(t *testing.T) *plan.Plan {
 				c := goodContainer()
 				delete(c, "resources")
-				return with(stackPlan(t, baseStack), deployment("api", c))
+				return with(stackPlan(t, stacktest.ProdVPS), deployment("api", c))
 			},
 			func(t *testing.T) *plan.Plan {
-				return with(stackPlan(t, baseStack), deployment("api", goodContainer()))
+				return with(stackPlan(t, stacktest.ProdVPS), deployment("api", goodContainer()))
 			},
 			"container api has no CPU and memory limits",
 		},
 		{
 			"compose service without limits", RuleContainerLimits,
 			func(t *testing.T) *plan.Plan {
-				return withArtifact(stackPlan(t, baseStack), "vps/compose.yaml", "services:\n  api:\n    image: x\n    healthcheck: { test: [CMD, wget, -qO-, http://127.0.0.1:8080/healthz] }\n")
+				return withArtifact(stackPlan(t, stacktest.ProdVPS), "vps/compose.yaml", "services:\n  api:\n    image: x\n    healthcheck: { test: [CMD, wget, -qO-, http://127.0.0.1:8080/healthz] }\n")
 			},
 			func(t *testing.T) *plan.Plan {
-				return withArtifact(stackPlan(t, baseStack), "vps/compose.yaml", "services:\n  api:\n    image: x\n    healthcheck: { test: [CMD, wget, -qO-, http://127.0.0.1:8080/healthz] }\n    deploy: { resources: { limits: { cpus: '0.5', memory: 512M } } }\n")
+				return withArtifact(stackPlan(t, stacktest.ProdVPS), "vps/compose.yaml", "services:\n  api:\n    image: x\n    healthcheck: { test: [CMD, wget, -qO-, http://127.0.0.1:8080/healthz] }\n    deploy: { resources: { limits: { cpus: '0.5', memory: 512M } } }\n")
 			},
 			"compose service has no memory and CPU limits",
 		},
 		// container-health
 		{
 			"service with a port and no health path", RuleContainerHealth,
-			func(t *testing.T) *plan.Plan { return stackPlan(t, edit(t, baseStack, "      health: /healthz\n", "")) },
-			func(t *testing.T) *plan.Plan { return stackPlan(t, baseStack) },
+			func(t *testing.T) *plan.Plan {
+				return stackPlan(t, stacktest.Edit(t, stacktest.ProdVPS, "      health: /healthz\n", ""))
+			},
+			func(t *testing.T) *plan.Plan { return stackPlan(t, stacktest.ProdVPS) },
 			"declares no health check path",
 		},
 		{
@@ -311,23 +314,23 @@ func TestEdgeAndContainerRules(t *testing.T) {
 			func(t *testing.T) *plan.Plan {
 				c := goodContainer()
 				delete(c, "readinessProbe")
-				return with(stackPlan(t, baseStack), deployment("api", c))
+				return with(stackPlan(t, stacktest.ProdVPS), deployment("api", c))
 			},
 			func(t *testing.T) *plan.Plan {
 				c := goodContainer()
 				delete(c, "readinessProbe")
 				c["livenessProbe"] = map[string]any{"tcpSocket": map[string]any{"port": 8080.0}}
-				return with(stackPlan(t, baseStack), deployment("api", c))
+				return with(stackPlan(t, stacktest.ProdVPS), deployment("api", c))
 			},
 			"has no readiness or liveness probe",
 		},
 		{
 			"compose application service without a healthcheck", RuleContainerHealth,
 			func(t *testing.T) *plan.Plan {
-				return withArtifact(stackPlan(t, baseStack), "vps/compose.yaml", "services:\n  api:\n    image: x\n    deploy: { resources: { limits: { cpus: '0.5', memory: 512M } } }\n")
+				return withArtifact(stackPlan(t, stacktest.ProdVPS), "vps/compose.yaml", "services:\n  api:\n    image: x\n    deploy: { resources: { limits: { cpus: '0.5', memory: 512M } } }\n")
 			},
 			func(t *testing.T) *plan.Plan {
-				return withArtifact(stackPlan(t, baseStack), "vps/compose.yaml", "services:\n  api:\n    image: x\n    healthcheck: { test: [CMD, wget, -qO-, http://127.0.0.1:8080/healthz] }\n    deploy: { resources: { limits: { cpus: '0.5', memory: 512M } } }\n  worker:\n    image: x\n    deploy: { resources: { limits: { cpus: '0.5', memory: 512M } } }\n")
+				return withArtifact(stackPlan(t, stacktest.ProdVPS), "vps/compose.yaml", "services:\n  api:\n    image: x\n    healthcheck: { test: [CMD, wget, -qO-, http://127.0.0.1:8080/healthz] }\n    deploy: { resources: { limits: { cpus: '0.5', memory: 512M } } }\n  worker:\n    image: x\n    deploy: { resources: { limits: { cpus: '0.5', memory: 512M } } }\n")
 			},
 			"compose service listens on a port but has no healthcheck",
 		},

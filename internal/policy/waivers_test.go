@@ -2,20 +2,20 @@ package policy
 
 import (
 	"bytes"
-	"errors"
 	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 
 	"infra/internal/dotype"
+	"infra/internal/stacktest"
 	"infra/stacks/config"
 )
 
 const singleNodeProd = "nodes: 2"
 
 func TestWaiverWithAReasonWaivesAndIsPrintedEveryTime(t *testing.T) {
-	stack := edit(t, baseStack, singleNodeProd, "nodes: 1") + `  infra:policy:
+	stack := stacktest.Edit(t, stacktest.ProdVPS, singleNodeProd, "nodes: 1") + `  infra:policy:
     waivers:
       - rule: prod-database-ha
         resource: test-cluster
@@ -58,35 +58,11 @@ func TestWaiverMatching(t *testing.T) {
 	}
 }
 
-// The schema refuses a waiver without a reason (or with a token one) when
-// the stack file is read, before any plan.
-func TestWaiverWithoutAReasonIsRejected(t *testing.T) {
-	cases := map[string]string{
-		"no reason":     "      - { rule: prod-database-ha }\n",
-		"short reason":  "      - { rule: prod-database-ha, reason: budget }\n",
-		"no rule":       "      - { reason: \"a reason that is long enough\" }\n",
-		"unknown field": "      - { rule: prod-database-ha, reason: \"a reason that is long enough\", until: tomorrow }\n",
-	}
-	for name, waiver := range cases {
-		t.Run(name, func(t *testing.T) {
-			stack := baseStack + "  infra:policy:\n    waivers:\n" + waiver
-			_, err := config.Parse(readStack(t, stack))
-			var cfgErr *config.ConfigError
-			if !errors.As(err, &cfgErr) {
-				t.Fatalf("err = %v, want a config error", err)
-			}
-			if !strings.Contains(err.Error(), "infra:policy.waivers[0]") {
-				t.Errorf("error does not point at the waiver: %v", err)
-			}
-		})
-	}
-}
-
 // A Config built in code skips the schema: the policy still refuses a
 // waiver without a reason, or of a rule that does not exist, and such a
 // waiver waives nothing.
 func TestMalformedWaiversAreViolations(t *testing.T) {
-	p := stackPlan(t, edit(t, baseStack, singleNodeProd, "nodes: 1"))
+	p := stackPlan(t, stacktest.Edit(t, stacktest.ProdVPS, singleNodeProd, "nodes: 1"))
 	cfg := *p.Config
 	cfg.Policy = &config.Policy{Waivers: []config.Waiver{
 		{Rule: RuleProdDatabaseHA, Reason: "  "},

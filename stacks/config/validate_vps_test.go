@@ -1,12 +1,14 @@
-package tests
+package config
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
-
-	"infra/stacks/config"
 )
+
+// jarvisFile is the committed VPS example the cases edit.
+const jarvisFile = "../../examples/jarvis-agents/Pulumi.prod.yaml"
 
 // What the VPS topology needs is checked before anything is declared, with
 // the config path of each problem.
@@ -39,13 +41,19 @@ func TestVPSConfigErrors(t *testing.T) {
 			"infra:services[5].public.host", "admin tools"},
 		"proxy caddy": {func(v map[string]any) { vpsOf(v)["proxy"] = "caddy" }, "infra:vps.proxy", ""},
 	}
-	base := readRaw(t, jarvisFile)
+	base, err := ReadFile(jarvisFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Parse(base); err != nil {
+		t.Fatalf("the unedited example is refused: %v", err)
+	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			raw := cloneRaw(t, base)
 			c.mutate(raw.Values)
-			_, err := config.Parse(raw)
-			var ce *config.ConfigError
+			_, err := Parse(raw)
+			var ce *ConfigError
 			if !errors.As(err, &ce) {
 				t.Fatalf("want a ConfigError, got %v", err)
 			}
@@ -63,4 +71,18 @@ func vpsOf(v map[string]any) map[string]any { return v["vps"].(map[string]any) }
 
 func serviceOf(v map[string]any, i int) map[string]any {
 	return v["services"].([]any)[i].(map[string]any)
+}
+
+// cloneRaw deep-copies a stack file's values, for a case to edit.
+func cloneRaw(t *testing.T, raw *Raw) *Raw {
+	t.Helper()
+	b, err := json.Marshal(raw.Values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &Raw{Source: raw.Source}
+	if err := json.Unmarshal(b, &out.Values); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
