@@ -38,7 +38,7 @@ func deployKubernetes(ctx *pulumi.Context, d *Deployment) error {
 	// Grafana's Ingress (kube-prometheus-stack) answers on its own name:
 	// it needs the DNS record as much as the services do.
 	if *cfg.Monitoring.Enabled {
-		hosts = append(hosts, d.Host(GrafanaHost))
+		hosts = append(hosts, d.Host(config.GrafanaHost))
 	}
 	wargs := &workload.WorkloadArgs{
 		Namespace:           cl.Namespace,

@@ -12,9 +12,6 @@ import (
 	"infra/stacks/config"
 )
 
-// GrafanaHost is Grafana's name under infra:domain on both topologies.
-const GrafanaHost = config.GrafanaHost
-
 // GrafanaHealth is Grafana's health path on both topologies.
 const GrafanaHealth = "/api/health"
 
@@ -49,7 +46,7 @@ func (d *Deployment) prepareMonitoring(ctx *pulumi.Context) error {
 		Services:    d.serviceNames(),
 		Retention:   m.Retention,
 		Storage:     m.Storage,
-		GrafanaHost: d.Host(GrafanaHost),
+		GrafanaHost: d.Host(config.GrafanaHost),
 	})
 	if err != nil {
 		return err
@@ -106,7 +103,7 @@ func (d *Deployment) declareKubeMonitoring(ctx *pulumi.Context) error {
 		Services:        d.serviceNames(),
 		Retention:       m.Retention,
 		Storage:         m.Storage,
-		GrafanaHost:     d.Host(GrafanaHost),
+		GrafanaHost:     d.Host(config.GrafanaHost),
 		IngressClass:    d.IngressClass,
 		ClusterIssuer:   d.Config.Ingress.Issuer,
 		ChartRepository: d.Config.Cluster.ChartRepository,
@@ -197,7 +194,7 @@ func (d *Deployment) endpoints() []string {
 			out = append(out, e.URL)
 		}
 	}
-	return append(out, "https://"+d.Host(GrafanaHost)+GrafanaHealth)
+	return append(out, "https://"+d.Host(config.GrafanaHost)+GrafanaHealth)
 }
 
 // alertRules are the typed rules for the component.
@@ -265,6 +262,6 @@ func (d *Deployment) serviceNames() []string {
 
 // grafanaOutputs: the URL in plain sight, the admin password as a secret.
 func (d *Deployment) grafanaOutputs(password pulumi.StringOutput) {
-	d.Outputs["grafanaUrl"] = pulumi.String("https://" + d.Host(GrafanaHost))
+	d.Outputs["grafanaUrl"] = pulumi.String("https://" + d.Host(config.GrafanaHost))
 	d.Outputs["grafanaAdminPassword"] = pulumi.ToSecret(password)
 }

@@ -45,10 +45,6 @@ func defaultAlerts(services []Service) []Alert {
 	return alerts
 }
 
-// GrafanaHost is Grafana's name under infra:domain on both topologies; no
-// service may take it.
-const GrafanaHost = "grafana"
-
 // Production reports whether the stack gets production safeguards: its
 // class says so (infra:class), whatever it is called.
 func (c *Config) Production() bool {

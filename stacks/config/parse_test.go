@@ -88,6 +88,7 @@ func TestBadConfig(t *testing.T) {
 		{"topology typo", []edit{{"infra:topology: vps", "infra:topology: vsp"}}, "infra:topology", "must be one of"},
 		{"class missing (the name decides nothing)", []edit{{"  infra:class: production\n", ""}}, "infra:class", "required"},
 		{"class given as a name", []edit{{"infra:class: production", "infra:class: prod"}}, "infra:class", "must be one of"},
+		{"a service takes another's migration name", []edit{{"      autoscale: { min: 2, max: 4 }\n", "      autoscale: { min: 2, max: 4 }\n      migrate: { command: [migrate] }\n"}, {"- name: worker", "- name: server-migrate"}, {"dependsOn: [server]", "dependsOn: [server]\n      command: [work]"}}, "infra:services[0].migrate", `its job takes the name "server-migrate", which is also a service's`},
 		{"region missing", []edit{{"  infra:region: nyc3\n", ""}}, "infra:region", "required"},
 		{"region malformed", []edit{{"infra:region: nyc3", "infra:region: New York"}}, "infra:region", "is not a DigitalOcean region slug"},
 		{"role grants unknown database", []edit{{"databases: [focusdeck, focusdeck_jobs]", "databases: [focusdeck, focusdek]"}}, "infra:database.roles[0].databases[1]", `unknown database "focusdek"`},

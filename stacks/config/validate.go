@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
 	"sort"
-	"strings"
 
 	"github.com/distribution/reference"
 
@@ -29,21 +29,6 @@ func validate(c *Config, ps *problems) {
 	validateMonitoring(c, ps)
 	validateOffered(c, ps)
 	ps.flushUnknown()
-}
-
-// reservedDatabases exist on every server the program provisions (managed
-// or selfhosted; an external database is named as it is); declaring one
-// would change its owner and grants. postgres, template0 and template1:
-// initdb creates them (PostgreSQL docs, "Template Databases" and "Creating
-// a Database Cluster"); defaultdb and _dodb: every DigitalOcean managed
-// PostgreSQL cluster has them (DigitalOcean docs, "How to Add Databases to
-// PostgreSQL Clusters").
-var reservedDatabases = map[string]string{
-	"postgres":  "PostgreSQL's maintenance database",
-	"template0": "PostgreSQL's pristine template",
-	"template1": "PostgreSQL's template for new databases",
-	"defaultdb": "DigitalOcean's default database",
-	"_dodb":     "DigitalOcean's internal database",
 }
 
 func validateNetwork(c *Config, ps *problems) {
@@ -181,7 +166,7 @@ func validateDatabase(c *Config, ps *problems) *databaseIndex {
 		if d.Engine == "external" {
 			continue // it exists already: its name is whatever it is
 		}
-		if why, reserved := reservedDatabases[db.Name]; reserved {
+		if why, reserved := reservedDatabase(db.Name); reserved {
 			ps.add(key(dp, "name"), "%q is reserved (%s): give the application's database its own name", db.Name, why)
 		}
 		switch {
@@ -196,8 +181,8 @@ func validateDatabase(c *Config, ps *problems) *databaseIndex {
 		if _, dup := idx.access[r.Name]; dup {
 			ps.add(key(rp, "name"), "duplicate role %q", r.Name)
 		}
-		if r.Name == "postgres" || r.Name == "doadmin" || strings.HasPrefix(r.Name, "pg_") {
-			ps.add(key(rp, "name"), "%q is reserved", r.Name)
+		if why, reserved := reservedRole(r.Name); reserved {
+			ps.add(key(rp, "name"), "%q is reserved (%s)", r.Name, why)
 		}
 		grants := map[string]bool{}
 		for j, db := range r.Databases {
@@ -263,6 +248,19 @@ func validateServices(c *Config, dbs *databaseIndex, ps *problems) {
 			continue
 		}
 		names[s.Name] = i
+	}
+	taken := map[string]string{} // job name -> what takes it
+	for i, s := range c.Services {
+		sp := index(key(Namespace, "services"), i)
+		jobs := s.JobNames(c.Topology)
+		for _, job := range sortedKeys(jobs) {
+			if _, dup := names[job]; dup {
+				ps.add(key(sp, jobs[job]), "its job takes the name %q, which is also a service's: rename one", job)
+			} else if other, dup := taken[job]; dup {
+				ps.add(key(sp, jobs[job]), "its job takes the name %q, which is also %s's", job, other)
+			}
+			taken[job] = key(sp, jobs[job])
+		}
 	}
 	routes := map[string]string{}
 	for i, s := range c.Services {
@@ -453,10 +451,6 @@ func validateMonitoring(c *Config, ps *problems) {
 	}
 }
 
-// monitoringServices are the names the VPS monitoring services take in the
-// compose project.
-var monitoringServices = []string{"prometheus", "alertmanager", "grafana"}
-
 // validateMonitoringHosts keeps the monitoring's names free: its compose
 // services (VPS) and Grafana's public host.
 func validateMonitoringHosts(c *Config, ps *problems) {
@@ -465,10 +459,8 @@ func validateMonitoringHosts(c *Config, ps *problems) {
 	}
 	for i, s := range c.Services {
 		sp := index(key(Namespace, "services"), i)
-		for _, m := range monitoringServices {
-			if s.Name == m && c.Topology == TopologyVPS {
-				ps.add(key(sp, "name"), "%q is the monitoring's own service on the VPS: choose another name or set infra:monitoring.enabled false", s.Name)
-			}
+		if slices.Contains(MonitoringServices(), s.Name) && c.Topology == TopologyVPS {
+			ps.add(key(sp, "name"), "%q is the monitoring's own service on the VPS: choose another name or set infra:monitoring.enabled false", s.Name)
 		}
 		if s.Public != nil && s.Public.Host == GrafanaHost {
 			ps.add(key(key(sp, "public"), "host"), "%q is Grafana's host: choose another", GrafanaHost)

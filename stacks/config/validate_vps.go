@@ -1,15 +1,9 @@
 package config
 
 import (
+	"slices"
 	"strings"
 )
-
-// VPSReservedNames are the compose services the VPS topology adds itself;
-// no configured service may take one of these names.
-var VPSReservedNames = []string{
-	"proxy", "certbot", "postgres", "postgres-init", "backup-upload", "volume-init",
-	"cadvisor", "dozzle", "node-exporter",
-}
 
 // validateVPS checks what the single-Droplet topology needs: a way in for
 // `pulumi up` (SSH key and admin addresses), Spaces credentials for the
@@ -51,15 +45,11 @@ func validateVPS(c *Config, ps *problems) {
 // validateVPSServices: on one host every service's port is published on
 // 127.0.0.1, so ports must be unique and leave 80 and 443 to the proxy.
 func validateVPSServices(c *Config, ps *problems) {
-	reserved := map[string]bool{}
-	for _, n := range VPSReservedNames {
-		reserved[n] = true
-	}
 	ports := map[int]string{}
 	for i, s := range c.Services {
 		sp := index(key(Namespace, "services"), i)
-		if reserved[s.Name] {
-			ps.add(key(sp, "name"), "%q is one of the VPS's own services (%s)", s.Name, strings.Join(VPSReservedNames, ", "))
+		if slices.Contains(VPSServices(), s.Name) {
+			ps.add(key(sp, "name"), "%q is one of the VPS's own services (%s)", s.Name, strings.Join(VPSServices(), ", "))
 		}
 		if s.Port != 0 {
 			if s.Port == 80 || s.Port == 443 {
