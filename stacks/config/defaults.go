@@ -1,7 +1,8 @@
 package config
 
 // Defaults live here and only here, so what a stack gets without saying is
-// visible in one file.
+// visible in one file: every default value is a named constant below, and
+// each config type fills its own gaps.
 const (
 	DefaultPostgresVersion   = "16"
 	DefaultDropletImage      = "ubuntu-24-04-x64"
@@ -14,12 +15,51 @@ const (
 	// nodes (2 GB of RAM: internal/catalog), for clusters of 2 or 3 nodes.
 	DefaultDatabaseSize        = "db-s-1vcpu-1gb"
 	DefaultStandbyDatabaseSize = "db-s-1vcpu-2gb"
-	DefaultUser                = 10001
+	DefaultDatabaseNodes       = 1
+	// DefaultMaintenanceDay and DefaultDatabaseMaintenanceHour are the
+	// database's weekly window (UTC); the cluster's comes an hour later.
+	DefaultMaintenanceDay          = "sunday"
+	DefaultDatabaseMaintenanceHour = "03:00"
+	DefaultClusterMaintenanceHour  = "04:00"
+	DefaultUser                    = 10001
 	// DefaultUptimeLatency (ms): seed 004's "response > 5 s" is for the
 	// API's own p95; from outside, through TLS, 2 s is already slow.
 	DefaultUptimeLatency = 2000
 	// DefaultBackupRetentionDays is how long backups are kept.
 	DefaultBackupRetentionDays = 7
+
+	// A service's replicas, container limits and requests, route path and
+	// metrics path, and the CPU target of its autoscaler.
+	DefaultReplicas         = 1
+	DefaultCPULimit         = "500m"
+	DefaultMemoryLimit      = "512Mi"
+	DefaultCPURequest       = "100m"
+	DefaultMemoryRequest    = "128Mi"
+	DefaultRoutePath        = "/"
+	DefaultMetricsPath      = "/metrics"
+	DefaultAutoscaleCPU     = 70
+	DefaultAlertFor         = "5m"
+	DefaultIssuer           = "letsencrypt-staging"
+	DefaultProductionIssuer = "letsencrypt-prod"
+
+	// The Kubernetes cluster: its system pool, its application pool and
+	// the application's namespace.
+	DefaultNodeSize        = "s-2vcpu-4gb"
+	DefaultSystemPoolName  = "system"
+	DefaultSystemPoolCount = 1
+	DefaultAppPoolName     = "apps"
+	DefaultAppPoolCount    = 2
+	DefaultNamespace       = "app"
+
+	// The VPS: its proxy and the host name of its tools.
+	DefaultProxy     = "nginx"
+	DefaultToolsHost = "ops"
+
+	// Prometheus keeps this much history, on a volume of this size.
+	DefaultRetention = "15d"
+	DefaultStorage   = "20Gi"
+	// DefaultSMTPSender is the sender's local part under infra:domain.
+	DefaultSMTPSender = "alertmanager"
 )
 
 // defaultAlerts is the rule set of a stack that lists no alerts: the
@@ -56,89 +96,119 @@ func applyDefaults(c *Config) {
 	if c.Network == nil {
 		c.Network = &Network{}
 	}
-	if c.Network.VPCCIDR == "" {
-		c.Network.VPCCIDR = DefaultVPCCIDR
-	}
-	if d := c.Database; d != nil {
-		if d.Version == "" {
-			d.Version = DefaultPostgresVersion
-		}
-		if d.Nodes == 0 {
-			d.Nodes = 1
-		}
-		if d.Maintenance == nil {
-			d.Maintenance = &MaintenanceWindow{Day: "sunday", Hour: "03:00"}
-		}
-		if d.BackupRetentionDays == 0 {
-			d.BackupRetentionDays = DefaultBackupRetentionDays
-		}
-		if d.Size == "" && d.Engine == "managed" {
-			d.Size = DefaultDatabaseSize
-			if d.Nodes >= 2 {
-				d.Size = DefaultStandbyDatabaseSize
-			}
-		}
-		for i := range d.Databases {
-			if d.Databases[i].Owner == "" {
-				d.Databases[i].Owner = firstRoleFor(d.Roles, d.Databases[i].Name)
-			}
-		}
+	c.Network.applyDefaults()
+	if c.Database != nil {
+		c.Database.applyDefaults()
 	}
 	for i := range c.Services {
-		s := &c.Services[i]
-		if s.Replicas == 0 {
-			s.Replicas = 1
-			if s.Autoscale != nil {
-				s.Replicas = s.Autoscale.Min
-			}
-		}
-		if s.Resources == nil {
-			s.Resources = &Resources{}
-		}
-		r := s.Resources
-		if r.CPU == "" {
-			r.CPU = "500m"
-		}
-		if r.Memory == "" {
-			r.Memory = "512Mi"
-		}
-		if r.RequestCPU == "" {
-			r.RequestCPU = "100m"
-		}
-		if r.RequestMemory == "" {
-			r.RequestMemory = "128Mi"
-		}
-		if s.User == 0 {
-			s.User = DefaultUser
-		}
-		if s.Public != nil && s.Public.Path == "" {
-			s.Public.Path = "/"
-		}
-		if s.Metrics != nil {
-			if s.Metrics.Path == "" {
-				s.Metrics.Path = "/metrics"
-			}
-			if s.Metrics.Port == 0 {
-				s.Metrics.Port = s.Port
-			}
-		}
-		if s.Autoscale != nil && s.Autoscale.CPU == 0 && s.Autoscale.Memory == 0 {
-			s.Autoscale.CPU = 70
-		}
+		c.Services[i].applyDefaults()
 	}
 	if c.Ingress == nil {
 		c.Ingress = &Ingress{}
 	}
-	if c.Ingress.Issuer == "" {
-		c.Ingress.Issuer = "letsencrypt-staging"
-		if prod {
-			c.Ingress.Issuer = "letsencrypt-prod"
-		}
-	}
+	c.Ingress.applyDefaults(prod)
 	if c.Cluster == nil {
 		c.Cluster = &Cluster{}
 	}
-	cl := c.Cluster
+	c.Cluster.applyDefaults(prod)
+	if c.VPS != nil {
+		c.VPS.applyDefaults(c.Region)
+	}
+	if c.Monitoring == nil {
+		c.Monitoring = &Monitoring{}
+	}
+	c.Monitoring.applyDefaults(prod, c.Domain, c.Services)
+	if c.Policy == nil {
+		c.Policy = &Policy{}
+	}
+}
+
+func (n *Network) applyDefaults() {
+	if n.VPCCIDR == "" {
+		n.VPCCIDR = DefaultVPCCIDR
+	}
+}
+
+func (d *Database) applyDefaults() {
+	if d.Version == "" {
+		d.Version = DefaultPostgresVersion
+	}
+	if d.Nodes == 0 {
+		d.Nodes = DefaultDatabaseNodes
+	}
+	if d.Maintenance == nil {
+		d.Maintenance = &MaintenanceWindow{Day: DefaultMaintenanceDay, Hour: DefaultDatabaseMaintenanceHour}
+	}
+	if d.BackupRetentionDays == 0 {
+		d.BackupRetentionDays = DefaultBackupRetentionDays
+	}
+	if d.Size == "" && d.Engine == "managed" {
+		d.Size = DefaultDatabaseSize
+		if d.Nodes >= 2 {
+			d.Size = DefaultStandbyDatabaseSize
+		}
+	}
+	for i := range d.Databases {
+		if d.Databases[i].Owner == "" {
+			d.Databases[i].Owner = firstRoleFor(d.Roles, d.Databases[i].Name)
+		}
+	}
+}
+
+func (s *Service) applyDefaults() {
+	if s.Replicas == 0 {
+		s.Replicas = DefaultReplicas
+		if s.Autoscale != nil {
+			s.Replicas = s.Autoscale.Min
+		}
+	}
+	if s.Resources == nil {
+		s.Resources = &Resources{}
+	}
+	s.Resources.applyDefaults()
+	if s.User == 0 {
+		s.User = DefaultUser
+	}
+	if s.Public != nil && s.Public.Path == "" {
+		s.Public.Path = DefaultRoutePath
+	}
+	if s.Metrics != nil {
+		if s.Metrics.Path == "" {
+			s.Metrics.Path = DefaultMetricsPath
+		}
+		if s.Metrics.Port == 0 {
+			s.Metrics.Port = s.Port
+		}
+	}
+	if s.Autoscale != nil && s.Autoscale.CPU == 0 && s.Autoscale.Memory == 0 {
+		s.Autoscale.CPU = DefaultAutoscaleCPU
+	}
+}
+
+func (r *Resources) applyDefaults() {
+	for _, f := range []struct {
+		value *string
+		def   string
+	}{
+		{&r.CPU, DefaultCPULimit}, {&r.Memory, DefaultMemoryLimit},
+		{&r.RequestCPU, DefaultCPURequest}, {&r.RequestMemory, DefaultMemoryRequest},
+	} {
+		if *f.value == "" {
+			*f.value = f.def
+		}
+	}
+}
+
+func (in *Ingress) applyDefaults(prod bool) {
+	if in.Issuer == "" {
+		in.Issuer = DefaultIssuer
+		if prod {
+			in.Issuer = DefaultProductionIssuer
+		}
+	}
+}
+
+func (cl *Cluster) applyDefaults(prod bool) {
 	if cl.VersionPrefix == "" {
 		cl.VersionPrefix = DefaultKubernetesVersion
 	}
@@ -147,60 +217,62 @@ func applyDefaults(c *Config) {
 		cl.AutoUpgrade = &v
 	}
 	if cl.Maintenance == nil {
-		// An hour after the database's default window.
-		cl.Maintenance = &MaintenanceWindow{Day: "sunday", Hour: "04:00"}
+		cl.Maintenance = &MaintenanceWindow{Day: DefaultMaintenanceDay, Hour: DefaultClusterMaintenanceHour}
 	}
 	if cl.SystemPool == nil {
-		cl.SystemPool = &NodePool{Size: "s-2vcpu-4gb", Count: 1}
+		cl.SystemPool = &NodePool{Size: DefaultNodeSize, Count: DefaultSystemPoolCount}
 	}
 	if cl.SystemPool.Name == "" {
-		cl.SystemPool.Name = "system"
+		cl.SystemPool.Name = DefaultSystemPoolName
 	}
 	if len(cl.Pools) == 0 {
-		cl.Pools = []NodePool{{Name: "apps", Size: "s-2vcpu-4gb", Count: 2}}
+		cl.Pools = []NodePool{{Name: DefaultAppPoolName, Size: DefaultNodeSize, Count: DefaultAppPoolCount}}
 	}
 	for i := range cl.Pools {
 		if cl.Pools[i].Name == "" {
-			cl.Pools[i].Name = "apps"
+			cl.Pools[i].Name = DefaultAppPoolName
 		}
 	}
 	if cl.Namespace == "" {
-		cl.Namespace = "app"
+		cl.Namespace = DefaultNamespace
 	}
-	if c.VPS != nil {
-		if c.VPS.Image == "" {
-			c.VPS.Image = DefaultDropletImage
-		}
-		if c.VPS.Proxy == "" {
-			c.VPS.Proxy = "nginx"
-		}
-		if c.VPS.Tools == nil {
-			v := true
-			c.VPS.Tools = &v
-		}
-		if c.VPS.ToolsHost == "" {
-			c.VPS.ToolsHost = "ops"
-		}
-		if c.VPS.Backups && c.VPS.BackupPlan == "" {
-			c.VPS.BackupPlan = DefaultBackupPlan
-		}
-		if c.VPS.SpacesRegion == "" && offered.SpacesRegions.Has(c.Region) {
-			c.VPS.SpacesRegion = c.Region
-		}
+}
+
+// applyDefaults: an empty Spaces region follows the stack's region where
+// that has Spaces.
+func (v *VPS) applyDefaults(region string) {
+	if v.Image == "" {
+		v.Image = DefaultDropletImage
 	}
-	if c.Monitoring == nil {
-		c.Monitoring = &Monitoring{}
+	if v.Proxy == "" {
+		v.Proxy = DefaultProxy
 	}
-	m := c.Monitoring
+	if v.Tools == nil {
+		on := true
+		v.Tools = &on
+	}
+	if v.ToolsHost == "" {
+		v.ToolsHost = DefaultToolsHost
+	}
+	if v.Backups && v.BackupPlan == "" {
+		v.BackupPlan = DefaultBackupPlan
+	}
+	if v.SpacesRegion == "" && offered.SpacesRegions.Has(region) {
+		v.SpacesRegion = region
+	}
+}
+
+// applyDefaults: monitoring is on, and notifies in production.
+func (m *Monitoring) applyDefaults(prod bool, domain string, services []Service) {
 	if m.Enabled == nil {
-		v := true
-		m.Enabled = &v
+		on := true
+		m.Enabled = &on
 	}
 	if m.Retention == "" {
-		m.Retention = "15d"
+		m.Retention = DefaultRetention
 	}
 	if m.Storage == "" {
-		m.Storage = "20Gi"
+		m.Storage = DefaultStorage
 	}
 	if m.Notify == nil {
 		v := prod
@@ -210,18 +282,15 @@ func applyDefaults(c *Config) {
 		m.UptimeLatency = DefaultUptimeLatency
 	}
 	if r := m.Receivers; r != nil && r.Email != "" && r.SMTPFrom == "" {
-		r.SMTPFrom = "alertmanager@" + c.Domain
+		r.SMTPFrom = DefaultSMTPSender + "@" + domain
 	}
 	if len(m.Alerts) == 0 {
-		m.Alerts = defaultAlerts(c.Services)
+		m.Alerts = defaultAlerts(services)
 	}
 	for i := range m.Alerts {
 		if m.Alerts[i].For == "" {
-			m.Alerts[i].For = "5m"
+			m.Alerts[i].For = DefaultAlertFor
 		}
-	}
-	if c.Policy == nil {
-		c.Policy = &Policy{}
 	}
 }
 
