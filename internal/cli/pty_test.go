@@ -105,7 +105,7 @@ func TestUpAsksOnARealTerminal(t *testing.T) {
 			if calls := f.Calls(); !slices.Equal(calls, tc.calls) {
 				t.Errorf("calls %v, want %v", calls, tc.calls)
 			}
-			scr.waitFor(t, tc.answer) // the terminal echoes it
+			scr.waitFor(t, upQuestion+" "+tc.answer) // the terminal echoes what was typed
 			t.Logf("the terminal showed:\n%s", scr.String())
 			for _, want := range []string{"Stack prod: 2 to create, 1 to delete, 1 to replace.", "REPLACE " + typeVPC + " vpc"} {
 				if !strings.Contains(scr.String(), want) {
