@@ -31,7 +31,7 @@ func TestUpCancelled(t *testing.T) {
 	}()
 	dir := testProject(t)
 	done := make(chan ran, 1)
-	go func() { done <- runWith(ctx, t, upCmd(ctx, f), "up", "--stack", "prod", "--dir", dir) }()
+	go func() { done <- runWith(ctx, t, upCmd(ctx, f), "up", "--stack", "prod", "--yes", "--dir", dir) }()
 	var r ran
 	select {
 	case r = <-done:

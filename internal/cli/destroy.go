@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"slices"
 	"sort"
 	"strings"
 
@@ -20,6 +22,7 @@ type DestroyOptions struct {
 	ExcludeProtected bool
 	Targets          []string
 	TargetDependents bool
+	Yes              bool
 }
 
 // NewCmdDestroy builds `infra destroy` (alias `cleanup`). runF replaces the
@@ -27,13 +30,20 @@ type DestroyOptions struct {
 func NewCmdDestroy(streams *IO, runF func(*DestroyOptions) error) *cobra.Command {
 	opts := &DestroyOptions{StackOptions: newStackOptions(streams)}
 	cmd := &cobra.Command{
-		Use:     "destroy --stack NAME [--confirm NAME]",
+		Use:     "destroy --stack NAME [--yes] [--confirm NAME]",
 		Aliases: []string{"cleanup"},
-		Short:   "Delete the stack's resources (production needs --confirm)",
+		Short:   "Delete the stack's resources (asks first; production needs --confirm)",
 		Long: `destroy deletes the stack's resources through the Pulumi engine.
 
-A production stack (infra:class production) is destroyed only
-with --confirm <stack>; a mismatched --confirm is refused on any stack (exit 2).
+It first lists every resource it would delete (read from the stack's state)
+and asks on the terminal "Do you want to destroy N resources of stack S?
+[yes/no]"; only y or yes deletes them, any other answer deletes nothing
+(exit 130). --yes (-y) skips the question. Without a terminal (CI, a pipe)
+and without --yes, destroy refuses before deleting anything (exit 2).
+
+A production stack (infra:class production) is destroyed only with
+--confirm <stack>, in addition to the question or --yes; a mismatched
+--confirm is refused on any stack (exit 2).
 
 Protected resources (production databases, their firewalls) stay. While the
 stack holds any, destroy refuses before touching anything (exit 4) and lists
@@ -57,6 +67,7 @@ To delete a protected resource for good, unprotect it first:
 	f.BoolVar(&opts.ExcludeProtected, "exclude-protected", false, "destroy all but the protected resources and what they depend on")
 	f.StringArrayVar(&opts.Targets, "target", nil, "destroy only this resource URN (repeatable)")
 	f.BoolVar(&opts.TargetDependents, "target-dependents", false, "with --target: also destroy what depends on the targets")
+	addYesFlag(cmd, &opts.Yes, "destroy")
 	return cmd
 }
 
@@ -84,11 +95,14 @@ func runDestroy(ctx context.Context, o *DestroyOptions) error {
 	}
 	opts := []optdestroy.Option{optdestroy.ProgressStreams(o.progressWriter())}
 	protected := state.protected()
+	doomed := func(string) bool { return true }
 	switch {
 	case len(o.Targets) > 0:
-		if hit := state.protectedAmong(o.Targets, o.TargetDependents); len(hit) > 0 {
+		hit := state.targeted(o.Targets, o.TargetDependents)
+		if hit := state.protectedAmong(hit); len(hit) > 0 {
 			return o.finish(rep, protectedRefusal(o.Stack, hit))
 		}
+		doomed = func(urn string) bool { return hit[urn] }
 		opts = append(opts, optdestroy.Target(o.Targets))
 		if o.TargetDependents {
 			opts = append(opts, optdestroy.TargetDependents())
@@ -99,9 +113,16 @@ func runDestroy(ctx context.Context, o *DestroyOptions) error {
 		for _, urn := range keep {
 			fmt.Fprintf(o.progressWriter(), "  = %s\n", urn)
 		}
+		doomed = func(urn string) bool { return !slices.Contains(keep, urn) }
 		opts = append(opts, optdestroy.Exclude(keep))
 	case len(protected) > 0:
 		return o.finish(rep, protectedRefusal(o.Stack, protected))
+	}
+	if gone := state.filter(doomed); len(gone) > 0 {
+		question := fmt.Sprintf("Do you want to destroy %d resource(s) of stack %s?", len(gone), o.Stack)
+		if err := o.confirm(ctx, o.Yes, opDestroy.name, question, func(w io.Writer) { writeDeletions(w, o.Stack, gone) }); err != nil {
+			return o.finish(rep, err)
+		}
 	}
 	return o.finish(rep, opDestroy.run(ctx, s, rep, func(ev chan<- events.EngineEvent) error {
 		_, err := s.Destroy(ctx, append(opts, optdestroy.EventStreams(ev))...)
@@ -157,10 +178,21 @@ func readState(ctx context.Context, s Stack) (*state, error) {
 	return st, nil
 }
 
-// protectedAmong lists the protected resources among targets, and among
-// what depends on them when dependents are destroyed too. The engine would
-// refuse them, but only after deleting the dependents: refuse first.
-func (s *state) protectedAmong(targets []string, dependents bool) []string {
+// protectedAmong lists the protected resources among hit. The engine
+// would refuse them, but only after deleting their dependents: refuse first.
+func (s *state) protectedAmong(hit map[string]bool) []string {
+	var out []string
+	for _, urn := range s.protected() {
+		if hit[urn] {
+			out = append(out, urn)
+		}
+	}
+	return out
+}
+
+// targeted is what a destroy of targets deletes: the targets, and what
+// depends on them when dependents are destroyed too.
+func (s *state) targeted(targets []string, dependents bool) map[string]bool {
 	hit := map[string]bool{}
 	for _, t := range targets {
 		hit[t] = true
@@ -179,13 +211,28 @@ func (s *state) protectedAmong(targets []string, dependents bool) []string {
 			}
 		}
 	}
-	var out []string
-	for _, urn := range s.protected() {
-		if hit[urn] {
-			out = append(out, urn)
+	return hit
+}
+
+// filter returns the resources whose URN keep accepts, in the state's
+// order.
+func (s *state) filter(keep func(urn string) bool) []apitype.ResourceV3 {
+	var out []apitype.ResourceV3
+	for _, r := range s.Resources {
+		if keep(string(r.URN)) {
+			out = append(out, r)
 		}
 	}
 	return out
+}
+
+// writeDeletions lists the resources a destroy deletes, as the state
+// holds them.
+func writeDeletions(w io.Writer, stack string, gone []apitype.ResourceV3) {
+	fmt.Fprintf(w, "\nStack %s: %d resource(s) to delete:\n", stack, len(gone))
+	for _, r := range gone {
+		fmt.Fprintf(w, "  DELETE  %s %s\n", r.Type, urnName(string(r.URN)))
+	}
 }
 
 // needs are the resources r cannot exist without: its parent,

@@ -216,17 +216,34 @@ type ran struct {
 
 // runWith runs one command built by build (a NewCmdX with a runF that
 // injects the fake) with args, and returns its exit code and output.
+// Stdin is not a terminal.
 func runWith(ctx context.Context, t *testing.T, build func(*IO) *cobra.Command, args ...string) ran {
 	t.Helper()
+	return runAt(ctx, t, false, "", build, args...)
+}
+
+// runAt is runWith with input on stdin, which passes for a terminal when
+// terminal is set.
+func runAt(ctx context.Context, t *testing.T, terminal bool, input string, build func(*IO) *cobra.Command, args ...string) ran {
+	t.Helper()
 	var out, errOut bytes.Buffer
-	streams := &IO{In: strings.NewReader(""), Out: &out, ErrOut: &errOut, Getenv: func(string) string { return "" }}
+	streams := &IO{
+		In: strings.NewReader(input), Out: &out, ErrOut: &errOut,
+		IsTerminal: func() bool { return terminal }, Getenv: func(string) string { return "" },
+	}
+	err := execute(ctx, streams, build, args...)
+	return ran{code: ExitCode(err), err: err, stdout: out.String(), stderr: errOut.String()}
+}
+
+// execute runs one command under a root, as main would, on streams.
+func execute(ctx context.Context, streams *IO, build func(*IO) *cobra.Command, args ...string) error {
 	root := &cobra.Command{Use: "infra", SilenceErrors: true, SilenceUsage: true}
 	root.AddCommand(build(streams))
 	root.SetArgs(args)
-	root.SetOut(&out)
-	root.SetErr(&errOut)
-	err := root.ExecuteContext(ctx)
-	return ran{code: ExitCode(err), err: err, stdout: out.String(), stderr: errOut.String()}
+	root.SetIn(streams.In)
+	root.SetOut(streams.Out)
+	root.SetErr(streams.ErrOut)
+	return root.ExecuteContext(ctx)
 }
 
 // opener returns a StackOpener handing out f.

@@ -37,7 +37,7 @@ func TestUpReportsRedactedOutputs(t *testing.T) {
 			"connectionStrings": {Value: map[string]any{"server": map[string]any{"DB": "Host=h;Password=hunter2hunter2"}}, Secret: true},
 		},
 	}
-	r := runWith(context.Background(), t, upCmd(context.Background(), f), "up", "--stack", "prod", "--dir", testProject(t), "--json", "-m", "deploy 1.4.2")
+	r := runWith(context.Background(), t, upCmd(context.Background(), f), "up", "--stack", "prod", "--dir", testProject(t), "--json", "-y", "-m", "deploy 1.4.2")
 	if r.code != ExitOK {
 		t.Fatalf("exit %d: %v\n%s", r.code, r.err, r.stderr)
 	}
@@ -80,7 +80,7 @@ func protectedState() []apitype.ResourceV3 {
 
 func TestDestroyExcludeProtectedKeepsWhatTheyNeed(t *testing.T) {
 	f := &fakeStack{resources: protectedState(), destroyEvents: evs{summary(map[apitype.OpType]int{"delete": 1})}}
-	r := runWith(context.Background(), t, destroyCmd(f), "destroy", "--stack", "dev", "--exclude-protected", "--dir", testProject(t))
+	r := runWith(context.Background(), t, destroyCmd(f), "destroy", "--stack", "dev", "--exclude-protected", "--yes", "--dir", testProject(t))
 	if r.code != ExitOK {
 		t.Fatalf("exit %d: %v", r.code, r.err)
 	}

@@ -17,6 +17,9 @@ type IO struct {
 	In     io.Reader
 	Out    io.Writer
 	ErrOut io.Writer
+	// IsTerminal says whether In is a terminal a question can be asked on
+	// (nil: In is checked; tests fake a terminal with it).
+	IsTerminal func() bool
 	// Getenv reads the environment (os.Getenv in main, a map in tests).
 	Getenv func(string) string
 }

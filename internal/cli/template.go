@@ -6,7 +6,6 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -194,7 +193,7 @@ func askClass(o *TemplateOptions) error {
 		}
 		return nil
 	}
-	if !isTerminal(o.IO.In) {
+	if !o.IO.interactive() {
 		return usageError("--class is required: production, staging or development (what stack %s is for; production turns on the safeguards)", o.Stack)
 	}
 	in := bufio.NewScanner(o.IO.In)
@@ -208,14 +207,4 @@ func askClass(o *TemplateOptions) error {
 			return nil
 		}
 	}
-}
-
-// isTerminal reports whether r is an interactive terminal.
-func isTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

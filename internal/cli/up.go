@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
@@ -19,6 +20,7 @@ type UpOptions struct {
 	Refresh         bool
 	Targets         []string
 	Message         string
+	Yes             bool
 	Preflight       PreflightFunc
 }
 
@@ -33,8 +35,16 @@ func NewCmdUp(streams *IO, runF func(*UpOptions) error) *cobra.Command {
 checks, previews the change through the Pulumi engine, refuses what the policy's
 change rules refuse (REPLACING a database or Kubernetes cluster, a Droplet, a
 Kubernetes Service or workload; deleting a database firewall while its cluster
-stays) unless --allow-replace or a waiver, and then applies it, streaming the engine's progress. Ctrl-C stops it cleanly: the
-engine finishes its in-flight steps and saves the state (exit 130).
+stays) unless --allow-replace or a waiver, and then applies it, streaming the
+engine's progress. Ctrl-C stops it cleanly: the engine finishes its in-flight
+steps and saves the state (exit 130).
+
+Before a preview with changes is applied, up shows a summary (counts by
+operation, every resource replaced or deleted) and asks on the terminal
+"Do you want to perform this update? [yes/no]"; only y or yes applies it,
+any other answer changes nothing (exit 130). --yes (-y) skips the question.
+Without a terminal (CI, a pipe) and without --yes, up refuses before
+changing anything (exit 2). A preview without changes needs no answer.
 
 The stack is created in the backend on first use (PULUMI_BACKEND_URL or your
 Pulumi Cloud login; a file:// backend needs PULUMI_CONFIG_PASSPHRASE).`,
@@ -54,6 +64,7 @@ Pulumi Cloud login; a file:// backend needs PULUMI_CONFIG_PASSPHRASE).`,
 	f.BoolVar(&opts.Refresh, "refresh", false, "refresh the state from the cloud first")
 	f.StringArrayVar(&opts.Targets, "target", nil, "update only this resource URN (repeatable)")
 	f.StringVarP(&opts.Message, "message", "m", "", "message recorded with the update")
+	addYesFlag(cmd, &opts.Yes, "apply the previewed changes")
 	return cmd
 }
 
@@ -67,7 +78,11 @@ func runUp(ctx context.Context, o *UpOptions) error {
 	pre := newReport(o.Stack, opPreview.name)
 	flags := previewFlags{diff: o.Diff, refresh: o.Refresh, targets: o.Targets}
 	err = previewStack(ctx, s, pre, o.progressWriter(), flags)
-	if err := guard(o.IO.ErrOut, pre, p.Config, err, o.AllowReplace, o.ExpectNoChanges); err != nil {
+	err = guard(o.IO.ErrOut, pre, p.Config, err, o.AllowReplace, o.ExpectNoChanges)
+	if err == nil && countChanges(pre) > 0 {
+		err = o.confirm(ctx, o.Yes, opUp.name, "Do you want to perform this update?", func(w io.Writer) { writeChangeSummary(w, pre) })
+	}
+	if err != nil {
 		rep.Steps, rep.Changes, rep.Changed = pre.Steps, pre.Changes, pre.Changed
 		return o.finish(rep, err)
 	}

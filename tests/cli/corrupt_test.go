@@ -18,7 +18,7 @@ func TestEngineCorruptedState(t *testing.T) {
 		return strings.Replace(c, "infra:class: production", "infra:class: staging", 1)
 	})
 	with := func(args ...string) []string { return append(args, "--stack", "staging", "--dir", dir) }
-	s.must(cli.ExitOK, with("up")...)
+	s.must(cli.ExitOK, with("up", "--yes")...)
 	path := e.StatePath("focusdeck", "staging")
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -27,7 +27,7 @@ func TestEngineCorruptedState(t *testing.T) {
 	if err := os.WriteFile(path, b[:len(b)/2], 0o600); err != nil {
 		t.Fatal(err)
 	}
-	for _, args := range [][]string{with("status"), with("preview"), with("up"), with("refresh"), with("outputs")} {
+	for _, args := range [][]string{with("status"), with("preview"), with("up", "--yes"), with("refresh"), with("outputs")} {
 		r := s.run(args...)
 		t.Logf("%v: exit %d\n%s", args, r.code, r.stderr)
 		if r.code == cli.ExitOK {

@@ -165,7 +165,12 @@ func TestEngineFocusDeckProd(t *testing.T) {
 	if pre.Changes["create"] < 15 || pre.Changed != pre.Changes["create"] {
 		t.Fatalf("first preview: %v", pre.Changes)
 	}
-	up := report(t, s.must(cli.ExitOK, with("up", "--json")...))
+	// Without a terminal, up applies nothing unless told to (--yes).
+	unconfirmed := s.must(cli.ExitUsage, with("up", "--json")...)
+	if r := report(t, unconfirmed); r.Result != "usage" || r.Changed != pre.Changed || !strings.Contains(unconfirmed.stderr, "--yes") {
+		t.Fatalf("up without --yes: %s, %d changes (the preview had %d)\n%s", r.Result, r.Changed, pre.Changed, unconfirmed.stderr)
+	}
+	up := report(t, s.must(cli.ExitOK, with("up", "--yes", "--json")...))
 	if up.Changes["create"] != pre.Changes["create"] || up.Result != "succeeded" {
 		t.Fatalf("up created %v, the preview planned %v", up.Changes, pre.Changes)
 	}
@@ -234,7 +239,7 @@ func TestEngineFocusDeckProd(t *testing.T) {
 	if bump.Changed != 1 || bump.Changes["replace"] != 1 {
 		t.Errorf("image change: %v, want the deploy command replaced and nothing else", bump.Changes)
 	}
-	bumped := report(t, s.must(cli.ExitOK, with("up", "--json")...))
+	bumped := report(t, s.must(cli.ExitOK, with("up", "--yes", "--json")...))
 	if bumped.Changed != 1 {
 		t.Errorf("up of the image change: %v", bumped.Changes)
 	}
@@ -281,7 +286,7 @@ func TestEngineFocusDeckProd(t *testing.T) {
 	if after := stateResources(t, e, "prod"); len(after) != len(before) {
 		t.Fatalf("a refused targeted destroy changed the state: %d -> %d resources", len(before), len(after))
 	}
-	kept := report(t, s.must(cli.ExitOK, with("destroy", "--confirm", "prod", "--exclude-protected", "--json")...))
+	kept := report(t, s.must(cli.ExitOK, with("destroy", "--confirm", "prod", "--exclude-protected", "--yes", "--json")...))
 	left := stateResources(t, e, "prod")
 	for _, name := range append(protectedNames, "focusdeck-vpc") {
 		if urnOf(t, left, name) == "" {
@@ -322,7 +327,7 @@ func TestEngineStagingLifecycle(t *testing.T) {
 	if !strings.Contains(missing.stderr, `stack "staging" does not exist in the backend`) {
 		t.Errorf("status of a stack never deployed:\n%s", missing.stderr)
 	}
-	s.must(cli.ExitOK, with("up")...)
+	s.must(cli.ExitOK, with("up", "--yes")...)
 	passwords := generatedPasswords(t, s.must(cli.ExitOK, with("outputs", "--show-secrets", "--format", "yaml")...).stdout)
 
 	editStack(t, dir, "staging", "vpcCidr: 10.40.0.0/16", "vpcCidr: 10.41.0.0/16")
@@ -346,7 +351,7 @@ func TestEngineStagingLifecycle(t *testing.T) {
 	if err := os.WriteFile(lock, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	locked := s.must(cli.ExitLocked, with("up")...)
+	locked := s.must(cli.ExitLocked, with("up", "--yes")...)
 	for _, want := range []string{"is locked", "Wait for it to finish", "pulumi cancel --stack staging"} {
 		if !strings.Contains(locked.stderr, want) {
 			t.Errorf("lock message lacks %q:\n%s", want, locked.stderr)
@@ -356,7 +361,11 @@ func TestEngineStagingLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	destroyed := report(t, s.must(cli.ExitOK, with("destroy", "--json")...))
+	// Without a terminal, destroy deletes nothing unless told to (--yes).
+	if r := s.must(cli.ExitUsage, with("destroy")...); !strings.Contains(r.stderr, "--yes") {
+		t.Errorf("destroy without --yes:\n%s", r.stderr)
+	}
+	destroyed := report(t, s.must(cli.ExitOK, with("destroy", "--yes", "--json")...))
 	if destroyed.Changes["delete"] < 15 {
 		t.Errorf("destroy deleted %v", destroyed.Changes)
 	}
@@ -391,7 +400,7 @@ func TestEngineCtrlC(t *testing.T) {
 			cancel()
 		}
 	}
-	r := s.runCtx(ctx, interrupt, with("up")...)
+	r := s.runCtx(ctx, interrupt, with("up", "--yes")...)
 	// A complete up holds every resource the offline plan declares (and
 	// the stack and its default providers besides).
 	declared := plannedURNs(t, dir, "staging")
@@ -414,7 +423,7 @@ func TestEngineCtrlC(t *testing.T) {
 	if len(locks) != 0 {
 		t.Errorf("locks left behind: %v", locks)
 	}
-	s.must(cli.ExitOK, with("up")...)
+	s.must(cli.ExitOK, with("up", "--yes")...)
 	s.must(cli.ExitOK, with("preview", "--expect-no-changes")...)
 	full := stateResources(t, e, "staging")
 	inState := map[string]bool{}

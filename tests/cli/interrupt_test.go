@@ -61,7 +61,7 @@ func interruptedCreate(t *testing.T, how string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan int, 1)
-	go func() { done <- s.runCtx(ctx, nil, with("up")...).code }()
+	go func() { done <- s.runCtx(ctx, nil, with("up", "--yes")...).code }()
 	held := waitForFile(t, filepath.Join(home, holdingFile), 3*time.Minute)
 	urn, id, _ := strings.Cut(held, " ")
 	t.Logf("the engine is creating %s (id %s); interrupting it with %s", urn, id, how)
@@ -141,7 +141,7 @@ func interruptedCreate(t *testing.T, how string) {
 
 	if pendingCreate {
 		// Nothing pending passes for success: both refuse, and say how out.
-		for _, args := range [][]string{with("up"), with("preview", "--expect-no-changes")} {
+		for _, args := range [][]string{with("up", "--yes"), with("preview", "--expect-no-changes")} {
 			r := s.must(cli.ExitPending, args...)
 			if !strings.Contains(r.stderr, urn) || !strings.Contains(r.stderr, "--import-pending-create") {
 				t.Errorf("%v: the refusal names neither the resource nor the fix:\n%s", args, r.stderr)
@@ -194,7 +194,7 @@ func interruptedCreate(t *testing.T, how string) {
 			t.Errorf("pending creates left after the refresh that decided them: %+v", st.PendingOperations)
 		}
 	}
-	s.must(cli.ExitOK, with("up")...)
+	s.must(cli.ExitOK, with("up", "--yes")...)
 	s.must(cli.ExitOK, with("preview", "--expect-no-changes")...)
 	if n := creates(t, home)[urn]; n != 1 {
 		t.Errorf("%s was created %d times, want once", urn, n)

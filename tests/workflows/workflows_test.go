@@ -216,6 +216,13 @@ func TestDeployWorkflow(t *testing.T) {
 	if !strings.Contains(w.runs("dev"), "infra up --stack dev") || !strings.Contains(w.runs("prod"), "infra up --stack prod") {
 		t.Error("deploy jobs do not run infra up")
 	}
+	// A job has no terminal to answer up's question on: without --yes,
+	// up refuses (exit 2) and nothing is deployed.
+	for _, job := range []string{"dev", "prod"} {
+		if !strings.Contains(w.runs(job), "--yes") {
+			t.Errorf("the %s job runs infra up without --yes", job)
+		}
+	}
 }
 
 func TestDriftWorkflow(t *testing.T) {
