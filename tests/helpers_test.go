@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"infra/internal/plan"
-	"infra/internal/stackfiles"
+	"infra/internal/stacktest"
 	"infra/stacks/config"
 )
 
@@ -64,7 +64,7 @@ func planEdited(t *testing.T, dir, stack string, edits ...[2]string) *plan.Plan 
 
 func projectName(t *testing.T, dir string) string {
 	t.Helper()
-	name, err := stackfiles.ProjectName(dir)
+	name, err := stacktest.ProjectName(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

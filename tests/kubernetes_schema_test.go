@@ -12,7 +12,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"infra/components/kube"
-	"infra/internal/k8sschema"
+	"infra/internal/k8sschematest"
 	"infra/internal/plan"
 )
 
@@ -20,32 +20,32 @@ const focusdeckStack = "../examples/focusdeck/Pulumi.prod.yaml"
 
 // The custom resources the program renders are not in the core schema:
 // ClusterIssuer is checked against cert-manager's CRD as trimmed in
-// internal/k8sschema's test data, Middleware and IngressRoute against
+// internal/k8sschematest's test data, Middleware and IngressRoute against
 // Traefik's own CRDs from the vendored chart.
 var k8sValidator struct {
 	once sync.Once
-	v    *k8sschema.Validator
+	v    *k8sschematest.Validator
 	err  error
 }
 
 // schemaValidator loads the official OpenAPI schema once; a local run that
 // cannot reach the module skips loudly, CI fails.
-func schemaValidator(t *testing.T) *k8sschema.Validator {
+func schemaValidator(t *testing.T) *k8sschematest.Validator {
 	t.Helper()
 	var traefikCRDs [][]byte
 	for _, f := range []string{"crds/traefik.io_middlewares.yaml", "crds/traefik.io_ingressroutes.yaml"} {
 		traefikCRDs = append(traefikCRDs, chartFile(t, "traefik", f))
 	}
 	k8sValidator.once.Do(func() {
-		dir, err := k8sschema.SpecDir(context.Background(), "")
+		dir, err := k8sschematest.SpecDir(context.Background(), "")
 		if err != nil {
 			k8sValidator.err = err
 			return
 		}
-		v, err := k8sschema.Load(dir)
+		v, err := k8sschematest.Load(dir)
 		if err == nil {
 			var crd []byte
-			if crd, err = os.ReadFile("../internal/k8sschema/testdata/crd/clusterissuer.yaml"); err == nil {
+			if crd, err = os.ReadFile("../internal/k8sschematest/testdata/crd/clusterissuer.yaml"); err == nil {
 				err = v.AddCRD(crd)
 			}
 			for _, crd := range traefikCRDs {
@@ -95,8 +95,8 @@ func TestRenderedObjectsMatchTheKubernetesSchema(t *testing.T) {
 	v := schemaValidator(t)
 	for stack, p := range kubernetesStacks(t) {
 		t.Run(stack, func(t *testing.T) {
-			if minor := "v" + p.Config.Cluster.VersionPrefix + "."; !strings.HasPrefix(k8sschema.KubernetesVersion, minor) {
-				t.Errorf("schema %s is not of the cluster's version %s", k8sschema.KubernetesVersion, p.Config.Cluster.VersionPrefix)
+			if minor := "v" + p.Config.Cluster.VersionPrefix + "."; !strings.HasPrefix(k8sschematest.KubernetesVersion, minor) {
+				t.Errorf("schema %s is not of the cluster's version %s", k8sschematest.KubernetesVersion, p.Config.Cluster.VersionPrefix)
 			}
 			docs := objectArtifacts(p)
 			if len(docs) < 10 {

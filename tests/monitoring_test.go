@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"infra/internal/plan"
-	"infra/internal/promtools"
+	"infra/internal/promtest"
 	"infra/stacks/config"
 )
 
@@ -96,7 +96,7 @@ func TestMonitoringPerStack(t *testing.T) {
 // checks its monitoring files with promtool and amtool, and that no secret
 // value is in them.
 func TestMonitoringArtifactsPassTheRealTools(t *testing.T) {
-	promtool, amtool := promtools.Promtool(t), promtools.Amtool(t)
+	promtool, amtool := promtest.Promtool(t), promtest.Amtool(t)
 	for _, s := range monitoredStacks {
 		t.Run(s.project+"-"+s.stack, func(t *testing.T) {
 			p := planMonitored(t, s)
@@ -116,17 +116,17 @@ func TestMonitoringArtifactsPassTheRealTools(t *testing.T) {
 					}
 				}
 			}
-			if out, ok := promtools.Run(t, mon, promtool, "check", "config", "prometheus.yml"); !ok {
+			if out, ok := promtest.Run(t, mon, promtool, "check", "config", "prometheus.yml"); !ok {
 				t.Errorf("promtool check config:\n%s", out)
 			}
-			if out, ok := promtools.Run(t, mon, promtool, "check", "rules", "rules.yml"); !ok {
+			if out, ok := promtest.Run(t, mon, promtool, "check", "rules", "rules.yml"); !ok {
 				t.Errorf("promtool check rules:\n%s", out)
 			}
-			if out, ok := promtools.Run(t, mon, amtool, "check-config", "alertmanager.yml"); !ok {
+			if out, ok := promtest.Run(t, mon, amtool, "check-config", "alertmanager.yml"); !ok {
 				t.Errorf("amtool check-config:\n%s", out)
 			}
 			for labels, want := range s.routes {
-				out, ok := promtools.Run(t, mon, amtool, "config", "routes", "test", "--config.file=alertmanager.yml", "--verify.receivers="+want, labels)
+				out, ok := promtest.Run(t, mon, amtool, "config", "routes", "test", "--config.file=alertmanager.yml", "--verify.receivers="+want, labels)
 				if !ok {
 					t.Errorf("%s: amtool routed elsewhere than %s:\n%s", labels, want, out)
 				}

@@ -15,7 +15,7 @@ import (
 
 	"infra/components/database"
 	"infra/components/vps/render"
-	"infra/internal/vpscheck"
+	"infra/internal/vpstest"
 	"infra/stacks"
 )
 
@@ -32,7 +32,7 @@ func TestSelfhostedInitRunsOnRealPostgres(t *testing.T) {
 		}
 		t.Skip("SKIPPED: INFRA_TEST_PG_URL is not set (eval \"$(bash scripts/test-postgres.sh)\"): the self-hosted SQL was NOT run")
 	}
-	psql := vpscheck.Tool(t, "psql")
+	psql := vpstest.Tool(t, "psql")
 	suffix := fmt.Sprintf("%d", time.Now().UnixNano()%1_000_000_000)
 	role, app, jobs := "vpst_"+suffix+"_app", "vpst_"+suffix, "vpst_"+suffix+"_jobs"
 

@@ -12,7 +12,7 @@ import (
 	"infra/components/database"
 	"infra/components/vps/render"
 	"infra/internal/plan"
-	"infra/internal/vpscheck"
+	"infra/internal/vpstest"
 	"infra/stacks"
 	"infra/stacks/config"
 )
@@ -196,22 +196,22 @@ func TestVPSArtifactsPassTheirTools(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			p := runPlan(t, s.project, s.stack, readRaw(t, s.file))
 			dir := writeArtifacts(t, p)
-			if _, err := vpscheck.Compose(context.Background(), dir+"/vps", nil); err != nil {
+			if _, err := vpstest.Compose(context.Background(), dir+"/vps", nil); err != nil {
 				t.Errorf("compose.yaml: %v", err)
 			}
 			// nginx loads certificates while checking: point it at a test pair.
 			certs := testCerts(t)
-			if err := vpscheck.Nginx(t, strings.ReplaceAll(p.Artifacts["vps/nginx.conf"], render.CertDir, certs)); err != nil {
+			if err := vpstest.Nginx(t, strings.ReplaceAll(p.Artifacts["vps/nginx.conf"], render.CertDir, certs)); err != nil {
 				t.Errorf("nginx.conf: %v", err)
 			}
-			if err := vpscheck.CloudInit(t, p.Artifacts["vps/cloud-init.yaml"]); err != nil {
+			if err := vpstest.CloudInit(t, p.Artifacts["vps/cloud-init.yaml"]); err != nil {
 				t.Errorf("cloud-init.yaml: %v", err)
 			}
 			var scripts []string
 			for rel, content := range p.Artifacts {
 				if strings.HasSuffix(rel, ".sh") {
 					scripts = append(scripts, rel)
-					if err := vpscheck.Shellcheck(t, strings.TrimPrefix(rel, "vps/"), content); err != nil {
+					if err := vpstest.Shellcheck(t, strings.TrimPrefix(rel, "vps/"), content); err != nil {
 						t.Errorf("%s: %v", rel, err)
 					}
 				}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"infra/internal/promtools"
+	"infra/internal/promtest"
 )
 
 var everyReceiver = Receivers{
@@ -31,7 +31,7 @@ func writeAM(t *testing.T, r Receivers) string {
 // TestAlertmanagerRoutes checks the rendered config with amtool and asks
 // amtool where each kind of alert goes.
 func TestAlertmanagerRoutes(t *testing.T) {
-	amtool := promtools.Amtool(t)
+	amtool := promtest.Amtool(t)
 	cases := []struct {
 		name      string
 		receivers Receivers
@@ -58,12 +58,12 @@ func TestAlertmanagerRoutes(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := writeAM(t, c.receivers)
-			out, ok := promtools.Run(t, dir, amtool, "check-config", "alertmanager.yml")
+			out, ok := promtest.Run(t, dir, amtool, "check-config", "alertmanager.yml")
 			if !ok || !strings.Contains(out, "SUCCESS") {
 				t.Fatalf("amtool check-config failed:\n%s", out)
 			}
 			for labels, want := range c.routes {
-				out, ok := promtools.Run(t, dir, amtool, "config", "routes", "test", "--config.file=alertmanager.yml", "--verify.receivers="+want, labels)
+				out, ok := promtest.Run(t, dir, amtool, "config", "routes", "test", "--config.file=alertmanager.yml", "--verify.receivers="+want, labels)
 				if !ok {
 					t.Errorf("%s: amtool routed to %q, want %q", labels, lastLine(out), want)
 				}
@@ -115,7 +115,7 @@ func TestAlertmanagerConfigReferencesSecretsByFile(t *testing.T) {
 }
 
 func TestAmtoolRejectsBrokenConfig(t *testing.T) {
-	amtool := promtools.Amtool(t)
+	amtool := promtest.Amtool(t)
 	b, err := AlertmanagerConfig(everyReceiver, "/etc/alertmanager/secrets")
 	if err != nil {
 		t.Fatal(err)
@@ -134,7 +134,7 @@ func TestAmtoolRejectsBrokenConfig(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "alertmanager.yml"), []byte(broken), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if out, ok := promtools.Run(t, dir, amtool, "check-config", "alertmanager.yml"); ok {
+			if out, ok := promtest.Run(t, dir, amtool, "check-config", "alertmanager.yml"); ok {
 				t.Fatalf("amtool accepted a broken config:\n%s", out)
 			}
 		})
@@ -157,7 +157,7 @@ func TestAlertmanagerConfigErrors(t *testing.T) {
 }
 
 func TestPrometheusConfigPassesPromtool(t *testing.T) {
-	promtool := promtools.Promtool(t)
+	promtool := promtest.Promtool(t)
 	dir := writeRules(t, seedRules, targets[VPS])
 	b, err := PrometheusConfig(PrometheusArgs{
 		ExternalLabels: map[string]string{"stack": "jarvis", "environment": "prod"},
@@ -172,7 +172,7 @@ func TestPrometheusConfigPassesPromtool(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, ok := promtools.Run(t, dir, promtool, "check", "config", "prometheus.yml")
+	out, ok := promtest.Run(t, dir, promtool, "check", "config", "prometheus.yml")
 	if !ok {
 		t.Fatalf("promtool check config failed:\n%s", out)
 	}
@@ -183,7 +183,7 @@ func TestPrometheusConfigPassesPromtool(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(broken), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out, ok := promtools.Run(t, dir, promtool, "check", "config", "prometheus.yml"); ok {
+	if out, ok := promtest.Run(t, dir, promtool, "check", "config", "prometheus.yml"); ok {
 		t.Fatalf("promtool accepted a broken config:\n%s", out)
 	}
 }

@@ -12,7 +12,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"infra/internal/metric"
-	"infra/internal/promtools"
+	"infra/internal/promtest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/")
@@ -90,11 +90,11 @@ func golden(t *testing.T, name string, got []byte) {
 }
 
 func TestRulesPassPromtoolCheck(t *testing.T) {
-	promtool := promtools.Promtool(t)
+	promtool := promtest.Promtool(t)
 	for p, target := range targets {
 		t.Run(string(p), func(t *testing.T) {
 			dir := writeRules(t, seedRules, target)
-			out, ok := promtools.Run(t, dir, promtool, "check", "rules", "rules.yml")
+			out, ok := promtest.Run(t, dir, promtool, "check", "rules", "rules.yml")
 			if !ok {
 				t.Fatalf("promtool check rules failed:\n%s", out)
 			}
@@ -106,7 +106,7 @@ func TestRulesPassPromtoolCheck(t *testing.T) {
 }
 
 func TestPromtoolRejectsBrokenRules(t *testing.T) {
-	promtool := promtools.Promtool(t)
+	promtool := promtest.Promtool(t)
 	doc, err := Build(seedRules[:1], targets[VPS])
 	if err != nil {
 		t.Fatal(err)
@@ -131,7 +131,7 @@ func TestPromtoolRejectsBrokenRules(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "rules.yml"), b, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if out, ok := promtools.Run(t, dir, promtool, "check", "rules", "rules.yml"); ok {
+			if out, ok := promtest.Run(t, dir, promtool, "check", "rules", "rules.yml"); ok {
 				t.Fatalf("promtool accepted a broken rule:\n%s\n%s", b, out)
 			}
 		})
@@ -167,12 +167,12 @@ func writeRules(t *testing.T, rules []Rule, target Target) string {
 // threshold the alert fires (with its labels and annotations), 1% short of
 // it there is no alert. workflowSuccess alerts below its threshold.
 func TestSeedThresholdsFireAboveAndStaySilentBelow(t *testing.T) {
-	promtool := promtools.Promtool(t)
+	promtool := promtest.Promtool(t)
 	for p, target := range targets {
 		t.Run(string(p), func(t *testing.T) {
 			dir := writeRules(t, seedRules, target)
 			tests := unitTests(t, dir, seedRules, target, false)
-			if out, ok := promtools.Run(t, dir, promtool, "test", "rules", tests); !ok {
+			if out, ok := promtest.Run(t, dir, promtool, "test", "rules", tests); !ok {
 				t.Fatalf("promtool test rules failed:\n%s", out)
 			}
 		})
@@ -181,12 +181,12 @@ func TestSeedThresholdsFireAboveAndStaySilentBelow(t *testing.T) {
 
 // TestPromtoolUnitTestsCanFail swaps the expectations: promtool must fail.
 func TestPromtoolUnitTestsCanFail(t *testing.T) {
-	promtool := promtools.Promtool(t)
+	promtool := promtest.Promtool(t)
 	for _, r := range seedRules {
 		t.Run(r.Name, func(t *testing.T) {
 			dir := writeRules(t, []Rule{r}, targets[VPS])
 			tests := unitTests(t, dir, []Rule{r}, targets[VPS], true)
-			if out, ok := promtools.Run(t, dir, promtool, "test", "rules", tests); ok {
+			if out, ok := promtest.Run(t, dir, promtool, "test", "rules", tests); ok {
 				t.Fatalf("promtool passed swapped expectations for %s:\n%s", r.Name, out)
 			}
 		})

@@ -1,6 +1,10 @@
-// Package stacktest holds stack files for tests of the packages that read
-// them (stacks/config, internal/policy, internal/cli), so each does not
-// keep its own copy of a valid production stack.
+// Package stacktest holds stack files for tests. [ProdVPS] and [Edit] serve
+// the tests of the packages that read stack files (stacks/config,
+// internal/policy, internal/cli), so each does not keep its own copy of a
+// valid production stack. [Committed] finds the committed stack files of the
+// repository: the root project's and every example's Pulumi.<stack>.yaml,
+// with the project name from the Pulumi.yaml beside each; tests that walk
+// every stack use it.
 package stacktest
 
 import (

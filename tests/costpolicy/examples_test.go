@@ -13,7 +13,7 @@ import (
 	"infra/internal/cost"
 	"infra/internal/plan"
 	"infra/internal/policy"
-	"infra/internal/stackfiles"
+	"infra/internal/stacktest"
 	"infra/stacks/config"
 )
 
@@ -27,7 +27,7 @@ type stack struct {
 // exampleStacks finds examples/*/Pulumi.<stack>.yaml and the root stacks.
 func exampleStacks(t *testing.T) []stack {
 	t.Helper()
-	files, err := stackfiles.Committed(repoRoot)
+	files, err := stacktest.Committed(repoRoot)
 	if err != nil {
 		t.Fatal(err)
 	}

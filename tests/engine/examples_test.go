@@ -22,7 +22,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"infra/internal/enginetest"
-	"infra/internal/stackfiles"
+	"infra/internal/stacktest"
 	"infra/stacks"
 )
 
@@ -59,7 +59,7 @@ func exampleStacks(t *testing.T) []exampleStack {
 
 func projectName(t *testing.T, dir string) string {
 	t.Helper()
-	name, err := stackfiles.ProjectName(dir)
+	name, err := stacktest.ProjectName(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"infra/internal/plan"
-	"infra/internal/stackfiles"
+	"infra/internal/stacktest"
 	"infra/stacks/config"
 )
 
@@ -25,7 +25,7 @@ const repoRoot = "../.."
 // topology is vps and monitoring on, planned offline, by project/stack.
 func vpsStacks(t *testing.T) map[string]*plan.Plan {
 	t.Helper()
-	files, err := stackfiles.Committed(repoRoot)
+	files, err := stacktest.Committed(repoRoot)
 	if err != nil {
 		t.Fatal(err)
 	}

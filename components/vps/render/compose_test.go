@@ -9,7 +9,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 
-	"infra/internal/vpscheck"
+	"infra/internal/vpstest"
 )
 
 // writeProject writes a project's compose file and stand-ins for its
@@ -52,7 +52,7 @@ func loadCompose(t *testing.T, site Site, env map[string]string) (*Project, *typ
 	if err != nil {
 		t.Fatal(err)
 	}
-	project, err := vpscheck.Compose(context.Background(), writeProject(t, p), env)
+	project, err := vpstest.Compose(context.Background(), writeProject(t, p), env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +213,7 @@ func TestComposeCheckFailsOnBrokenFiles(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if _, err := vpscheck.Compose(context.Background(), dir, nil); err == nil {
+			if _, err := vpstest.Compose(context.Background(), dir, nil); err == nil {
 				t.Fatal("the broken file loaded")
 			} else {
 				t.Logf("rejected as expected: %v", err)

@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"infra/components/service"
-	"infra/internal/vpscheck"
+	"infra/internal/vpstest"
 )
 
 // TestProxyKeepsMetricsPrivate runs the real nginx on the rendered config,
@@ -30,7 +30,7 @@ import (
 // service serves metrics on another port, so its /metrics is an ordinary
 // path and is forwarded.
 func TestProxyKeepsMetricsPrivate(t *testing.T) {
-	nginx := vpscheck.Tool(t, "nginx")
+	nginx := vpstest.Tool(t, "nginx")
 	res := service.Resources{CPU: "500m", Memory: "512Mi"}
 	site := Site{
 		Project: "shop", Domain: "shop.example.com",
@@ -45,7 +45,7 @@ func TestProxyKeepsMetricsPrivate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := vpscheck.Nginx(t, conf); err != nil {
+	if err := vpstest.Nginx(t, conf); err != nil {
 		t.Fatal(err)
 	}
 

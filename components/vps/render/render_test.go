@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"infra/internal/vpscheck"
+	"infra/internal/vpstest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -54,7 +54,7 @@ func TestNginxConfigPassesNginxT(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := vpscheck.Nginx(t, conf); err != nil {
+			if err := vpstest.Nginx(t, conf); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -125,7 +125,7 @@ func TestNginxCheckFailsOnBrokenConfig(t *testing.T) {
 		"unknown directive":       strings.Replace(good, "server_tokens off;", "server_tokens off; rate_limit 10r/s;", 1),
 	} {
 		t.Run(name, func(t *testing.T) {
-			if err := vpscheck.Nginx(t, broken); err == nil {
+			if err := vpstest.Nginx(t, broken); err == nil {
 				t.Fatal("nginx -t accepted the broken configuration")
 			} else {
 				t.Logf("rejected as expected: %v", err)
@@ -142,7 +142,7 @@ func TestCloudInitPassesSchema(t *testing.T) {
 	if !strings.HasPrefix(userData, "#cloud-config\n") {
 		t.Fatalf("user data must start with #cloud-config:\n%.40s", userData)
 	}
-	if err := vpscheck.CloudInit(t, userData); err != nil {
+	if err := vpstest.CloudInit(t, userData); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
@@ -168,7 +168,7 @@ func TestCloudInitCheckFailsOnBrokenInput(t *testing.T) {
 		"unknown key":    good + "packges: [htop]\n",
 	} {
 		t.Run(name, func(t *testing.T) {
-			if err := vpscheck.CloudInit(t, broken); err == nil {
+			if err := vpstest.CloudInit(t, broken); err == nil {
 				t.Fatal("cloud-init accepted the broken user data")
 			} else {
 				t.Logf("rejected as expected: %v", err)
@@ -205,7 +205,7 @@ func TestScriptsPassShellcheck(t *testing.T) {
 	for name, site := range map[string]Site{"fixture": fixtureSite(), "minimal": minimalSite(), "quote in email": odd} {
 		for script, content := range scripts(t, site) {
 			t.Run(name+"/"+script, func(t *testing.T) {
-				if err := vpscheck.Shellcheck(t, script, content); err != nil {
+				if err := vpstest.Shellcheck(t, script, content); err != nil {
 					t.Fatal(err)
 				}
 			})
@@ -219,7 +219,7 @@ func TestShellcheckFailsOnBrokenScript(t *testing.T) {
 	if broken == SwapScript {
 		t.Fatal("the mutation did not apply")
 	}
-	if err := vpscheck.Shellcheck(t, "swap.sh", broken); err == nil {
+	if err := vpstest.Shellcheck(t, "swap.sh", broken); err == nil {
 		t.Fatal("shellcheck accepted an unquoted expansion")
 	} else {
 		t.Logf("rejected as expected: %v", err)

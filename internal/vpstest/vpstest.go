@@ -1,8 +1,8 @@
-// Package vpscheck runs the real consumers of what the VPS topology renders
+// Package vpstest runs the real consumers of what the VPS topology renders
 // (the Compose specification's reference loader, nginx, cloud-init,
 // shellcheck) for the tests. A consumer that is not installed makes the
 // test skip loudly, except in CI (CI=true), where it fails.
-package vpscheck
+package vpstest
 
 import (
 	"bytes"

@@ -1,7 +1,4 @@
-// Package stackfiles finds the committed stack files of the repository: the
-// root project's and every example's Pulumi.<stack>.yaml, with the project
-// name from the Pulumi.yaml beside each. Tests that walk every stack use it.
-package stackfiles
+package stacktest
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package k8sschema
+package k8sschematest
 
 import (
 	"encoding/base64"

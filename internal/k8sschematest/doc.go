@@ -1,4 +1,4 @@
-// Package k8sschema validates rendered Kubernetes objects against the
+// Package k8sschematest validates rendered Kubernetes objects against the
 // official OpenAPI v3 schema of one Kubernetes release, strictly: unknown or
 // misspelled fields, wrong types and missing required fields are all errors.
 //
@@ -32,4 +32,4 @@
 // has been registered with [Validator.AddCRD]. A kind that the core spec
 // knows under another apiVersion (extensions/v1beta1 Ingress) is a plain
 // validation error, never ErrUnknownKind.
-package k8sschema
+package k8sschematest

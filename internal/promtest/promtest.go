@@ -1,8 +1,8 @@
-// Package promtools finds the real consumers of the monitoring config for
+// Package promtest finds the real consumers of the monitoring config for
 // tests: promtool (Debian's prometheus package) and amtool (built from the
 // Alertmanager module at the deployed version by scripts/amtool.sh). A tool
 // that is missing skips the test loudly on a laptop and fails it in CI.
-package promtools
+package promtest
 
 import (
 	"bytes"
