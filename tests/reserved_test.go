@@ -6,7 +6,7 @@ import (
 	"sort"
 	"testing"
 
-	"infra/internal/stackfiles"
+	"infra/internal/stacktest"
 	"infra/stacks/config"
 )
 
@@ -16,7 +16,7 @@ import (
 // of its own that a user's service could collide with unnoticed, and every
 // reserved name is one some stack renders (none is stale).
 func TestReservedNamesAreTheRenderedOnes(t *testing.T) {
-	files, err := stackfiles.Committed(repoRoot)
+	files, err := stacktest.Committed(repoRoot)
 	if err != nil {
 		t.Fatal(err)
 	}
