@@ -15,6 +15,12 @@ import (
 // PreviewOptions are the flags of `infra preview`.
 type PreviewOptions struct {
 	StackOptions
+	ChangeFlags
+}
+
+// ChangeFlags are the flags and checks preview and up share: both preview
+// the change through the engine and judge it before anything is applied.
+type ChangeFlags struct {
 	ExpectNoChanges bool
 	AllowReplace    bool
 	Diff            bool
@@ -23,9 +29,29 @@ type PreviewOptions struct {
 	Preflight       PreflightFunc
 }
 
+func newChangeFlags(streams *IO) ChangeFlags {
+	return ChangeFlags{Preflight: policyPreflight(streams.ErrOut)}
+}
+
+// addFlags declares the shared flags; verb says what --target limits and
+// expectNoChanges what --expect-no-changes does.
+func (c *ChangeFlags) addFlags(cmd *cobra.Command, verb, expectNoChanges string) {
+	f := cmd.Flags()
+	f.BoolVar(&c.ExpectNoChanges, "expect-no-changes", false, expectNoChanges)
+	f.BoolVar(&c.AllowReplace, "allow-replace", false, "allow replacing stateful resources (database and Kubernetes clusters, Droplets, Kubernetes Services and workloads)")
+	f.BoolVar(&c.Diff, "diff", false, "show a detailed diff of each change")
+	f.BoolVar(&c.Refresh, "refresh", false, "refresh the state from the cloud first")
+	f.StringArrayVar(&c.Targets, "target", nil, verb+" only this resource URN (repeatable)")
+}
+
+// previewFlags are the engine options the shared flags give a preview.
+func (c *ChangeFlags) previewFlags() previewFlags {
+	return previewFlags{diff: c.Diff, refresh: c.Refresh, targets: c.Targets}
+}
+
 // NewCmdPreview builds `infra preview`. runF replaces the action in tests.
 func NewCmdPreview(streams *IO, runF func(*PreviewOptions) error) *cobra.Command {
-	opts := &PreviewOptions{StackOptions: newStackOptions(streams), Preflight: policyPreflight(streams.ErrOut)}
+	opts := &PreviewOptions{StackOptions: newStackOptions(streams), ChangeFlags: newChangeFlags(streams)}
 	cmd := &cobra.Command{
 		Use:   "preview --stack NAME",
 		Short: "Show what `up` would change, through the Pulumi engine",
@@ -45,12 +71,7 @@ exits 5 when anything would change: the nightly drift check.`,
 		},
 	}
 	opts.addReportFlags(cmd)
-	f := cmd.Flags()
-	f.BoolVar(&opts.ExpectNoChanges, "expect-no-changes", false, "exit 5 when the preview has changes (drift check)")
-	f.BoolVar(&opts.AllowReplace, "allow-replace", false, "allow replacing stateful resources (database and Kubernetes clusters, Droplets, Kubernetes Services and workloads)")
-	f.BoolVar(&opts.Diff, "diff", false, "show a detailed diff of each change")
-	f.BoolVar(&opts.Refresh, "refresh", false, "refresh the state from the cloud first")
-	f.StringArrayVar(&opts.Targets, "target", nil, "preview only this resource URN (repeatable)")
+	opts.ChangeFlags.addFlags(cmd, "preview", "exit 5 when the preview has changes (drift check)")
 	return cmd
 }
 
@@ -60,9 +81,7 @@ func runPreview(ctx context.Context, o *PreviewOptions) error {
 	if err != nil {
 		return o.finish(rep, err)
 	}
-	err = previewStack(ctx, s, rep, o.progressWriter(), previewFlags{
-		diff: o.Diff, refresh: o.Refresh, targets: o.Targets,
-	})
+	err = previewStack(ctx, s, rep, o.progressWriter(), o.previewFlags())
 	return o.finish(rep, guard(o.IO.ErrOut, rep, p.Config, err, o.AllowReplace, o.ExpectNoChanges))
 }
 

@@ -14,19 +14,14 @@ import (
 // UpOptions are the flags of `infra up`.
 type UpOptions struct {
 	StackOptions
-	ExpectNoChanges bool
-	AllowReplace    bool
-	Diff            bool
-	Refresh         bool
-	Targets         []string
-	Message         string
-	Yes             bool
-	Preflight       PreflightFunc
+	ChangeFlags
+	Message string
+	Yes     bool
 }
 
 // NewCmdUp builds `infra up` (alias `deploy`). runF replaces the action in tests.
 func NewCmdUp(streams *IO, runF func(*UpOptions) error) *cobra.Command {
-	opts := &UpOptions{StackOptions: newStackOptions(streams), Preflight: policyPreflight(streams.ErrOut)}
+	opts := &UpOptions{StackOptions: newStackOptions(streams), ChangeFlags: newChangeFlags(streams)}
 	cmd := &cobra.Command{
 		Use:     "up --stack NAME",
 		Aliases: []string{"deploy"},
@@ -57,12 +52,8 @@ Pulumi Cloud login; a file:// backend needs PULUMI_CONFIG_PASSPHRASE).`,
 		},
 	}
 	opts.addReportFlags(cmd)
+	opts.ChangeFlags.addFlags(cmd, "update", "exit 5, changing nothing, when there are changes")
 	f := cmd.Flags()
-	f.BoolVar(&opts.ExpectNoChanges, "expect-no-changes", false, "exit 5, changing nothing, when there are changes")
-	f.BoolVar(&opts.AllowReplace, "allow-replace", false, "allow replacing stateful resources (database and Kubernetes clusters, Droplets, Kubernetes Services and workloads)")
-	f.BoolVar(&opts.Diff, "diff", false, "show a detailed diff of each change")
-	f.BoolVar(&opts.Refresh, "refresh", false, "refresh the state from the cloud first")
-	f.StringArrayVar(&opts.Targets, "target", nil, "update only this resource URN (repeatable)")
 	f.StringVarP(&opts.Message, "message", "m", "", "message recorded with the update")
 	addYesFlag(cmd, &opts.Yes, "apply the previewed changes")
 	return cmd
@@ -76,7 +67,7 @@ func runUp(ctx context.Context, o *UpOptions) error {
 	}
 	// The guards judge the preview; up applies only what passed them.
 	pre := newReport(o.Stack, opPreview.name)
-	flags := previewFlags{diff: o.Diff, refresh: o.Refresh, targets: o.Targets}
+	flags := o.previewFlags()
 	err = previewStack(ctx, s, pre, o.progressWriter(), flags)
 	err = guard(o.IO.ErrOut, pre, p.Config, err, o.AllowReplace, o.ExpectNoChanges)
 	if err == nil && countChanges(pre) > 0 {
