@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 
 	"infra/internal/plan"
+	"infra/internal/planner"
 	"infra/stacks"
 )
 
@@ -30,7 +31,7 @@ func TestFocusDeckDatabase(t *testing.T) {
 		secret bool
 	}
 	conns := map[string]secretValue{}
-	p := planStack(t, "examples/focusdeck", "prod", plan.WithInspect(func(ctx *pulumi.Context, d *stacks.Deployment) error {
+	p := planStack(t, "examples/focusdeck", "prod", planner.WithInspect(func(ctx *pulumi.Context, d *stacks.Deployment) error {
 		for env, cs := range d.Connections["server"] {
 			res, err := internals.UnsafeAwaitOutput(ctx.Context(), cs)
 			if err != nil {

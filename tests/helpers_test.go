@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"infra/internal/plan"
+	"infra/internal/planner"
 	"infra/internal/stacktest"
 	"infra/stacks/config"
 )
@@ -18,13 +19,13 @@ import (
 const repoRoot = ".."
 
 // planStack plans dir/Pulumi.<stack>.yaml with the project name of dir.
-func planStack(t *testing.T, dir, stack string, opts ...plan.Option) *plan.Plan {
+func planStack(t *testing.T, dir, stack string, opts ...planner.Option) *plan.Plan {
 	t.Helper()
 	raw, err := config.ReadFile(config.StackFile(filepath.Join(repoRoot, dir), stack))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := plan.Run(projectName(t, filepath.Join(repoRoot, dir)), stack, raw, opts...)
+	p, err := planner.Run(projectName(t, filepath.Join(repoRoot, dir)), stack, raw, opts...)
 	if err != nil {
 		t.Fatalf("plan %s/%s: %v", dir, stack, err)
 	}
@@ -55,7 +56,7 @@ func planEdited(t *testing.T, dir, stack string, edits ...[2]string) *plan.Plan 
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := plan.Run(projectName(t, filepath.Join(repoRoot, dir)), stack, raw)
+	p, err := planner.Run(projectName(t, filepath.Join(repoRoot, dir)), stack, raw)
 	if err != nil {
 		t.Fatalf("plan edited %s/%s: %v", dir, stack, err)
 	}

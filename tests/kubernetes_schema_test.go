@@ -210,11 +210,11 @@ func TestKubernetesObjectsAreRenderedAsDeclared(t *testing.T) {
 // the placeholders of the stack's encrypted secrets.
 func TestKubernetesArtifactsHoldNoSecrets(t *testing.T) {
 	p := planJarvis(t)
-	if len(p.GeneratedSecrets()) == 0 {
+	if len(p.Generated) == 0 {
 		t.Fatal("the plan generated no passwords to look for")
 	}
 	for path, doc := range p.Artifacts {
-		for _, s := range p.GeneratedSecrets() {
+		for _, s := range p.Generated {
 			if strings.Contains(doc, s) {
 				t.Errorf("%s holds a generated password", path)
 			}

@@ -12,6 +12,7 @@ import (
 
 	"infra/components/kube"
 	"infra/internal/plan"
+	"infra/internal/planner"
 	"infra/stacks/config"
 )
 
@@ -36,7 +37,7 @@ func planK8sStack(t *testing.T, path, project string, edit func(string) string) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := plan.Run(project, "prod", raw)
+	p, err := planner.Run(project, "prod", raw)
 	if err != nil {
 		t.Fatalf("plan %s: %v", path, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"infra/internal/plan"
+	"infra/internal/planner"
 	"infra/internal/promtest"
 	"infra/stacks/config"
 )
@@ -42,7 +43,7 @@ func planMonitored(t *testing.T, s monitoredStack) *plan.Plan {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := plan.Run(s.project, s.stack, raw)
+	p, err := planner.Run(s.project, s.stack, raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +111,7 @@ func TestMonitoringArtifactsPassTheRealTools(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				for _, secret := range append(p.GeneratedSecrets(), "offline-secret-", plan.Masked) {
+				for _, secret := range append(p.Generated, "offline-secret-", plan.Masked) {
 					if strings.Contains(string(b), secret) {
 						t.Errorf("%s contains a secret value (%q)", f, secret)
 					}

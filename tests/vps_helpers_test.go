@@ -19,6 +19,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 
 	"infra/internal/plan"
+	"infra/internal/planner"
 	"infra/internal/pulumitest"
 	"infra/stacks"
 	"infra/stacks/config"
@@ -43,7 +44,7 @@ func readRaw(t *testing.T, file string) *config.Raw {
 
 func runPlan(t *testing.T, project, stack string, raw *config.Raw) *plan.Plan {
 	t.Helper()
-	p, err := plan.Run(project, stack, raw)
+	p, err := planner.Run(project, stack, raw)
 	if err != nil {
 		t.Fatalf("plan %s/%s: %v", project, stack, err)
 	}

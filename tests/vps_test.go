@@ -330,7 +330,7 @@ func TestVPSArtifactsHoldNoSecrets(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			secrets := append([]string(nil), p.GeneratedSecrets()...)
+			secrets := append([]string(nil), p.Generated...)
 			cfg, err := config.Parse(raw)
 			if err != nil {
 				t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 
 	"infra/internal/cost"
 	"infra/internal/plan"
+	"infra/internal/planner"
 	"infra/internal/policy"
 	"infra/stacks/config"
 )
@@ -82,7 +83,7 @@ func planProject(proj Project) (*plan.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return plan.Run(proj.Name, proj.Stack, raw)
+	return planner.Run(proj.Name, proj.Stack, raw)
 }
 
 func runPlan(opts *PlanOptions) error {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"infra/internal/plan"
+	"infra/internal/planner"
 	"infra/stacks/config"
 )
 
@@ -45,11 +45,11 @@ func TestPlanNeverShowsSecrets(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p, err := plan.Run(proj.Name, proj.Stack, raw)
+			p, err := planner.Run(proj.Name, proj.Stack, raw)
 			if err != nil {
 				t.Fatal(err)
 			}
-			secrets := p.GeneratedSecrets()
+			secrets := p.Generated
 			if len(secrets) == 0 && p.Config.Database != nil && len(p.Config.Database.Roles) > 0 {
 				t.Fatal("the mocks generated no passwords: the scan would prove nothing")
 			}

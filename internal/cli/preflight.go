@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"infra/internal/plan"
+	"infra/internal/planner"
 	"infra/internal/policy"
 	"infra/stacks/config"
 )
@@ -41,7 +42,7 @@ func checkBeforeEngine(proj Project, check PreflightFunc) (*plan.Plan, error) {
 	if err := unsetSecrets(proj.StackFile(), raw); err != nil {
 		return nil, err
 	}
-	p, err := plan.Run(proj.Name, proj.Stack, raw)
+	p, err := planner.Run(proj.Name, proj.Stack, raw)
 	if err != nil {
 		var cfg *config.ConfigError
 		if errors.As(err, &cfg) {

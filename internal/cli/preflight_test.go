@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"infra/internal/plan"
+	"infra/internal/planner"
 	"infra/stacks/config"
 )
 
@@ -40,7 +40,7 @@ func TestPolicyPreflight(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p, err := plan.Run("focusdeck", "prod", raw)
+			p, err := planner.Run("focusdeck", "prod", raw)
 			if err != nil {
 				t.Fatal(err)
 			}

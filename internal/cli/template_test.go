@@ -13,7 +13,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/spf13/cobra"
 
-	"infra/internal/plan"
+	"infra/internal/planner"
 	"infra/stacks/config"
 )
 
@@ -55,7 +55,7 @@ func TestTemplatesValidate(t *testing.T) {
 				if n := bytes.Count(doc, []byte("\n  #")) + bytes.Count(doc, []byte("\n#")); n < 10 {
 					t.Errorf("only %d comment lines: a starter file explains itself", n)
 				}
-				p, err := plan.Run("shop", env, raw)
+				p, err := planner.Run("shop", env, raw)
 				if err != nil {
 					t.Fatalf("offline plan of the template: %v", err)
 				}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"infra/internal/plan"
+	"infra/internal/planner"
 	"infra/internal/policy"
 	"infra/stacks/config"
 )
@@ -125,7 +125,7 @@ func validatePolicy(o *ValidateOptions, path string, raw *config.Raw) (*PlanPoli
 	if proj, err := openProject(filepath.Dir(path), stack); err == nil {
 		project = proj.Name
 	}
-	p, err := plan.Run(project, stack, raw)
+	p, err := planner.Run(project, stack, raw)
 	if err != nil {
 		return nil, fmt.Errorf("plan %s offline: %w", path, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"infra/internal/plan"
+	"infra/internal/planner"
 	"infra/stacks/config"
 )
 
@@ -20,7 +21,7 @@ func examplePlan(t *testing.T) *plan.Plan {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := plan.Run("focusdeck", "prod", raw)
+	p, err := planner.Run("focusdeck", "prod", raw)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,13 +6,14 @@ import (
 	"testing"
 
 	"infra/internal/plan"
+	"infra/internal/planner"
 	"infra/stacks/config"
 )
 
 // stackPlan plans a stack file's text offline, the way `infra plan` does.
 func stackPlan(t *testing.T, text string) *plan.Plan {
 	t.Helper()
-	p, err := plan.Run("test", "test", readStack(t, text))
+	p, err := planner.Run("test", "test", readStack(t, text))
 	if err != nil {
 		t.Fatal(err)
 	}

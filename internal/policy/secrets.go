@@ -18,7 +18,7 @@ const offlinePlaceholder = "offline-secret-"
 // validation already refuses secrets in plain config; this re-checks what
 // the program made of it.
 func checkPlaintextSecrets(p *plan.Plan, fs *findings) {
-	generated := p.GeneratedSecrets()
+	generated := p.Generated
 	if cfg := p.Config; cfg != nil {
 		for i, svc := range cfg.Services {
 			keys := make([]string, 0, len(svc.Env))

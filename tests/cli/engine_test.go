@@ -21,7 +21,7 @@ import (
 
 	"infra/internal/cli"
 	"infra/internal/enginetest"
-	"infra/internal/plan"
+	"infra/internal/planner"
 	"infra/stacks/config"
 )
 
@@ -445,7 +445,7 @@ func plannedURNs(t *testing.T, dir, stack string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := plan.Run("focusdeck", stack, raw)
+	p, err := planner.Run("focusdeck", stack, raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -531,7 +531,7 @@ func composeArtifact(t *testing.T, dir string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := plan.Run("focusdeck", "prod", raw)
+	p, err := planner.Run("focusdeck", "prod", raw)
 	if err != nil {
 		t.Fatal(err)
 	}

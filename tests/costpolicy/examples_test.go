@@ -12,6 +12,7 @@ import (
 
 	"infra/internal/cost"
 	"infra/internal/plan"
+	"infra/internal/planner"
 	"infra/internal/policy"
 	"infra/internal/stacktest"
 	"infra/stacks/config"
@@ -47,7 +48,7 @@ func planStack(t *testing.T, s stack) *plan.Plan {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := plan.Run(s.project, s.name, raw)
+	p, err := planner.Run(s.project, s.name, raw)
 	if err != nil {
 		t.Fatalf("plan %s: %v", s.file, err)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"infra/internal/plan"
+	"infra/internal/planner"
 	"infra/internal/stacktest"
 	"infra/stacks/config"
 )
@@ -35,7 +36,7 @@ func vpsStacks(t *testing.T) map[string]*plan.Plan {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := plan.Run(f.Project, f.Stack, raw)
+		p, err := planner.Run(f.Project, f.Stack, raw)
 		if err != nil {
 			t.Fatalf("plan %s: %v", f.Path, err)
 		}
