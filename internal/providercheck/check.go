@@ -6,7 +6,7 @@
 // source).
 //
 // The strict stand-in providers of the engine tests (tests/testprovider) and
-// the mocks behind `infra plan` (internal/plan) both run it, so a value the
+// the mocks behind `infra plan` (internal/mockmonitor) both run it, so a value the
 // real DigitalOcean, PostgreSQL, random or command provider would refuse is
 // refused here, with the property path, before anything is created.
 package providercheck
