@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -98,17 +97,7 @@ var destructiveOps = map[string]string{
 // writeChangeSummary prints what a preview would change: the counts by
 // operation, then each resource replaced or deleted.
 func writeChangeSummary(w io.Writer, r *Report) {
-	ops := make([]string, 0, len(r.Changes))
-	for op, n := range r.Changes {
-		if !noChangeOps[op] && n > 0 {
-			ops = append(ops, op)
-		}
-	}
-	sort.Strings(ops)
-	parts := make([]string, 0, len(ops))
-	for _, op := range ops {
-		parts = append(parts, fmt.Sprintf("%d to %s", r.Changes[op], op))
-	}
+	parts := r.counts(true, "%d to %s")
 	if len(parts) == 0 {
 		parts = append(parts, fmt.Sprintf("%d change(s)", countChanges(r)))
 	}

@@ -96,15 +96,7 @@ func (r *Report) writeSummary(w io.Writer) {
 	if len(r.Changes) == 0 && len(r.Steps) == 0 {
 		return // the engine did not run
 	}
-	ops := make([]string, 0, len(r.Changes))
-	for op := range r.Changes {
-		ops = append(ops, op)
-	}
-	sort.Strings(ops)
-	parts := make([]string, 0, len(ops))
-	for _, op := range ops {
-		parts = append(parts, fmt.Sprintf("%d %s", r.Changes[op], op))
-	}
+	parts := r.counts(false, "%d %s")
 	if len(parts) == 0 {
 		parts = append(parts, "no resources")
 	}
@@ -185,4 +177,22 @@ func (r *Report) writeMarkdown(path string) error {
 		return fmt.Errorf("write --markdown file: %w", err)
 	}
 	return nil
+}
+
+// counts formats the summary's count per operation (format takes the count
+// and the operation), sorted by operation; changing leaves out what changes
+// nothing.
+func (r *Report) counts(changing bool, format string) []string {
+	ops := make([]string, 0, len(r.Changes))
+	for op, n := range r.Changes {
+		if !changing || (!noChangeOps[op] && n > 0) {
+			ops = append(ops, op)
+		}
+	}
+	sort.Strings(ops)
+	parts := make([]string, 0, len(ops))
+	for _, op := range ops {
+		parts = append(parts, fmt.Sprintf(format, r.Changes[op], op))
+	}
+	return parts
 }
