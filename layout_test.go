@@ -83,12 +83,13 @@ func goList(t *testing.T, args ...string) []listed {
 	return pkgs
 }
 
-// What reads a plan (the policy, the cost estimate, the graph) and the plan
-// itself link neither the program nor a component: a waiver list or a
-// price table does not need the whole deployment compiled in, and the
-// layering stays one way (config -> program -> planner -> plan readers).
+// What reads a plan (the policy, the cost estimate, the graph, the plan
+// diff) and the plan itself link neither the program nor a component: a
+// waiver list or a price table does not need the whole deployment compiled
+// in, and the layering stays one way (config -> program -> planner -> plan
+// readers).
 func TestPlanReadersDoNotLinkTheProgram(t *testing.T) {
-	readers := []string{"./internal/plan", "./internal/policy", "./internal/cost", "./internal/graph"}
+	readers := []string{"./internal/plan", "./internal/policy", "./internal/cost", "./internal/graph", "./internal/plandiff"}
 	for _, p := range goList(t, append([]string{"-deps"}, readers...)...) {
 		if p.path == "infra/stacks" || strings.HasPrefix(p.path, "infra/components/") || p.path == "infra/internal/planner" {
 			t.Errorf("%s is linked by the plan's readers (%s)", p.path, strings.Join(readers, " "))

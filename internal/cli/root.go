@@ -48,6 +48,7 @@ kubernetes), from one typed config per stack (Pulumi.<stack>.yaml).`,
 	root.SetErr(streams.ErrOut)
 	root.AddCommand(
 		NewCmdPlan(streams, nil),
+		NewCmdDiff(streams, nil),
 		NewCmdValidate(streams, nil),
 		NewCmdTemplate(streams, nil),
 		NewCmdPreview(streams, nil),

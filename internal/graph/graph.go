@@ -30,6 +30,9 @@ type Node struct {
 	// Component is a component resource (not a cloud resource).
 	Component bool `json:"component"`
 	Protect   bool `json:"protect"`
+	// Change marks a node of a plan diff's graph (Around): added, changed
+	// or removed; empty for context.
+	Change string `json:"change,omitempty"`
 }
 
 // Edge joins two nodes; From depends on, is the parent of, or uses To.
@@ -98,6 +101,9 @@ func (g *Graph) WriteMermaid(w io.Writer) error {
 	fmt.Fprintf(&b, "  %%%% stack %s: parent --> child; dependent -.-> dependency; resource -.->|provider| provider\n", mermaidComment(g.Stack))
 	for _, n := range g.Nodes {
 		label := mermaidText(ShortType(n.Type)) + "<br/>" + mermaidText(n.Name)
+		if n.Change != "" {
+			label += "<br/>(" + n.Change + ")"
+		}
 		if n.Protect {
 			label += "<br/>(protected)"
 		}
@@ -126,6 +132,17 @@ func (g *Graph) WriteMermaid(w io.Writer) error {
 	if len(protected) > 0 {
 		b.WriteString("  classDef protected stroke-width:3px\n")
 		fmt.Fprintf(&b, "  class %s protected\n", strings.Join(protected, ","))
+	}
+	for _, c := range changeStyles {
+		var ids []string
+		for _, n := range g.Nodes {
+			if n.Change == c.change {
+				ids = append(ids, n.ID)
+			}
+		}
+		if len(ids) > 0 {
+			fmt.Fprintf(&b, "  classDef %s %s\n  class %s %s\n", c.change, c.style, strings.Join(ids, ","), c.change)
+		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -1,8 +1,8 @@
 package mockmonitor
 
 import (
-	"crypto/rand"
-	"math/big"
+	"crypto/sha256"
+	"fmt"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
@@ -34,13 +34,13 @@ func (m *Monitor) computed(typ, name string) resource.PropertyMap {
 	num := resource.NewNumberProperty
 	switch typ {
 	case "random:index/randomPassword:RandomPassword":
-		pw := randomString(32)
+		pw := mockPassword(typ, name, 32)
 		m.generated = append(m.generated, pw)
 		return resource.PropertyMap{"result": resource.MakeSecret(str(pw))}
 	case "random:index/randomString:RandomString":
 		return resource.PropertyMap{"result": str("k3x9qa")}
 	case dotype.DatabaseCluster:
-		pw := randomString(24)
+		pw := mockPassword(typ, name, 24)
 		m.generated = append(m.generated, pw)
 		return resource.PropertyMap{
 			"host":        str(name + ".db.ondigitalocean.com"),
@@ -86,15 +86,22 @@ func (m *Monitor) computed(typ, name string) resource.PropertyMap {
 	return nil
 }
 
-func randomString(n int) string {
+// mockPassword is the password a resource "generates" offline: derived
+// from its type and name, so that two plans of one config are equal and a
+// plan diff sees a secret change only when the config does. It protects
+// nothing (no plan is ever applied), and it is in Generated like any
+// generated secret, so the tests still prove none of them is shown.
+func mockPassword(typ, name string, n int) string {
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-	b := make([]byte, n)
-	for i := range b {
-		k, err := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
-		if err != nil {
-			panic(err) // crypto/rand never fails on supported platforms
+	b := make([]byte, 0, n)
+	for block := 0; len(b) < n; block++ {
+		sum := sha256.Sum256([]byte(fmt.Sprintf("mock password %d\x00%s\x00%s", block, typ, name)))
+		for _, c := range sum {
+			if len(b) == n {
+				break
+			}
+			b = append(b, alphabet[int(c)%len(alphabet)])
 		}
-		b[i] = alphabet[k.Int64()]
 	}
 	return string(b)
 }

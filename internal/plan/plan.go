@@ -23,6 +23,11 @@ type Resource struct {
 	DeletedWith  string         `json:"deletedWith,omitempty"`
 	Dependencies []string       `json:"dependencies,omitempty"`
 	Inputs       map[string]any `json:"inputs"`
+	// SecretDigests holds, by input path (JoinPath), a digest of each
+	// masked input, so that two plans tell a changed secret from an
+	// unchanged one without either holding its value (see
+	// internal/planner's digest for why a digest is safe here).
+	SecretDigests map[string]string `json:"secretDigests,omitempty"`
 }
 
 // Plan is the offline result of running a stack's program.

@@ -95,18 +95,20 @@ func Run(project, stack string, raw *config.Raw, opts ...Option) (*plan.Plan, er
 // fromMonitor is a recorded resource as a plan shows it: secrets masked,
 // the provider by URN alone.
 func fromMonitor(r mockmonitor.Resource) plan.Resource {
+	inputs, digests := maskInputs(r.Inputs)
 	return plan.Resource{
-		URN:          r.URN,
-		Type:         r.Type,
-		Name:         r.Name,
-		ID:           r.ID,
-		Custom:       r.Custom,
-		Parent:       r.Parent,
-		Provider:     providerURN(r.Provider),
-		Protect:      r.Protect,
-		DeletedWith:  r.DeletedWith,
-		Dependencies: r.Dependencies,
-		Inputs:       maskProperties(r.Inputs),
+		URN:           r.URN,
+		Type:          r.Type,
+		Name:          r.Name,
+		ID:            r.ID,
+		Custom:        r.Custom,
+		Parent:        r.Parent,
+		Provider:      providerURN(r.Provider),
+		Protect:       r.Protect,
+		DeletedWith:   r.DeletedWith,
+		Dependencies:  r.Dependencies,
+		Inputs:        inputs,
+		SecretDigests: digests,
 	}
 }
 

@@ -198,6 +198,26 @@ func TestPreviewWorkflow(t *testing.T) {
 	if r := w.runs("plan-offline"); !strings.Contains(r, "infra plan") || strings.Contains(r, "secrets.") {
 		t.Errorf("plan-offline job runs:\n%s", r)
 	}
+	// The offline plan diff against the base commit: appended to the
+	// engine preview's comment (one comment per stack), and in the job
+	// summary of a fork's pull request.
+	for job, wants := range map[string][]string{
+		"preview":      {"scripts/ci/base-plan.sh", "infra diff", "--markdown preview.md --append", "--new-stack", "--base-plan"},
+		"plan-offline": {"scripts/ci/base-plan.sh", "infra diff", "--markdown diff.md", "--new-stack", "--base-plan", "GITHUB_STEP_SUMMARY"},
+	} {
+		r := w.runs(job)
+		for _, want := range wants {
+			if !strings.Contains(r, want) {
+				t.Errorf("%s job lacks %q:\n%s", job, want, r)
+			}
+		}
+		if strings.Index(r, "infra diff") < strings.Index(r, "base-plan.sh") {
+			t.Errorf("%s job diffs before it plans the base", job)
+		}
+	}
+	if r := w.runs("preview"); strings.Index(r, "infra diff") > strings.Index(r, "pr-comment.sh") {
+		t.Error("the preview job comments before the diff is appended")
+	}
 }
 
 func TestDeployWorkflow(t *testing.T) {
