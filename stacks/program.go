@@ -16,6 +16,12 @@ import (
 	"infra/stacks/config"
 )
 
+// ContractVersion is the version of the stack outputs' contract (the
+// "contractVersion" output; its JSON Schema is internal/cli/outputs.schema.json).
+// Adding an output keeps the version; renaming or removing one, or changing
+// its type, bumps it.
+const ContractVersion = 2
+
 // Program is the Pulumi program: `pulumi up` in the repo root and the infra
 // CLI both run it. Config is read and validated before any resource is
 // declared, so bad config never leaves a half-applied stack.
@@ -123,6 +129,7 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (*Deployment, error) {
 	if err := d.declareMonitoring(ctx); err != nil {
 		return nil, fmt.Errorf("declare monitoring: %w", err)
 	}
+	d.Outputs["contractVersion"] = pulumi.Int(ContractVersion)
 	d.Outputs["topology"] = pulumi.String(string(cfg.Topology))
 	d.Outputs["environment"] = pulumi.String(cfg.Environment)
 	d.Outputs["class"] = pulumi.String(string(cfg.Class))
@@ -185,12 +192,17 @@ func (d *Deployment) declareDatabase(ctx *pulumi.Context) error {
 		all[s.Name] = perService
 	}
 	sort.Strings(names)
-	d.Outputs["database"] = pulumi.Map{
+	out := pulumi.Map{
 		"engine":    pulumi.String(db.Engine),
-		"host":      pg.Host,
-		"port":      pg.Port,
 		"databases": pulumi.ToStringArray(names),
 	}
+	// An external database's address is in its URL, a secret: the output
+	// leaves host and port out rather than show an empty host and port 0.
+	if database.Engine(db.Engine) != database.EngineExternal {
+		out["host"] = pg.Host
+		out["port"] = pg.Port
+	}
+	d.Outputs["database"] = out
 	d.Outputs["connectionStrings"] = pulumi.ToSecret(all)
 	return nil
 }

@@ -3,9 +3,7 @@ package tests
 import (
 	"fmt"
 	"net/url"
-	"path/filepath"
 	"sort"
-	"strings"
 	"testing"
 
 	"infra/internal/plan"
@@ -17,35 +15,10 @@ import (
 // output and grafanaUrl) has a DNS record for its host, and every public
 // service has an uptime check on its health path when it declares one.
 func TestEveryAdvertisedURLResolvesAndIsChecked(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join(repoRoot, "Pulumi.*.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	more, err := filepath.Glob(filepath.Join(repoRoot, "examples", "*", "Pulumi.*.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	files = append(files, more...)
-	checked := 0
-	for _, f := range files {
-		dir, _ := filepath.Rel(repoRoot, filepath.Dir(f))
-		stack := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "Pulumi."), ".yaml")
-		for _, topology := range []string{"vps", "kubernetes"} {
-			name := filepath.Join(dir, stack) + "@" + topology
-			t.Run(name, func(t *testing.T) {
-				p := planStack(t, dir, stack)
-				if string(p.Config.Topology) != topology {
-					from := "infra:topology: " + string(p.Config.Topology)
-					edits := append([][2]string{{from, "infra:topology: " + topology}}, flipEdits[name]...)
-					p = planEdited(t, dir, stack, edits...)
-				}
-				checked++
-				checkAdvertised(t, p)
-			})
-		}
-	}
-	if checked < 2*len(files) {
-		t.Errorf("checked %d stack/topology pairs of %d", checked, 2*len(files))
+	for _, s := range onBothTopologies(t) {
+		t.Run(s.Name(), func(t *testing.T) {
+			checkAdvertised(t, s.Plan(t))
+		})
 	}
 }
 

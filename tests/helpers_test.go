@@ -36,6 +36,12 @@ func planStack(t *testing.T, dir, stack string, opts ...planner.Option) *plan.Pl
 // must occur exactly once), for tests that compare two configs.
 func planEdited(t *testing.T, dir, stack string, edits ...[2]string) *plan.Plan {
 	t.Helper()
+	return planEditedWith(t, dir, stack, edits)
+}
+
+// planEditedWith is planEdited with planner options.
+func planEditedWith(t *testing.T, dir, stack string, edits [][2]string, opts ...planner.Option) *plan.Plan {
+	t.Helper()
 	path := config.StackFile(filepath.Join(repoRoot, dir), stack)
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -56,11 +62,62 @@ func planEdited(t *testing.T, dir, stack string, edits ...[2]string) *plan.Plan 
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := planner.Run(projectName(t, filepath.Join(repoRoot, dir)), stack, raw)
+	p, err := planner.Run(projectName(t, filepath.Join(repoRoot, dir)), stack, raw, opts...)
 	if err != nil {
 		t.Fatalf("plan edited %s/%s: %v", dir, stack, err)
 	}
 	return p
+}
+
+// stackOn is a committed stack file planned on one topology.
+type stackOn struct {
+	stacktest.File
+	Topology config.Topology
+}
+
+// Name is dir/stack@topology: the subtest's name and flipEdits' key.
+func (s stackOn) Name() string {
+	return filepath.Join(s.Dir, s.Stack) + "@" + string(s.Topology)
+}
+
+// Plan plans the stack on s.Topology: the file as committed when that is
+// its topology, else a copy with the topology line flipped and the
+// stack's flipEdits applied.
+func (s stackOn) Plan(t *testing.T, opts ...planner.Option) *plan.Plan {
+	t.Helper()
+	raw, err := config.ReadFile(s.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse(raw)
+	if err != nil {
+		t.Fatalf("%s: %v", s.Path, err)
+	}
+	if cfg.Topology == s.Topology {
+		return planStack(t, s.Dir, s.Stack, opts...)
+	}
+	edits := append([][2]string{{"infra:topology: " + string(cfg.Topology), "infra:topology: " + string(s.Topology)}}, flipEdits[s.Name()]...)
+	return planEditedWith(t, s.Dir, s.Stack, edits, opts...)
+}
+
+// onBothTopologies is every committed stack file (the root stacks and the
+// examples') on each topology: its own and the other one.
+func onBothTopologies(t *testing.T) []stackOn {
+	t.Helper()
+	files, err := stacktest.Committed(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatalf("no committed stack file under %s", repoRoot)
+	}
+	var out []stackOn
+	for _, f := range files {
+		for _, topology := range []config.Topology{config.TopologyVPS, config.TopologyKubernetes} {
+			out = append(out, stackOn{File: f, Topology: topology})
+		}
+	}
+	return out
 }
 
 func projectName(t *testing.T, dir string) string {

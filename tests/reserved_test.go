@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"path/filepath"
 	"slices"
 	"sort"
 	"testing"
@@ -23,13 +22,9 @@ func TestReservedNamesAreTheRenderedOnes(t *testing.T) {
 	reserved := append(config.VPSServices(), config.MonitoringServices()...)
 	rendered := map[string]bool{}
 	for _, f := range files {
-		name := filepath.Join(f.Dir, f.Stack) + "@vps"
-		t.Run(name, func(t *testing.T) {
-			p := planStack(t, f.Dir, f.Stack)
-			if p.Config.Topology != config.TopologyVPS {
-				edits := append([][2]string{{"infra:topology: " + string(p.Config.Topology), "infra:topology: vps"}}, flipEdits[name]...)
-				p = planEdited(t, f.Dir, f.Stack, edits...)
-			}
+		s := stackOn{File: f, Topology: config.TopologyVPS}
+		t.Run(s.Name(), func(t *testing.T) {
+			p := s.Plan(t)
 			own := map[string]bool{}
 			for _, s := range p.Config.Services {
 				own[s.Name] = true

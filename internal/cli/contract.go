@@ -26,18 +26,66 @@ const Redacted = "[secret]"
 // a secret, printed only on explicit request.
 const KubeconfigOutput = "kubeconfig"
 
-// alwaysSecret are outputs redacted even if the program forgot to mark
-// them secret: the contract says they are.
-var alwaysSecret = map[string]bool{"connectionStrings": true, KubeconfigOutput: true}
+// sensitiveKeyword flags a secret output in the schema, the way Terraform's
+// `sensitive` flags one in a module.
+const sensitiveKeyword = "x-sensitive"
 
-// redactOutputs turns the Automation API's outputs into plain values.
-// The API hands secrets over in PLAIN TEXT (flagged Secret, and an output
-// holding a nested secret is flagged as a whole): each becomes Redacted
-// unless show. The kubeconfig is redacted either way.
-func redactOutputs(outs auto.OutputMap, show bool) map[string]any {
+// sensitive is the set of outputs the schema flags x-sensitive. The
+// embedded schema is part of the binary: tests parse it, so a broken one
+// never ships and a panic here is a build mistake, not a user's.
+var sensitive = sync.OnceValue(func() map[string]bool {
+	m, err := sensitiveProperties(OutputsSchema)
+	if err != nil {
+		panic(err)
+	}
+	return m
+})
+
+// SensitiveOutputs are the outputs the contract says are secret (flagged
+// x-sensitive in the schema), sorted. They are redacted even if a program
+// forgot to mark them secret.
+func SensitiveOutputs() []string {
+	out := make([]string, 0, len(sensitive()))
+	for k := range sensitive() {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// sensitiveProperties reads the top-level properties flagged x-sensitive
+// from a JSON Schema.
+func sensitiveProperties(schema []byte) (map[string]bool, error) {
+	var doc struct {
+		Properties map[string]map[string]any `json:"properties"`
+	}
+	if err := json.Unmarshal(schema, &doc); err != nil {
+		return nil, fmt.Errorf("parse outputs schema: %w", err)
+	}
+	m := map[string]bool{}
+	for k, p := range doc.Properties {
+		switch v := p[sensitiveKeyword].(type) {
+		case nil:
+		case bool:
+			if v {
+				m[k] = true
+			}
+		default:
+			return nil, fmt.Errorf("outputs schema: %s.%s is %v, want true or false", k, sensitiveKeyword, v)
+		}
+	}
+	return m, nil
+}
+
+// RedactOutputs turns the Automation API's outputs into plain values, as
+// `infra outputs` prints them. The API hands secrets over in PLAIN TEXT
+// (flagged Secret, and an output holding a nested secret is flagged as a
+// whole): each, and each output the contract says is sensitive, becomes
+// Redacted unless show. The kubeconfig is redacted either way.
+func RedactOutputs(outs auto.OutputMap, show bool) map[string]any {
 	m := make(map[string]any, len(outs))
 	for k, v := range outs {
-		secret := v.Secret || alwaysSecret[k]
+		secret := v.Secret || sensitive()[k]
 		switch {
 		case k == KubeconfigOutput:
 			m[k] = Redacted
@@ -61,17 +109,7 @@ var outputsSchema struct {
 func CheckOutputs(outputs map[string]any) error {
 	s := &outputsSchema
 	s.once.Do(func() {
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(OutputsSchema))
-		if err != nil {
-			s.err = fmt.Errorf("parse outputs schema: %w", err)
-			return
-		}
-		c := jsonschema.NewCompiler()
-		if err := c.AddResource("outputs.schema.json", doc); err != nil {
-			s.err = fmt.Errorf("load outputs schema: %w", err)
-			return
-		}
-		s.schema, s.err = c.Compile("outputs.schema.json")
+		s.schema, s.err = compileOutputsSchema(OutputsSchema)
 	})
 	if s.err != nil {
 		return s.err
@@ -83,12 +121,31 @@ func CheckOutputs(outputs map[string]any) error {
 	}
 	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
 	if err != nil {
-		return err
+		return fmt.Errorf("decode outputs: %w", err)
 	}
 	if err := s.schema.Validate(v); err != nil {
 		return fmt.Errorf("outputs break the contract: %w", err)
 	}
 	return nil
+}
+
+// compileOutputsSchema compiles the contract's schema, its formats (ipv4)
+// asserted rather than only annotated.
+func compileOutputsSchema(schema []byte) (*jsonschema.Schema, error) {
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema))
+	if err != nil {
+		return nil, fmt.Errorf("parse outputs schema: %w", err)
+	}
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	if err := c.AddResource("outputs.schema.json", doc); err != nil {
+		return nil, fmt.Errorf("load outputs schema: %w", err)
+	}
+	sch, err := c.Compile("outputs.schema.json")
+	if err != nil {
+		return nil, fmt.Errorf("compile outputs schema: %w", err)
+	}
+	return sch, nil
 }
 
 // dotenv renders outputs as KEY="value" lines: nested keys joined with _,

@@ -25,9 +25,12 @@ func NewCmdOutputs(streams *IO, runF func(*OutputsOptions) error) *cobra.Command
 	cmd := &cobra.Command{
 		Use:   "outputs --stack NAME [--format json|yaml|dotenv]",
 		Short: "Print the stack's outputs (the documented contract), secrets redacted",
-		Long: `outputs prints the stack outputs other tools read: topology, environment,
-region, domain, vpcId, database, connectionStrings (secret), endpoints, and
-vps or kubernetes (see docs/cli.md; --schema prints the JSON Schema).
+		Long: `outputs prints the stack outputs other tools read, a versioned contract
+(contractVersion): topology, environment, class, region, domain, vpcId,
+endpoints, database and connectionStrings (secret), grafanaUrl and
+grafanaAdminPassword (secret), and vps and adminPassword (secret) or
+kubernetes and kubeconfig (secret). docs/cli.md lists every key; --schema
+prints the JSON Schema.
 
 Secrets are printed as "[secret]" (in dotenv: a comment) unless --show-secrets.
 The kubeconfig is printed only with --show-secrets --kubeconfig, alone, raw.`,
@@ -83,7 +86,7 @@ func runOutputs(ctx context.Context, o *OutputsOptions) error {
 		_, err := fmt.Fprint(out, text)
 		return err
 	}
-	outputs := redactOutputs(raw, o.ShowSecrets)
+	outputs := RedactOutputs(raw, o.ShowSecrets)
 	switch o.Format {
 	case "yaml":
 		b, err := yaml.Marshal(integers(outputs))

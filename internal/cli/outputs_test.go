@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"strings"
 	"testing"
 
@@ -11,20 +12,22 @@ import (
 )
 
 const (
-	testPassword   = "Zq8xv2LmP0aRt6Yw"
-	testKubeconfig = "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user: {token: dop_v1_abcdef}\n"
+	testPassword        = "Zq8xv2LmP0aRt6Yw"
+	testGrafanaPassword = "Gf4wQ9nZk2LpV7xR"
+	testKubeconfig      = "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user: {token: dop_v1_abcdef}\n"
 )
 
 // contractOutputs are outputs as the Automation API returns them: secrets
 // in plain text, flagged.
 func contractOutputs() auto.OutputMap {
 	return auto.OutputMap{
-		"topology":    {Value: "kubernetes"},
-		"environment": {Value: "prod"},
-		"class":       {Value: "production"},
-		"region":      {Value: "nyc3"},
-		"domain":      {Value: "focusdeck.example.com"},
-		"vpcId":       {Value: "3f1a-vpc"},
+		"contractVersion": {Value: float64(2)},
+		"topology":        {Value: "kubernetes"},
+		"environment":     {Value: "prod"},
+		"class":           {Value: "production"},
+		"region":          {Value: "nyc3"},
+		"domain":          {Value: "focusdeck.example.com"},
+		"vpcId":           {Value: "3f1a-vpc"},
 		"database": {Value: map[string]any{
 			"engine": "managed", "host": "private-db.example", "port": float64(25060),
 			"databases": []any{"focusdeck", "focusdeck_jobs"},
@@ -35,8 +38,12 @@ func contractOutputs() auto.OutputMap {
 		"endpoints": {Value: []any{map[string]any{
 			"service": "server", "url": "https://focusdeck.example.com/", "health": "https://focusdeck.example.com/healthz",
 		}}},
-		"kubernetes": {Value: map[string]any{"clusterId": "c1", "namespace": "focusdeck"}},
-		"kubeconfig": {Value: testKubeconfig, Secret: true},
+		"kubernetes": {Value: map[string]any{
+			"clusterName": "focusdeck-prod", "endpoint": "https://3f1a.k8s.ondigitalocean.com", "namespace": "focusdeck",
+		}},
+		"kubeconfig":           {Value: testKubeconfig, Secret: true},
+		"grafanaUrl":           {Value: "https://grafana.focusdeck.example.com/"},
+		"grafanaAdminPassword": {Value: testGrafanaPassword, Secret: true},
 	}
 }
 
@@ -88,16 +95,33 @@ func TestOutputsFormats(t *testing.T) {
 	}
 }
 
-// A program that forgot to mark the connection strings secret still has
-// them redacted: the contract says they are secret.
+// A program that forgot to mark a sensitive output secret still has it
+// redacted: the contract (the schema's x-sensitive) says it is secret.
 func TestOutputsRedactContractSecretsEvenUnflagged(t *testing.T) {
 	outs := contractOutputs()
-	cs := outs["connectionStrings"]
-	cs.Secret = false
-	outs["connectionStrings"] = cs
-	r := runOutputsWith(t, outs, "--format", "yaml")
-	if strings.Contains(r.stdout, testPassword) {
-		t.Fatalf("unflagged connection strings printed:\n%s", r.stdout)
+	// adminPassword belongs to topology vps; redaction does not care.
+	outs["adminPassword"] = auto.OutputValue{Value: "Ad9mPw3xLq7ZkR2v", Secret: true}
+	secrets := map[string]string{
+		"connectionStrings":    testPassword,
+		"kubeconfig":           "dop_v1_abcdef",
+		"grafanaAdminPassword": testGrafanaPassword,
+		"adminPassword":        "Ad9mPw3xLq7ZkR2v",
+	}
+	for _, k := range SensitiveOutputs() {
+		t.Run(k, func(t *testing.T) {
+			secret, ok := secrets[k]
+			if !ok {
+				t.Fatalf("the schema flags %s x-sensitive: give the test a value for it", k)
+			}
+			unflagged := maps.Clone(outs)
+			v := unflagged[k]
+			v.Secret = false
+			unflagged[k] = v
+			r := runOutputsWith(t, unflagged, "--format", "yaml")
+			if r.code != ExitOK || strings.Contains(r.stdout, secret) || !strings.Contains(r.stdout, k+`: "[secret]"`) {
+				t.Fatalf("unflagged %s not redacted (exit %d):\n%s", k, r.code, r.stdout)
+			}
+		})
 	}
 }
 
@@ -124,7 +148,7 @@ func TestOutputsMatchTheContract(t *testing.T) {
 // The contract check can fail: each broken document is caught.
 func TestCheckOutputsCatchesBreaks(t *testing.T) {
 	valid := func() map[string]any {
-		return redactOutputs(contractOutputs(), false)
+		return RedactOutputs(contractOutputs(), false)
 	}
 	tests := []struct {
 		name   string
@@ -138,6 +162,25 @@ func TestCheckOutputsCatchesBreaks(t *testing.T) {
 			m["endpoints"] = []any{map[string]any{"service": "s", "url": "http://x.example/"}}
 		}, "url"},
 		{"connection strings as a plain string", func(m map[string]any) { m["connectionStrings"] = "Host=x;Password=y" }, "connectionStrings"},
+		{"undocumented output", func(m map[string]any) { m["adminToken"] = "x" }, "adminToken"},
+		{"undocumented cluster key", func(m map[string]any) { m["kubernetes"].(map[string]any)["clusterId"] = "c1" }, "clusterId"},
+		{"cluster endpoint over http", func(m map[string]any) { m["kubernetes"].(map[string]any)["endpoint"] = "http://c.example" }, "endpoint"},
+		{"no contract version", func(m map[string]any) { delete(m, "contractVersion") }, "contractVersion"},
+		{"another contract version", func(m map[string]any) { m["contractVersion"] = 1 }, "contractVersion"},
+		{"vps object on kubernetes", func(m map[string]any) {
+			m["vps"] = map[string]any{"ipv4": "203.0.113.10", "reservedIp": "203.0.113.20", "dropletId": "300000001", "backupsBucket": "b", "adminUser": "admin"}
+		}, "vps"},
+		{"kubernetes without its cluster", func(m map[string]any) { delete(m, "kubernetes") }, "kubernetes"},
+		{"vps topology with a kubeconfig", func(m map[string]any) {
+			m["topology"] = "vps"
+			delete(m, "kubernetes")
+			m["vps"] = map[string]any{"ipv4": "203.0.113.10", "reservedIp": "203.0.113.20", "dropletId": "300000001", "backupsBucket": "b", "adminUser": "admin"}
+			m["adminPassword"] = Redacted
+		}, "kubeconfig"},
+		{"grafanaUrl without its password", func(m map[string]any) { delete(m, "grafanaAdminPassword") }, "grafanaAdminPassword"},
+		{"managed database without its port", func(m map[string]any) { delete(m["database"].(map[string]any), "port") }, "port"},
+		{"external database with a host", func(m map[string]any) { m["database"].(map[string]any)["engine"] = "external" }, "host"},
+		{"database without connection strings", func(m map[string]any) { delete(m, "connectionStrings") }, "connectionStrings"},
 	}
 	if err := CheckOutputs(valid()); err != nil {
 		t.Fatalf("valid outputs rejected: %v", err)

@@ -99,7 +99,7 @@ func runStatus(ctx context.Context, o *StatusOptions) error {
 	if err != nil {
 		return classify(err, o.Stack, "read outputs")
 	}
-	st.Outputs = redactOutputs(outs, false)
+	st.Outputs = RedactOutputs(outs, false)
 	if o.JSON {
 		return writeJSON(o.IO.Out, st)
 	}

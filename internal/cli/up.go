@@ -101,7 +101,7 @@ func runUp(ctx context.Context, o *UpOptions) error {
 		return err
 	})
 	if err == nil {
-		rep.Outputs = redactOutputs(res.Outputs, false)
+		rep.Outputs = RedactOutputs(res.Outputs, false)
 		// An update may still replace what the preview did not show
 		// (a value known only during the update): report it loudly.
 		if after, _ := changeGate(o.Stack, rep.Steps, p.Config, o.AllowReplace, nil); after.Blocked() {
