@@ -48,6 +48,7 @@ func deployKubernetes(ctx *pulumi.Context, d *Deployment) error {
 		PoolTaints:          map[string][]workload.Toleration{},
 		MonitoringNamespace: d.monitoringNamespace(),
 		Protect:             cfg.Production(),
+		Registries:          d.Registries(),
 	}
 	for _, p := range cl.Pools {
 		for _, t := range p.Taints {

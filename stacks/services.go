@@ -65,6 +65,15 @@ func (d *Deployment) Services() []service.Spec {
 	return specs
 }
 
+// Registries are infra:registries with their passwords, Pulumi secrets.
+func (d *Deployment) Registries() []service.Registry {
+	var out []service.Registry
+	for _, r := range d.Config.Registries {
+		out = append(out, service.Registry{Server: r.Server, Username: r.Username, Password: d.Secrets[r.PasswordSecret]})
+	}
+	return out
+}
+
 // Host qualifies a host name under the stack's domain ("@" is the apex).
 func (d *Deployment) Host(name string) string {
 	if name == "@" || name == "" {

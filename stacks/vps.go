@@ -73,6 +73,7 @@ func deployVPS(ctx *pulumi.Context, d *Deployment) error {
 		Environment:       projectEnvironment(cfg),
 		Site:              site,
 		SSHPrivateKey:     d.Secrets[v.SSHPrivateKeySecret],
+		Registries:        d.Registries(),
 		Database:          db,
 		Backups:           backups,
 		HostFiles:         d.HostFiles,

@@ -68,8 +68,41 @@ func schemaValidator(t *testing.T) *k8sschematest.Validator {
 // kubernetesStacks are the plans whose objects must all be valid.
 func kubernetesStacks(t *testing.T) map[string]*plan.Plan {
 	return map[string]*plan.Plan{
-		"jarvis-cluster": planJarvis(t),
-		"focusdeck":      planK8sStack(t, focusdeckStack, "focusdeck", toKubernetes),
+		"jarvis-cluster":          planJarvis(t),
+		"focusdeck":               planK8sStack(t, focusdeckStack, "focusdeck", toKubernetes),
+		"focusdeck with registry": planK8sStack(t, focusdeckStack, "focusdeck", withRegistry),
+	}
+}
+
+// withRegistry is focusdeck on Kubernetes pulling from a private ghcr.io.
+func withRegistry(s string) string {
+	return strings.NewReplacer(
+		"  infra:secrets:\n", "  infra:registries:\n    - { server: ghcr.io, username: focusdeck, passwordSecret: ghcr-token }\n"+
+			"  infra:secrets:\n    ghcr-token:\n      secure: v1:AAAAAAAAAAAAAAAAghcrtokenplaceholder\n",
+	).Replace(toKubernetes(s))
+}
+
+// The image pull secret and the pods that name it are valid objects, and a
+// misspelt reference to it is caught.
+func TestPullSecretMatchesTheKubernetesSchema(t *testing.T) {
+	v := schemaValidator(t)
+	docs := objectArtifacts(planK8sStack(t, focusdeckStack, "focusdeck", withRegistry))
+	secret := docs["kubernetes/focusdeck/secret-registry-credentials.yaml"]
+	deployment := docs["kubernetes/focusdeck/deployment-server.yaml"]
+	if !strings.Contains(secret, "type: kubernetes.io/dockerconfigjson") || !strings.Contains(secret, ".dockerconfigjson: '[secret]'") {
+		t.Fatalf("pull secret:\n%s", secret)
+	}
+	if !strings.Contains(deployment, "imagePullSecrets:\n      - name: registry-credentials") {
+		t.Fatalf("the deployment does not name the pull secret:\n%s", deployment)
+	}
+	for name, doc := range map[string]string{"secret": secret, "deployment": deployment} {
+		if err := v.ValidateYAML([]byte(doc)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	broken := strings.Replace(deployment, "      - name: registry-credentials", "      - nam: registry-credentials", 1)
+	if err := v.ValidateYAML([]byte(broken)); err == nil || !strings.Contains(err.Error(), "nam") {
+		t.Errorf("a misspelt pull secret reference passed: %v", err)
 	}
 }
 

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"reflect"
 	"strings"
@@ -156,6 +157,10 @@ func TestJarvisAgentsPlan(t *testing.T) {
 		}
 		if c.Inputs["create"] != render.ReceiveCommand() {
 			t.Errorf("create = %v", c.Inputs["create"])
+		}
+		// Seed 003 pulls from GHCR: deploy.sh logs in before it pulls.
+		if !strings.Contains(p.Artifacts["vps/deploy.sh"], "registry_login 0 'ghcr.io' 'jarvis-agents'") {
+			t.Errorf("deploy.sh does not log in to ghcr.io:\n%s", p.Artifacts["vps/deploy.sh"])
 		}
 		deps := strings.Join(c.Dependencies, "\n")
 		for _, want := range []string{"Droplet::", "ReservedIpAssignment::", "Firewall::", "DnsRecord::", "postgresql:index/grant:Grant::"} {
@@ -336,7 +341,8 @@ func TestVPSArtifactsHoldNoSecrets(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, v := range cfg.Secrets {
-				secrets = append(secrets, v)
+				// As the deploy's stdin carries a registry password: base64.
+				secrets = append(secrets, v, base64.StdEncoding.EncodeToString([]byte(v)))
 			}
 			if len(secrets) < 3 {
 				t.Fatalf("only %d secrets to look for", len(secrets))

@@ -123,3 +123,16 @@ type CronJob struct {
 	Schedule string
 	Command  []string
 }
+
+// Registry is a private container registry the services' images are
+// pulled from, and the login for it. Both topologies log in with it: the
+// VPS with `docker login` on the host, Kubernetes with an image pull
+// secret.
+type Registry struct {
+	// Server is the registry's host[:port], as image references name it.
+	Server   string
+	Username string
+	// Password is a Pulumi secret; it must stay one in every input it
+	// reaches.
+	Password pulumi.StringOutput
+}

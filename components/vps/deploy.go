@@ -21,6 +21,14 @@ const CommandPlugin = "command"
 // file of the project changes (its hash is a trigger), never otherwise.
 func (c *VPS) declareDeploy(ctx *pulumi.Context, name string, args *VPSArgs, h *host, bucket *digitalocean.SpacesBucket) error {
 	site := args.Site
+	if len(site.Registries) > 0 {
+		return fmt.Errorf("vps %q: give the registries as VPSArgs.Registries (with their passwords), not in the site", name)
+	}
+	passwords := make(pulumi.StringArray, 0, len(args.Registries))
+	for _, r := range args.Registries {
+		site.Registries = append(site.Registries, render.RegistryLogin{Server: r.Server, Username: r.Username})
+		passwords = append(passwords, r.Password)
+	}
 	project, err := render.BuildProject(site)
 	if err != nil {
 		return fmt.Errorf("vps %q: %w", name, err)
@@ -68,7 +76,13 @@ func (c *VPS) declareDeploy(ctx *pulumi.Context, name string, args *VPSArgs, h *
 	c.Artifacts["vps/receive.sh"] = pulumi.String(render.ReceiveScript).ToStringOutput()
 
 	bundle := bundleOutput(c.Files)
-	encoded := pulumi.ToSecret(bundle.Index(pulumi.Int(0))).(pulumi.StringOutput)
+	// The registry passwords ride ahead of the bundle: a change of
+	// password alone reruns the deploy (stdin changed), and no file the
+	// host keeps holds one.
+	stdin := pulumi.All(passwords.ToStringArrayOutput(), bundle.Index(pulumi.Int(0))).ApplyT(func(v []any) string {
+		return render.DeployInput(v[0].([]string), v[1].(string))
+	}).(pulumi.StringOutput)
+	encoded := pulumi.ToSecret(stdin).(pulumi.StringOutput)
 	hash := bundle.Index(pulumi.Int(1))
 	deps := append([]pulumi.Resource{h.droplet, h.assignment, h.firewall}, args.DeployAfter...)
 	for _, r := range h.records {

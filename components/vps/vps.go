@@ -19,6 +19,7 @@ import (
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"infra/components/service"
 	"infra/components/vps/render"
 )
 
@@ -49,6 +50,11 @@ type VPSArgs struct {
 	Site render.Site
 	// SSHPrivateKey (secret) is the deploy user's key, for `pulumi up`.
 	SSHPrivateKey pulumi.StringInput
+	// Registries are the private registries the host logs in to (docker
+	// login, from deploy.sh) before it pulls the services' images. Site
+	// takes their servers and users from here; the passwords travel on
+	// the deploy command's stdin, never in a file of the project.
+	Registries []service.Registry
 	// Database is the stack's PostgreSQL as seen from the host.
 	Database DatabaseArgs
 	Backups  BackupArgs

@@ -222,6 +222,9 @@ func (b *builder) podSpec(s service.Spec, args []string, probes bool) map[string
 		"containers": []any{container},
 		"volumes":    volumes,
 	}
+	if pull := b.imagePullSecrets(); pull != nil {
+		pod["imagePullSecrets"] = pull
+	}
 	if pool := b.pool(s); pool != "" {
 		pod["nodeSelector"] = map[string]any{PoolLabel: pool}
 		var tolerations []any

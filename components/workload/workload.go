@@ -8,9 +8,11 @@
 // connection strings, a Deployment that rolls out without dropping below
 // the desired count, a Service, an Ingress with TLS for public services, an
 // autoscaler and a disruption budget where they apply, a headless Service
-// for peers, and optional migration Job and CronJobs. The namespace denies
-// all traffic by default; network policies open exactly the paths the
-// services declare.
+// for peers, and optional migration Job and CronJobs. With private
+// registries, one kubernetes.io/dockerconfigjson Secret holds their logins
+// and every pod names it in imagePullSecrets. The namespace denies all
+// traffic by default; network policies open exactly the paths the services
+// declare.
 package workload
 
 import (
@@ -50,6 +52,10 @@ type WorkloadArgs struct {
 	// After are resources the workloads wait for: the ingress
 	// controller's CRDs and the issuers, the database.
 	After []pulumi.Resource
+	// Registries are the private registries the images are pulled from:
+	// their logins become the namespace's image pull secret (PullSecret),
+	// which every pod names.
+	Registries []service.Registry
 }
 
 // Toleration matches one node pool taint.
@@ -95,8 +101,17 @@ func NewWorkload(ctx *pulumi.Context, name string, args *WorkloadArgs, opts ...p
 			return nil, err
 		}
 	}
+	// Pods start once they can pull their images.
+	podsAfter := []pulumi.Resource{ns}
+	if len(args.Registries) > 0 {
+		pull, err := c.apply(ctx, name, b.pullSecret(), inNS)
+		if err != nil {
+			return nil, err
+		}
+		podsAfter = append(podsAfter, pull)
+	}
 	for _, s := range args.Services {
-		if err := c.declareService(ctx, name, b, s, inNS); err != nil {
+		if err := c.declareService(ctx, name, b, s, pulumi.DependsOn(podsAfter)); err != nil {
 			return nil, err
 		}
 		if s.Public != nil {

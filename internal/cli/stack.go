@@ -174,12 +174,27 @@ func openAutoStack(ctx context.Context, req StackRequest) (Stack, error) {
 	}
 	if err != nil {
 		if auto.IsSelectStack404Error(err) {
-			return nil, &ExitError{Code: ExitFailure, Err: fmt.Errorf(
-				"stack %q does not exist in the backend (PULUMI_BACKEND_URL or your Pulumi Cloud login): run `infra up --stack %s` first", req.Project.Stack, req.Project.Stack)}
+			return nil, noSuchStack(req.Project.Stack)
 		}
 		return nil, err
 	}
 	return &s, nil
+}
+
+// noSuchStackError is why a stack could not be opened without creating
+// it: the backend does not know it (errors.As finds it in what open
+// returns).
+type noSuchStackError struct{ stack string }
+
+func (e *noSuchStackError) Error() string {
+	return fmt.Sprintf("stack %q does not exist in the backend (PULUMI_BACKEND_URL or your Pulumi Cloud login): create it with `infra init --stack %s`",
+		e.stack, e.stack)
+}
+
+// noSuchStack is the error a StackOpener returns for a stack the backend
+// does not know, when not asked to create it.
+func noSuchStack(stack string) error {
+	return &ExitError{Code: ExitFailure, Err: &noSuchStackError{stack: stack}}
 }
 
 // installHint says how to get the pulumi CLI.

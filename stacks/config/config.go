@@ -56,10 +56,27 @@ type Config struct {
 	Ingress    *Ingress    `json:"ingress,omitempty"`
 	Monitoring *Monitoring `json:"monitoring,omitempty"`
 	Policy     *Policy     `json:"policy,omitempty"`
+	// Registries are the private container registries the services' images
+	// are pulled from, with their credentials. An image whose registry is
+	// not listed is pulled anonymously.
+	Registries []Registry `json:"registries,omitempty"`
 	// Secrets maps a secret's name to its value. Every value must be a
 	// Pulumi secret (`pulumi config set --secret --path 'infra:secrets.name'`);
 	// other keys refer to secrets by name only.
 	Secrets map[string]string `json:"secrets,omitempty"`
+}
+
+// Registry is a private container registry and how to log in to it.
+type Registry struct {
+	// Server is the registry's host, with a port if it has one (ghcr.io,
+	// registry.example.com:5000): the part of an image reference before
+	// the first slash.
+	Server string `json:"server" jsonschema:"minLength=1"`
+	// Username logs in; for ghcr.io a GitHub user or organisation.
+	Username string `json:"username" jsonschema:"minLength=1"`
+	// PasswordSecret names the infra:secrets entry holding the password or
+	// access token (for ghcr.io a token with read:packages).
+	PasswordSecret string `json:"passwordSecret" jsonschema:"minLength=1"`
 }
 
 // Network is the stack's private network and who may administer it.

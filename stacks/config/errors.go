@@ -43,6 +43,8 @@ type problems struct {
 	// refs are references to names nobody declared, reported once per
 	// name when validation ends (see unknown).
 	refs []unknownRef
+	// secretUses are the config paths that name each secret.
+	secretUses map[string][]string
 }
 
 // unknownRef is one use of a name that is not declared.

@@ -142,6 +142,9 @@ func TestBadConfig(t *testing.T) {
 		{"waiver without a reason", []edit{{"waivers: []", "waivers: [{ rule: tls-everywhere, reason: \"\" }]"}}, "infra:policy.waivers[0].reason", "minLength"},
 		{"network of the wrong type", []edit{{"  infra:network:\n    adminCidrs: [198.51.100.7/32]", "  infra:network: 10.0.0.0/16"}}, "infra:network", "want object"},
 		{"duplicate key in the file", []edit{{"  infra:monitoring:", "  infra:services: server\n  infra:monitoring:"}}, "config", "already defined"},
+		{"registry password given in plain text", []edit{{"  infra:policy:", "  infra:registries:\n    - { server: ghcr.io, username: focusdeck, password: ghp_0123456789 }\n  infra:policy:"}}, "infra:registries[0].password", "unknown key"},
+		{"registry with a scheme", []edit{{"  infra:policy:", "  infra:registries:\n    - { server: \"https://ghcr.io\", username: focusdeck, passwordSecret: openai-key }\n  infra:policy:"}}, "infra:registries[0].server", "without https://"},
+		{"registry password secret undeclared", []edit{{"  infra:policy:", "  infra:registries:\n    - { server: ghcr.io, username: focusdeck, passwordSecret: ghcr-token }\n  infra:policy:"}}, "infra:registries[0].passwordSecret", `unknown secret "ghcr-token"`},
 		{"not YAML", []edit{{"infra:topology: vps", "infra:topology: [vps"}}, "config", "not a valid stack file"},
 	}
 	for _, tt := range tests {

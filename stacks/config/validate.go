@@ -1,7 +1,6 @@
 package config
 
 import (
-	"fmt"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -23,6 +22,7 @@ var (
 func validate(c *Config, ps *problems) {
 	validateNetwork(c, ps)
 	validateSecrets(c, ps)
+	validateRegistries(c, ps)
 	dbs := validateDatabase(c, ps)
 	validateServices(c, dbs, ps)
 	validateTopology(c, ps)
@@ -104,25 +104,6 @@ func lastAddr(p netip.Prefix) netip.Addr {
 	}
 	a, _ := netip.AddrFromSlice(b)
 	return a
-}
-
-func validateSecrets(c *Config, ps *problems) {
-	for name := range c.Secrets {
-		if !secretName.MatchString(name) {
-			ps.add(key(key(Namespace, SecretsKey), name), "secret names are lower-case words joined by dashes")
-		}
-	}
-}
-
-func (c *Config) hasSecret(name string) bool {
-	_, ok := c.Secrets[name]
-	return ok
-}
-
-func requireSecret(c *Config, path, name string, ps *problems) {
-	if name != "" && !c.hasSecret(name) {
-		ps.unknown(path, "secret", name, sortedKeys(c.Secrets), fmt.Sprintf("add it with `pulumi config set --secret --path 'infra:secrets.%s' ...`", name))
-	}
 }
 
 // databaseIndex answers which databases exist and which roles may use them.

@@ -15,6 +15,11 @@ import (
 // was "issued".
 const fakeDocker = `#!/usr/bin/env bash
 printf '%s\n' "$*" >>"$FAKE_LOG"
+if [ "$1" = login ]; then
+  # What a login was given on stdin, and the environment it ran in.
+  { cat; printf '\n'; } >>"$FAKE_STATE/login-stdin"
+  env >>"$FAKE_STATE/login-env"
+fi
 case "$*" in
   *"--entrypoint test"*) [ -f "$FAKE_STATE/cert" ] ;;
   *"certonly --standalone"*) touch "$FAKE_STATE/cert" ;;
@@ -54,8 +59,58 @@ func newSandbox(t *testing.T) *sandbox {
 }
 
 // deploy unpacks a bundle of the site's project (as receive.sh does) and
-// runs its deploy.sh; it returns the docker commands run.
+// runs its deploy.sh, as a run by hand would; it returns the docker
+// commands run.
 func (s *sandbox) deploy(site Site, extra ...File) []string {
+	t := s.t
+	t.Helper()
+	enc := s.bundle(site, extra...)
+	raw, err := base64.StdEncoding.DecodeString(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	staging := t.TempDir()
+	tar := exec.Command("tar", "-xzpf", "-", "-C", staging)
+	tar.Stdin = strings.NewReader(string(raw))
+	if out, err := tar.CombinedOutput(); err != nil {
+		t.Fatalf("tar: %v\n%s", err, out)
+	}
+	return s.run(exec.Command("bash", filepath.Join(staging, "deploy.sh"), staging))
+}
+
+// receive runs the receive command as the SSH session would, with the
+// deploy command's stdin (the registry passwords, then the bundle).
+func (s *sandbox) receive(site Site, passwords []string) []string {
+	s.t.Helper()
+	cmd := exec.Command("bash", "-c", ReceiveCommand())
+	cmd.Stdin = strings.NewReader(DeployInput(passwords, s.bundle(site)))
+	return s.run(cmd)
+}
+
+// run runs a deploy with the fake tools and returns the docker commands.
+func (s *sandbox) run(cmd *exec.Cmd) []string {
+	t := s.t
+	t.Helper()
+	if out, err := s.try(cmd); err != nil {
+		t.Fatalf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, out)
+	}
+	log, err := os.ReadFile(s.logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSpace(string(log)), "\n")
+}
+
+// try runs a deploy with the fake tools and returns its output.
+func (s *sandbox) try(cmd *exec.Cmd) (string, error) {
+	_ = os.Remove(s.logf)
+	cmd.Env = append(os.Environ(), "PATH="+s.bin+":"+os.Getenv("PATH"), "FAKE_LOG="+s.logf, "FAKE_STATE="+s.state)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// bundle is the site's project as the deploy command sends it.
+func (s *sandbox) bundle(site Site, extra ...File) string {
 	t := s.t
 	t.Helper()
 	p, err := BuildProject(site)
@@ -84,27 +139,7 @@ func (s *sandbox) deploy(site Site, extra ...File) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := base64.StdEncoding.DecodeString(enc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	staging := t.TempDir()
-	tar := exec.Command("tar", "-xzpf", "-", "-C", staging)
-	tar.Stdin = strings.NewReader(string(raw))
-	if out, err := tar.CombinedOutput(); err != nil {
-		t.Fatalf("tar: %v\n%s", err, out)
-	}
-	_ = os.Remove(s.logf)
-	cmd := exec.Command("bash", filepath.Join(staging, "deploy.sh"), staging)
-	cmd.Env = append(os.Environ(), "PATH="+s.bin+":"+os.Getenv("PATH"), "FAKE_LOG="+s.logf, "FAKE_STATE="+s.state)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("deploy.sh: %v\n%s", err, out)
-	}
-	log, err := os.ReadFile(s.logf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.Split(strings.TrimSpace(string(log)), "\n")
+	return enc
 }
 
 // indexOf finds the first command containing every part.

@@ -38,6 +38,8 @@ func fixtureSite() Site {
 		RateLimit: &RateLimit{RPM: 600, Burst: 100},
 		Database:  &SiteDatabase{Version: "16", Databases: []string{"shop", "shop_jobs"}, Roles: []string{"shop_app"}},
 		Backup:    &SiteBackup{Region: "nyc3", Schedule: "30 3 * * *"},
+		// A quote in a username: deploy.sh quotes what it is given.
+		Registries: []RegistryLogin{{Server: "ghcr.io", Username: "shop-bot"}, {Server: "registry.example.com:5000", Username: "o'neil"}},
 	}
 }
 

@@ -2,6 +2,7 @@ package render
 
 import (
 	"embed"
+	"encoding/base64"
 	"fmt"
 	"strings"
 	"text/template"
@@ -81,7 +82,20 @@ func deployScript(site Site, p *Project, appDir string) (string, error) {
 		"PostgresService":     PostgresService,
 		"PostgresInitService": PostgresInitService,
 		"VolumeInitService":   VolumeInitService,
+		"Registries":          site.Registries,
 	})
+}
+
+// DeployInput is the deploy command's stdin: the registry passwords on the
+// first line, base64 and space-separated in the order of Site.Registries
+// (receive.sh hands that line to deploy.sh on a pipe), then the encoded
+// bundle. Without registries the first line is empty.
+func DeployInput(registryPasswords []string, bundle string) string {
+	encoded := make([]string, len(registryPasswords))
+	for i, p := range registryPasswords {
+		encoded[i] = base64.StdEncoding.EncodeToString([]byte(p))
+	}
+	return strings.Join(encoded, " ") + "\n" + bundle
 }
 
 // BackupScript renders backup.sh, which uploads to bucket.

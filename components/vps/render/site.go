@@ -51,6 +51,16 @@ type Site struct {
 	Database *SiteDatabase
 	// Backup uploads nightly dumps of the self-hosted database (nil: none).
 	Backup *SiteBackup
+	// Registries are the private registries deploy.sh logs in to before
+	// anything is pulled; their passwords travel apart (DeployInput).
+	Registries []RegistryLogin
+}
+
+// RegistryLogin is who logs in to a private registry: the host as image
+// references name it, and the user.
+type RegistryLogin struct {
+	Server   string
+	Username string
 }
 
 // TLS is how certificates are obtained from Let's Encrypt.
