@@ -76,11 +76,11 @@ func TestCommittedStackFilesHoldOnlyPlaceholders(t *testing.T) {
 	t.Logf("%d secure values in %d stack files, all placeholders", total, len(files))
 }
 
-// preview and up refuse placeholder secrets with the config exit code,
-// before the stack is opened: every path in one error, each with the exact
-// command for this stack; --json carries them as problems. A config
-// problem elsewhere is listed in the same error. plan and validate never
-// decrypt, and accept them.
+// preview and up (and refresh and destroy) refuse placeholder secrets
+// with the config exit code, before the stack is opened: every path in one
+// error, each with the exact command for this stack; --json carries them
+// as problems. A config problem elsewhere is listed in the same error.
+// plan and validate never decrypt, and accept them.
 func TestPlaceholderSecretsRefusedBeforeTheEngine(t *testing.T) {
 	dir := testProject(t)
 	b, err := os.ReadFile(filepath.Join("..", "..", "examples", "focusdeck", "Pulumi.prod.yaml"))
@@ -97,6 +97,8 @@ func TestPlaceholderSecretsRefusedBeforeTheEngine(t *testing.T) {
 	secrets := []string{"deploy-ssh-key", "spaces-access-key", "spaces-secret-key", "slack-webhook", "smtp-password", "pagerduty-key", "deadmansswitch-url"}
 	preview := func(f *fakeStack) func(*IO) *cobra.Command { return previewCmd(f, nil) }
 	up := func(f *fakeStack) func(*IO) *cobra.Command { return upCmd(context.Background(), f) }
+	refresh := func(f *fakeStack) func(*IO) *cobra.Command { return refreshCmd(f) }
+	destroy := func(f *fakeStack) func(*IO) *cobra.Command { return destroyCmd(f) }
 	tests := []struct {
 		name  string
 		cmd   func(*fakeStack) func(*IO) *cobra.Command
@@ -108,6 +110,10 @@ func TestPlaceholderSecretsRefusedBeforeTheEngine(t *testing.T) {
 		{"up", up, []string{"up", "--yes"}, "canary", ""},
 		{"up --json", up, []string{"up", "--yes", "--json"}, "canary", ""},
 		{"preview, and a config problem", preview, []string{"preview"}, "broken", "infra:vps.size: "},
+		// The engine decrypts the stack's secrets before a refresh or a
+		// destroy too, even of an empty stack.
+		{"refresh", refresh, []string{"refresh"}, "canary", ""},
+		{"destroy", destroy, []string{"destroy", "--yes", "--confirm", "canary"}, "canary", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

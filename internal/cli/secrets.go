@@ -14,9 +14,10 @@ import (
 // zero-nonce ciphertexts of the committed stack files) instead of a
 // secret. They validate offline, and `plan` and `validate` accept them,
 // but the engine cannot decrypt them and would say only "cipher: message
-// authentication failed", naming no key. Each problem carries the exact
-// command that sets the secret. A secure value outside infra:secrets is
-// the validation's to report (it belongs in infra:secrets).
+// authentication failed", naming at best infra:secrets, not the entry:
+// preview, up, refresh and destroy refuse them first. Each problem carries the exact command that
+// sets the secret. A secure value outside infra:secrets is the
+// validation's to report (it belongs in infra:secrets).
 func unsetSecrets(proj Project, raw *config.Raw) []config.Problem {
 	var ps []config.Problem
 	for _, v := range raw.Placeholders() {
@@ -71,3 +72,21 @@ func (e *unsetSecretsError) Error() string {
 }
 
 func (e *unsetSecretsError) Unwrap() error { return e.cfg }
+
+// refuseUnsetSecrets is the placeholder check of refresh and destroy. They
+// do not run the program, so nothing else of the config is checked, but
+// the engine decrypts every secret of the stack file before either, even
+// on an empty stack ("failed to decrypt configuration key
+// 'infra:secrets': cipher: message authentication failed"). A stack file
+// that cannot be read is left to the engine to report, as before.
+func refuseUnsetSecrets(proj Project) error {
+	raw, err := config.ReadFile(proj.StackFile())
+	if err != nil {
+		return nil
+	}
+	unset := unsetSecrets(proj, raw)
+	if len(unset) == 0 {
+		return nil
+	}
+	return withUnsetSecrets(proj, &config.ConfigError{Source: proj.StackFile()}, unset)
+}

@@ -1,7 +1,8 @@
 // Package placeholder recognises the values the committed stack files hold
 // where secrets go, without the passphrase: a new stack's `infra preview`
 // and `infra up` refuse them by path before the engine, which could only
-// say "cipher: message authentication failed", naming no key.
+// say "cipher: message authentication failed", naming at best the whole of
+// infra:secrets, not the entry.
 //
 // A `secure:` value is a placeholder when it is Unset (what `infra
 // template` writes) or a passphrase ciphertext whose nonce is all zeros.
