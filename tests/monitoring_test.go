@@ -29,8 +29,11 @@ type monitoredStack struct {
 var monitoredStacks = []monitoredStack{
 	// dev: notifications off, no recipient for DigitalOcean's alerts.
 	{"infra", "dev", "../Pulumi.dev.yaml", 0, 2, 0, map[string]string{"severity=critical": "null", "severity=warning": "null"}},
-	// prod: no receivers configured yet; DigitalOcean mails the ingress address.
-	{"infra", "prod", "../Pulumi.prod.yaml", 6, 2, 6, map[string]string{"severity=critical": "null"}},
+	// prod notifies: each severity reaches its receivers, and the Watchdog
+	// the dead-man's switch.
+	{"infra", "prod", "../Pulumi.prod.yaml", 6, 2, 6, map[string]string{
+		"severity=critical": "pagerduty,slack", "severity=warning": "slack", "severity=info": "email", "alertname=Watchdog": "deadmansswitch",
+	}},
 	// focusdeck: seed 000's thresholds with every receiver.
 	{"focusdeck", "prod", "../examples/focusdeck/Pulumi.prod.yaml", 6, 2, 6, map[string]string{
 		"severity=critical": "pagerduty,slack", "severity=warning": "slack", "severity=info": "email", "alertname=Watchdog": "deadmansswitch",

@@ -85,6 +85,9 @@ func runDestroy(ctx context.Context, o *DestroyOptions) error {
 	if err := confirmDestroy(proj, o.Confirm); err != nil {
 		return o.finish(rep, err)
 	}
+	if err := refuseUnsetSecrets(proj); err != nil {
+		return o.finish(rep, err)
+	}
 	s, _, err := o.open(ctx, false)
 	if err != nil {
 		return o.finish(rep, err)

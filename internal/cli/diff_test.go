@@ -23,13 +23,13 @@ var pullRequest = []struct{ old, new string }{
 	{"image: ghcr.io/focusdeck/server:1.4.2", "image: ghcr.io/focusdeck/server:1.4.3"},
 	{`Features__Jarvis: "true"`, `Features__Jarvis: "false"`},
 	{"size: s-2vcpu-4gb", "size: s-4vcpu-8gb"},
-	{"  # Encrypted with the stack's secrets provider", `    - name: reports
+	{"  # PLACEHOLDERS, not secrets", `    - name: reports
       image: ghcr.io/focusdeck/reports:2.0.0
       port: 8090
       health: /healthz
       public: { host: reports }
       resources: { cpu: "0.5", memory: 512Mi }
-  # Encrypted with the stack's secrets provider`},
+  # PLACEHOLDERS, not secrets`},
 }
 
 // runMain runs the whole CLI as main does.

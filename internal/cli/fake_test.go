@@ -20,6 +20,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/spf13/cobra"
+
+	"infra/internal/stacktest"
 )
 
 // fakeStack is a hand-written Stack: each operation sends its scripted
@@ -181,21 +183,23 @@ const (
 )
 
 // testProject writes a project directory holding the focusdeck example's
-// prod stack and a dev copy of it (environment dev).
+// prod stack, its secrets set (the committed file holds placeholders,
+// which preview and up refuse), and a dev copy of it (environment dev).
 func testProject(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	src := filepath.Join("..", "..", "examples", "focusdeck", "Pulumi.prod.yaml")
-	prod, err := os.ReadFile(src)
+	b, err := os.ReadFile(src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dev := strings.NewReplacer("infra:environment: prod", "infra:environment: dev", "infra:class: production", "infra:class: development").Replace(string(prod))
+	prod := stacktest.SetSecrets(t, string(b))
+	dev := strings.NewReplacer("infra:environment: prod", "infra:environment: dev", "infra:class: production", "infra:class: development").Replace(prod)
 	files := map[string]string{
 		"Pulumi.yaml":      "name: focusdeck\nruntime: go\n",
-		"Pulumi.prod.yaml": string(prod),
+		"Pulumi.prod.yaml": prod,
 		"Pulumi.dev.yaml":  dev,
-		"Pulumi.waived.yaml": string(prod) + "  infra:policy:\n    waivers:\n" +
+		"Pulumi.waived.yaml": prod + "  infra:policy:\n    waivers:\n" +
 			"      - { rule: stateful-replace, resource: web, reason: the droplet is cattle and its state lives in the managed database }\n",
 		"Pulumi.bad.yaml": "config:\n  infra:environment: dev\n  infra:topology: moon\n  infra:region: nowhere\n",
 	}

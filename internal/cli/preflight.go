@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 
 	"infra/internal/plan"
 	"infra/internal/planner"
@@ -32,23 +31,25 @@ func policyPreflight(w io.Writer) PreflightFunc {
 }
 
 // checkBeforeEngine validates the stack's config offline (a
-// *stacks.ConfigError, exit 3, lists every problem) and runs the
-// preflight checks (exit 4). Nothing reaches the engine before both pass.
+// *config.ConfigError, exit 3, lists every problem, placeholder secrets
+// among them) and runs the preflight checks (exit 4). Nothing reaches the
+// engine before both pass.
 func checkBeforeEngine(proj Project, check PreflightFunc) (*plan.Plan, error) {
 	raw, err := config.ReadFile(proj.StackFile())
 	if err != nil {
 		return nil, err
 	}
-	if err := unsetSecrets(proj.StackFile(), raw); err != nil {
-		return nil, err
-	}
+	unset := unsetSecrets(proj, raw)
 	p, err := planner.Run(proj.Name, proj.Stack, raw)
 	if err != nil {
 		var cfg *config.ConfigError
 		if errors.As(err, &cfg) {
-			return nil, cfg
+			return nil, withUnsetSecrets(proj, cfg, unset)
 		}
 		return nil, fmt.Errorf("plan stack %s offline: %w", proj.Stack, err)
+	}
+	if len(unset) > 0 {
+		return nil, withUnsetSecrets(proj, &config.ConfigError{Source: proj.StackFile()}, unset)
 	}
 	if check == nil {
 		return p, nil
@@ -61,27 +62,4 @@ func checkBeforeEngine(proj Project, check PreflightFunc) (*plan.Plan, error) {
 		return nil, &ExitError{Code: ExitPolicy, Err: fmt.Errorf("policy check of stack %s: %w", proj.Stack, err)}
 	}
 	return p, nil
-}
-
-// unsetSecrets lists the infra:secrets entries that still hold the
-// placeholder `infra template` writes: they validate offline, but the
-// engine cannot decrypt them and would only say "bad value".
-func unsetSecrets(file string, raw *config.Raw) error {
-	secrets, _ := raw.Values[config.SecretsKey].(map[string]any)
-	unset := config.Placeholder(SecretPlaceholder)
-	var ps []config.Problem
-	for name, v := range secrets {
-		if v == unset {
-			ps = append(ps, config.Problem{
-				Path: config.Namespace + ":" + config.SecretsKey + "." + name,
-				Message: fmt.Sprintf("still the template's placeholder: set it with `pulumi config set --secret --path '%s:%s.%s' --stack <stack>`",
-					config.Namespace, config.SecretsKey, name),
-			})
-		}
-	}
-	if len(ps) == 0 {
-		return nil
-	}
-	sort.Slice(ps, func(i, j int) bool { return ps[i].Path < ps[j].Path })
-	return &config.ConfigError{Source: file, Problems: ps}
 }

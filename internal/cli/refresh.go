@@ -58,6 +58,13 @@ func runRefresh(ctx context.Context, o *RefreshOptions) error {
 	if err != nil {
 		return o.finish(rep, err)
 	}
+	proj, err := openProject(o.Dir, o.Stack)
+	if err != nil {
+		return o.finish(rep, err)
+	}
+	if err := refuseUnsetSecrets(proj); err != nil {
+		return o.finish(rep, err)
+	}
 	s, _, err := o.open(ctx, false)
 	if err != nil {
 		return o.finish(rep, err)

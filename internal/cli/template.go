@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"infra/internal/placeholder"
 	"infra/stacks/config"
 )
 
@@ -38,7 +39,7 @@ type TemplateOptions struct {
 // SecretPlaceholder is the value of each infra:secrets entry a template
 // writes: it validates offline, and preview and up refuse it (exit 3) until
 // `pulumi config set --secret` replaced it.
-const SecretPlaceholder = "REPLACE-ME"
+const SecretPlaceholder = placeholder.Unset
 
 // templateData fills a template.
 type templateData struct {

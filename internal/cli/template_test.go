@@ -88,7 +88,7 @@ func TestTemplateSecretsSetBeforeTheEngine(t *testing.T) {
 		t.Fatalf("preview with placeholder secrets: exit %d: %v", r.code, r.err)
 	}
 	for _, name := range []string{"deploy-ssh-key", "spaces-access-key", "spaces-secret-key"} {
-		want := "infra:secrets." + name + ": still the template's placeholder: set it with `pulumi config set --secret --path 'infra:secrets." + name + "'"
+		want := "infra:secrets." + name + ": a placeholder, not a secret: set it with `pulumi config set --secret --path 'infra:secrets." + name + "' --stack dev`"
 		if !strings.Contains(r.err.Error(), want) {
 			t.Errorf("refusal lacks %q:\n%v", want, r.err)
 		}

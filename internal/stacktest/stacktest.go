@@ -4,7 +4,9 @@
 // valid production stack. [Committed] finds the committed stack files of the
 // repository: the root project's and every example's Pulumi.<stack>.yaml,
 // with the project name from the Pulumi.yaml beside each; tests that walk
-// every stack use it.
+// every stack use it. [SetSecrets] turns a stack file's placeholder secrets
+// into values that look set, for tests that go past the CLI's refusal of
+// placeholders without decrypting anything.
 package stacktest
 
 import (
@@ -52,9 +54,9 @@ config:
       image: ghcr.io/example/api:1.0.0
       command: [worker]
   infra:secrets:
-    deploy-ssh-key: { secure: v1:AAAAAAAAAAAAAAAAZGVwbG95LXNzaC1rZXk= }
-    spaces-access-key: { secure: v1:AAAAAAAAAAAAAAAAc3BhY2VzLWFjY2Vzcy1rZXk= }
-    spaces-secret-key: { secure: v1:AAAAAAAAAAAAAAAAc3BhY2VzLXNlY3JldC1rZXk= }
+    deploy-ssh-key: { secure: v1:AAAAAAAAAAAAAAAA:aW5mcmEgcGxhY2Vob2xkZXI6IGRlcGxveS1zc2gta2V5 }
+    spaces-access-key: { secure: v1:AAAAAAAAAAAAAAAA:aW5mcmEgcGxhY2Vob2xkZXI6IHNwYWNlcy1hY2Nlc3Mta2V5 }
+    spaces-secret-key: { secure: v1:AAAAAAAAAAAAAAAA:aW5mcmEgcGxhY2Vob2xkZXI6IHNwYWNlcy1zZWNyZXQta2V5 }
 `
 
 // Edit replaces exact pieces of a stack file's text, in pairs (old, new),

@@ -30,6 +30,10 @@ type Raw struct {
 	Values map[string]any
 	// SecretsArePlain lists entries of infra:secrets given in plain text.
 	SecretsArePlain []string
+	// Secure lists every secure (encrypted) value with its config path, in
+	// file order: Values holds offline stand-ins for them (Placeholder),
+	// and the CLI checks these before the engine decrypts them.
+	Secure []SecureValue
 	// Problems found while reading, before the schema is checked.
 	Problems []Problem
 }
@@ -157,6 +161,7 @@ func normalise(v any, path string, raw *Raw) any {
 			m[k] = normalise(item.Value, key(path, k), raw)
 		}
 		if sec, ok := secureValue(m); ok {
+			raw.Secure = append(raw.Secure, SecureValue{Path: path, Ciphertext: sec})
 			if !isSecretEntry(path) {
 				raw.Problems = append(raw.Problems, Problem{Path: path, Message: "secure values belong in infra:secrets; refer to them by name"})
 			}
