@@ -88,25 +88,19 @@ type Counts struct {
 
 // Counts counts the changed resources.
 func (d *Diff) Counts() Counts {
-	var c Counts
-	for _, r := range d.Resources {
-		switch r.Change {
-		case Added:
-			c.Added++
-		case Removed:
-			c.Removed++
-		default:
-			c.Changed++
-		}
-	}
-	return c
+	return count(d.Resources, func(r Resource) Change { return r.Change })
 }
 
 // FileCounts counts the rendered files by change.
 func (d *Diff) FileCounts() Counts {
+	return count(d.Files, func(f File) Change { return f.Change })
+}
+
+// count tallies items by their change.
+func count[T any](items []T, change func(T) Change) Counts {
 	var c Counts
-	for _, f := range d.Files {
-		switch f.Change {
+	for _, it := range items {
+		switch change(it) {
 		case Added:
 			c.Added++
 		case Removed:

@@ -12,9 +12,11 @@ import (
 
 // masker turns recorded inputs into plain JSON-able values with every
 // secret replaced by plan.Masked, and keeps a digest of each masked value
-// by its input path (plan.Resource.SecretDigests).
+// by its input path (plan.Resource.SecretDigests). With reveal set it
+// unwraps secrets instead: the input of a digest, never written anywhere.
 type masker struct {
 	digests map[string]string
+	reveal  bool
 }
 
 // maskInputs masks a resource's inputs and returns the digests of what it
@@ -38,12 +40,14 @@ func (m *masker) properties(pm resource.PropertyMap, path string) map[string]any
 
 func (m *masker) value(v resource.PropertyValue, path string) any {
 	switch {
+	case v.IsSecret() && m.reveal:
+		return m.value(v.SecretValue().Element, path)
 	case v.IsSecret():
 		m.digest(path, v.SecretValue().Element)
 		return plan.Masked
 	case v.IsOutput():
 		o := v.OutputValue()
-		if o.Secret {
+		if o.Secret && !m.reveal {
 			if o.Known {
 				m.digest(path, o.Element)
 			}
@@ -101,37 +105,5 @@ func (m *masker) digest(path string, v resource.PropertyValue) {
 // reveal is v as plain JSON values, secrets unwrapped: the input of digest
 // alone, never written anywhere.
 func reveal(v resource.PropertyValue) any {
-	switch {
-	case v.IsSecret():
-		return reveal(v.SecretValue().Element)
-	case v.IsOutput():
-		o := v.OutputValue()
-		if !o.Known {
-			return plan.Unknown
-		}
-		return reveal(o.Element)
-	case v.IsComputed():
-		return plan.Unknown
-	case v.IsObject():
-		obj := v.ObjectValue()
-		out := make(map[string]any, len(obj))
-		for k, e := range obj {
-			out[string(k)] = reveal(e)
-		}
-		return out
-	case v.IsArray():
-		arr := v.ArrayValue()
-		out := make([]any, len(arr))
-		for i, e := range arr {
-			out[i] = reveal(e)
-		}
-		return out
-	case v.IsResourceReference():
-		return string(v.ResourceReferenceValue().URN)
-	case v.IsAsset(), v.IsArchive():
-		return "[asset]"
-	case v.IsNull():
-		return nil
-	}
-	return v.V
+	return (&masker{reveal: true}).value(v, "")
 }
