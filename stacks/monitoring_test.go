@@ -140,24 +140,7 @@ func TestKubernetesMonitoringArtifacts(t *testing.T) {
 	cfg := loadExample(t, "examples/focusdeck/Pulumi.prod.yaml", func(s string) string {
 		return strings.Replace(s, "infra:topology: vps", "infra:topology: kubernetes", 1)
 	})
-	artifacts := map[string]string{}
-	rec := pulumitest.RunStack(t, "focusdeck", "prod", func(ctx *pulumi.Context) error {
-		d, err := Deploy(ctx, cfg)
-		if err != nil {
-			return err
-		}
-		for p, o := range d.Artifacts {
-			res, err := internals.UnsafeAwaitOutput(ctx.Context(), o)
-			if err != nil {
-				return err
-			}
-			if res.Secret {
-				t.Errorf("artifact %s is secret", p)
-			}
-			artifacts[p], _ = res.Value.(string)
-		}
-		return nil
-	})
+	rec, artifacts := deployArtifacts(t, "focusdeck", "prod", cfg)
 	for _, p := range []string{"monitoring/rules.yml", "monitoring/prometheusrule.yaml", "monitoring/alertmanager.yml", "monitoring/servicemonitors/server.yaml", "monitoring/kube-prometheus-stack-values.yaml"} {
 		if artifacts[p] == "" {
 			t.Errorf("no artifact %s", p)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 
 	"infra/internal/pulumitest"
 	"infra/stacks/config"
@@ -84,4 +85,30 @@ func TestProgramRejectsBadConfigBeforeAnyResource(t *testing.T) {
 			}
 		})
 	}
+}
+
+// deployArtifacts runs the program for cfg under mocks and returns the
+// recorded resources and the rendered artifacts; an artifact marked secret
+// is an error (artifacts are written to disk in plain text).
+func deployArtifacts(t *testing.T, project, stack string, cfg *config.Config) (*pulumitest.Recorder, map[string]string) {
+	t.Helper()
+	artifacts := map[string]string{}
+	rec := pulumitest.RunStack(t, project, stack, func(ctx *pulumi.Context) error {
+		d, err := Deploy(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		for p, o := range d.Artifacts {
+			res, err := internals.UnsafeAwaitOutput(ctx.Context(), o)
+			if err != nil {
+				return err
+			}
+			if res.Secret {
+				t.Errorf("artifact %s is secret", p)
+			}
+			artifacts[p], _ = res.Value.(string)
+		}
+		return nil
+	})
+	return rec, artifacts
 }

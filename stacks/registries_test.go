@@ -6,9 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
-
 	"infra/components/workload"
 	"infra/internal/pulumitest"
 )
@@ -39,21 +36,7 @@ func registryRun(t *testing.T, topology, extra string) (*pulumitest.Recorder, ma
 	if err != nil {
 		t.Fatal(err)
 	}
-	artifacts := map[string]string{}
-	rec := pulumitest.RunStack(t, "infra", "dev", func(ctx *pulumi.Context) error {
-		d, err := Deploy(ctx, cfg)
-		if err != nil {
-			return err
-		}
-		for p, o := range d.Artifacts {
-			res, err := internals.UnsafeAwaitOutput(ctx.Context(), o)
-			if err != nil {
-				return err
-			}
-			artifacts[p], _ = res.Value.(string)
-		}
-		return nil
-	})
+	rec, artifacts := deployArtifacts(t, "infra", "dev", cfg)
 	return rec, artifacts, cfg.Secrets["ghcr-token"]
 }
 

@@ -3,7 +3,6 @@ package config
 import (
 	"encoding/json"
 	"errors"
-	"strings"
 	"testing"
 )
 
@@ -64,16 +63,7 @@ func TestRegistryProblems(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := parseText(t, registriesStack+"  infra:registries: "+c.registries+"\n")
-			var ce *ConfigError
-			if !errors.As(err, &ce) {
-				t.Fatalf("want a ConfigError, got %v", err)
-			}
-			for _, p := range ce.Problems {
-				if p.Path == c.path && strings.Contains(p.Message, c.text) {
-					return
-				}
-			}
-			t.Errorf("no problem at %s mentioning %q in:\n%v", c.path, c.text, err)
+			requireProblem(t, err, c.path, c.text)
 		})
 	}
 }

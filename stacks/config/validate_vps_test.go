@@ -53,16 +53,7 @@ func TestVPSConfigErrors(t *testing.T) {
 			raw := cloneRaw(t, base)
 			c.mutate(raw.Values)
 			_, err := Parse(raw)
-			var ce *ConfigError
-			if !errors.As(err, &ce) {
-				t.Fatalf("want a ConfigError, got %v", err)
-			}
-			for _, p := range ce.Problems {
-				if p.Path == c.path && strings.Contains(p.Message, c.text) {
-					return
-				}
-			}
-			t.Errorf("no problem at %s mentioning %q in:\n%v", c.path, c.text, err)
+			requireProblem(t, err, c.path, c.text)
 		})
 	}
 }
@@ -85,4 +76,20 @@ func cloneRaw(t *testing.T, raw *Raw) *Raw {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// requireProblem fails unless err is a ConfigError with a problem at path
+// whose message mentions text.
+func requireProblem(t *testing.T, err error, path, text string) {
+	t.Helper()
+	var ce *ConfigError
+	if !errors.As(err, &ce) {
+		t.Fatalf("want a ConfigError, got %v", err)
+	}
+	for _, p := range ce.Problems {
+		if p.Path == path && strings.Contains(p.Message, text) {
+			return
+		}
+	}
+	t.Errorf("no problem at %s mentioning %q in:\n%v", path, text, err)
 }
