@@ -70,15 +70,15 @@ func fingerprint(c *x509.Certificate) string {
 func stagingRoots() ([]*x509.Certificate, error) {
 	certs, err := parseRoots(stagingRootsPEM)
 	if err != nil {
-		return nil, fmt.Errorf("Let's Encrypt staging roots: %w", err)
+		return nil, fmt.Errorf("embedded staging roots: %w", err)
 	}
 	for _, c := range certs {
 		if !slices.Contains(stagingRootFingerprints, fingerprint(c)) {
-			return nil, fmt.Errorf("Let's Encrypt staging roots: unexpected certificate %q", c.Subject.CommonName)
+			return nil, fmt.Errorf("embedded staging roots: unexpected certificate %q", c.Subject.CommonName)
 		}
 	}
 	if len(certs) != len(stagingRootFingerprints) {
-		return nil, fmt.Errorf("Let's Encrypt staging roots: %d certificates, want %d", len(certs), len(stagingRootFingerprints))
+		return nil, fmt.Errorf("embedded staging roots: %d certificates, want %d", len(certs), len(stagingRootFingerprints))
 	}
 	return certs, nil
 }
