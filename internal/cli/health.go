@@ -27,6 +27,11 @@ type HealthOptions struct {
 	Timeout     time.Duration
 	CAFile      string
 	MinCertDays int
+	// LetsEncryptStaging trusts Let's Encrypt's staging roots; with
+	// --stack it follows the stack's infra:ingress.issuer.
+	LetsEncryptStaging bool
+	// StagingRoots are those roots (tests hand in their own CA).
+	StagingRoots func() ([]*x509.Certificate, error)
 	// Now is the clock (tests may fix it).
 	Now func() time.Time
 }
@@ -74,13 +79,18 @@ func (s seconds) Set(v string) error {
 
 // NewCmdHealth builds `infra health`. runF replaces the action in tests.
 func NewCmdHealth(streams *IO, runF func(*HealthOptions) error) *cobra.Command {
-	opts := &HealthOptions{StackOptions: newStackOptions(streams), Interval: time.Minute, Timeout: 10 * time.Second, Now: time.Now}
+	opts := &HealthOptions{StackOptions: newStackOptions(streams), Interval: time.Minute, Timeout: 10 * time.Second, Now: time.Now, StagingRoots: stagingRoots}
 	cmd := &cobra.Command{
 		Use:   "health (--stack NAME | --url URL...) [--continuous --interval N]",
 		Short: "Probe the public endpoints: HTTPS status, certificate days left, health JSON",
 		Long: `health probes each public endpoint of the stack (the "endpoints" output) or
 each --url: an HTTPS GET of the service's health path, the HTTP status, the days
 left on the TLS certificate, and the health path's JSON ("status" field).
+
+Certificates are always verified: chain, host name, dates. A stack whose
+infra:ingress.issuer is letsencrypt-staging (the default outside production)
+gets Let's Encrypt's staging roots added to the trusted ones, and only such a
+stack (or --letsencrypt-staging with --url).
 
 An endpoint is unhealthy when the request fails, the status is not 2xx, the
 certificate expires within --min-cert-days, or the JSON status is not ok,
@@ -112,17 +122,22 @@ mode: in the last round).
 	f.DurationVar(&opts.Timeout, "timeout", opts.Timeout, "timeout of each request")
 	f.StringVar(&opts.CAFile, "ca-file", "", "PEM file of extra trusted CAs (e.g. Let's Encrypt staging)")
 	f.IntVar(&opts.MinCertDays, "min-cert-days", 14, "unhealthy when the certificate expires sooner")
+	f.BoolVar(&opts.LetsEncryptStaging, "letsencrypt-staging", false, "trust Let's Encrypt's staging roots (default with --stack: when its infra:ingress.issuer is letsencrypt-staging)")
 	return cmd
 }
 
 type target struct{ service, url string }
 
 func runHealth(ctx context.Context, o *HealthOptions) error {
+	staging, err := o.staging()
+	if err != nil {
+		return err
+	}
 	targets, err := healthTargets(ctx, o)
 	if err != nil {
 		return err
 	}
-	client, err := o.client()
+	client, err := o.client(staging)
 	if err != nil {
 		return err
 	}
@@ -193,10 +208,37 @@ func healthTargets(ctx context.Context, o *HealthOptions) ([]target, error) {
 	return ts, nil
 }
 
-func (o *HealthOptions) client() (*http.Client, error) {
+// staging reports whether to trust Let's Encrypt's staging roots: asked
+// for, or the stack's config says its certificates come from staging.
+func (o *HealthOptions) staging() (bool, error) {
+	if o.LetsEncryptStaging || o.Stack == "" {
+		return o.LetsEncryptStaging, nil
+	}
+	proj, err := openProject(o.Dir, o.Stack)
+	if err != nil {
+		return false, err
+	}
+	staging, err := usesStagingIssuer(proj)
+	if err != nil {
+		return false, fmt.Errorf("read the issuer of stack %s: %w", o.Stack, err)
+	}
+	return staging, nil
+}
+
+func (o *HealthOptions) client(staging bool) (*http.Client, error) {
 	pool, err := x509.SystemCertPool()
 	if err != nil {
 		pool = x509.NewCertPool()
+	}
+	if staging {
+		roots, err := o.StagingRoots()
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range roots {
+			pool.AddCert(c)
+		}
+		fmt.Fprintf(o.IO.ErrOut, "Trusting Let's Encrypt's staging roots (issuer %s).\n", stagingIssuer)
 	}
 	if o.CAFile != "" {
 		pem, err := os.ReadFile(o.CAFile)

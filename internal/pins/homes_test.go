@@ -176,7 +176,8 @@ func TestGoMod(t *testing.T) {
 	}
 }
 
-// The pulumi CLI the workflows install is the SDK's version.
+// The pulumi CLI the workflows install is the SDK's version; doctl is the
+// pinned one.
 func TestPulumiCLI(t *testing.T) {
 	m := manifest(t)
 	var action struct {
@@ -189,6 +190,7 @@ func TestPulumiCLI(t *testing.T) {
 	}
 	cli := pin(t, m, "pulumi-cli").Value
 	same(t, "the pulumi CLI", cli, action.Inputs["pulumi-version"].Default, ".github/actions/setup/action.yml (pulumi-version)")
+	same(t, "doctl", pin(t, m, "doctl").Value, action.Inputs["doctl-version"].Default, ".github/actions/setup/action.yml (doctl-version)")
 	if sdk := pin(t, m, "github.com/pulumi/pulumi/sdk/v3").Value; "v"+cli != sdk {
 		t.Errorf("the pulumi CLI %s and the SDK %s differ: the Automation API expects them equal", cli, sdk)
 	}

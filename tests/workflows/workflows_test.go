@@ -225,13 +225,15 @@ func TestDeployWorkflow(t *testing.T) {
 	if _, ok := w.On["push"]; !ok {
 		t.Error("deploy.yml does not run on push")
 	}
-	prod := w.Jobs["prod"]
-	env, _ := prod.Environment.(map[string]any)
-	if env["name"] != "production" {
-		t.Errorf("prod job environment %v, want production (the approval gate)", prod.Environment)
+	// The approval gate is a job of its own in the production environment,
+	// between dev and prod; prod runs in its stack's environment.
+	gate := w.Jobs["approve-prod"]
+	env, _ := gate.Environment.(map[string]any)
+	if env["name"] != "production" || gate.Needs != "dev" {
+		t.Errorf("approve-prod: environment %v, needs %v; want production after dev (the approval gate)", gate.Environment, gate.Needs)
 	}
-	if prod.Needs != "dev" {
-		t.Errorf("prod needs %v, want dev", prod.Needs)
+	if prod := w.Jobs["prod"]; prod.Needs != "approve-prod" || prod.Environment != "prod" {
+		t.Errorf("prod: needs %v, environment %v; want approve-prod and prod", prod.Needs, prod.Environment)
 	}
 	if !strings.Contains(w.runs("dev"), "infra up --stack dev") || !strings.Contains(w.runs("prod"), "infra up --stack prod") {
 		t.Error("deploy jobs do not run infra up")
