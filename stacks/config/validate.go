@@ -151,6 +151,10 @@ func validateDatabase(c *Config, ps *problems) *databaseIndex {
 			ps.add(key(dp, "name"), "%q is reserved (%s): give the application's database its own name", db.Name, why)
 		}
 		switch {
+		case db.Owner == "" && roleEntryPruned(d.Roles):
+			// A role's entry failed the schema: it may be this database's.
+		case db.Owner == "" && roleNamesDatabase(d.Roles, db.Name):
+			ps.add(dp, "no role owns database %q: every role lists it with an access level; list it by its plain name under the role that owns it, or set owner", db.Name)
 		case db.Owner == "":
 			ps.add(dp, "no role uses database %q: list it under a role's databases or set owner", db.Name)
 		case !roleListsDatabase(d.Roles, db.Owner, db.Name):
@@ -165,14 +169,7 @@ func validateDatabase(c *Config, ps *problems) *databaseIndex {
 		if why, reserved := reservedRole(r.Name); reserved {
 			ps.add(key(rp, "name"), "%q is reserved (%s)", r.Name, why)
 		}
-		grants := map[string]bool{}
-		for j, db := range r.Databases {
-			if _, ok := idx.dbs[db]; !ok {
-				ps.unknown(index(key(rp, "databases"), j), "database", db, sortedKeys(idx.dbs), "")
-			}
-			grants[db] = true
-		}
-		idx.access[r.Name] = grants
+		idx.access[r.Name] = validateRoleDatabases(r, rp, idx.dbs, ps)
 	}
 	if d.Engine == "external" && len(d.Roles) > 0 {
 		ps.add(key(p, "roles"), "roles of an external database are managed where it lives")
@@ -186,12 +183,63 @@ func roleListsDatabase(roles []Role, role, db string) bool {
 			continue
 		}
 		for _, d := range r.Databases {
-			if d == db {
+			if d.Name == db {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// roleNamesDatabase reports whether any role lists db, in either form.
+func roleNamesDatabase(roles []Role, db string) bool {
+	for _, r := range roles {
+		for _, d := range r.Databases {
+			if d.Name == db {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// roleEntryPruned reports whether a role's database entry failed the
+// schema and was pruned (only then is its name empty).
+func roleEntryPruned(roles []Role) bool {
+	for _, r := range roles {
+		for _, d := range r.Databases {
+			if d.Name == "" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// validateRoleDatabases checks one role's databases: each one exists, is
+// listed once, and the role's own databases carry no access level (an
+// owner has every right; a level would read as lowering them). It returns
+// the databases the role may connect to.
+func validateRoleDatabases(r Role, rp string, dbs map[string]DatabaseEntry, ps *problems) map[string]bool {
+	grants := map[string]bool{}
+	for j, g := range r.Databases {
+		ep := index(key(rp, "databases"), j)
+		namePath := ep
+		if g.Access != "" {
+			namePath = key(ep, "name")
+		}
+		db, ok := dbs[g.Name]
+		switch {
+		case !ok:
+			ps.unknown(namePath, "database", g.Name, sortedKeys(dbs), "")
+		case grants[g.Name]:
+			ps.add(namePath, "database %q is listed twice for role %q: list it once, with the access the role needs", g.Name, r.Name)
+		case g.Access != "" && db.Owner == r.Name:
+			ps.add(key(ep, "access"), "role %q owns database %q and has every right there: list it by its plain name (access %s would lower the owner's rights)", r.Name, g.Name, g.Access)
+		}
+		grants[g.Name] = true
+	}
+	return grants
 }
 
 // validateImage checks an image reference by the reference grammar of
