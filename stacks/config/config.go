@@ -138,7 +138,7 @@ type Pool struct {
 type Role struct {
 	Name string `json:"name" jsonschema:"pattern=^[a-z_][a-z0-9_]*$,maxLength=63"`
 	// Databases are the databases the role uses: a plain name, or
-	// { name, access } with an access level (roledb.go).
+	// { name, access } with an access level (roledb.go; checked in validate_roles.go).
 	Databases []RoleDatabase `json:"databases" jsonschema:"minItems=1"`
 }
 
