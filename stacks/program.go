@@ -218,7 +218,11 @@ func databaseModel(db *config.Database) database.Model {
 		m.Databases = append(m.Databases, entry)
 	}
 	for _, r := range db.Roles {
-		m.Roles = append(m.Roles, database.Role{Name: r.Name, Databases: append([]string(nil), r.Databases...)})
+		role := database.Role{Name: r.Name}
+		for _, g := range r.Databases {
+			role.Databases = append(role.Databases, database.Grant{Database: g.Name, Level: database.Level(g.Access)})
+		}
+		m.Roles = append(m.Roles, role)
 	}
 	return m
 }

@@ -83,7 +83,7 @@ func TestRenderedSQLOnRealPostgres(t *testing.T) {
 	}
 	other := database.RenderSQL(database.Model{
 		Databases: []database.Database{{Name: "analytics", Owner: "analytics_app"}},
-		Roles:     []database.Role{{Name: "analytics_app", Databases: []string{"analytics"}}},
+		Roles:     []database.Role{{Name: "analytics_app", Databases: []database.Grant{{Database: "analytics"}}}},
 	})
 	password := "Pw" + strings.Repeat("x7", 15)
 	env := database.PasswordEnv("focusdeck_app") + "=" + password

@@ -19,8 +19,9 @@ func focusdeck() Model {
 			{Name: "reports", Owner: "reporting"},
 		},
 		Roles: []Role{
-			{Name: "focusdeck_app", Databases: []string{"focusdeck", "focusdeck_jobs"}},
-			{Name: "reporting", Databases: []string{"reports", "focusdeck"}},
+			{Name: "focusdeck_app", Databases: []Grant{{Database: "focusdeck"}, {Database: "focusdeck_jobs"}}},
+			{Name: "reporting", Databases: []Grant{{Database: "reports"}, {Database: "focusdeck", Level: LevelRead}}},
+			{Name: "support", Databases: []Grant{{Database: "focusdeck", Level: LevelReadWrite}, {Database: "focusdeck_jobs"}}},
 		},
 	}
 }
@@ -47,10 +48,12 @@ func TestRenderSQLGolden(t *testing.T) {
 func TestAccess(t *testing.T) {
 	got := focusdeck().Access()
 	want := []Access{
-		{Role: "focusdeck_app", Database: "focusdeck", Owner: true},
-		{Role: "reporting", Database: "focusdeck", Owner: false},
-		{Role: "focusdeck_app", Database: "focusdeck_jobs", Owner: true},
-		{Role: "reporting", Database: "reports", Owner: true},
+		{Role: "focusdeck_app", Database: "focusdeck", Owner: "focusdeck_app", Level: LevelOwner},
+		{Role: "reporting", Database: "focusdeck", Owner: "focusdeck_app", Level: LevelRead},
+		{Role: "support", Database: "focusdeck", Owner: "focusdeck_app", Level: LevelReadWrite},
+		{Role: "focusdeck_app", Database: "focusdeck_jobs", Owner: "focusdeck_app", Level: LevelOwner},
+		{Role: "support", Database: "focusdeck_jobs", Owner: "focusdeck_app", Level: LevelCreate},
+		{Role: "reporting", Database: "reports", Owner: "reporting", Level: LevelOwner},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %d access entries, want %d: %+v", len(got), len(want), got)
@@ -65,9 +68,12 @@ func TestAccess(t *testing.T) {
 func TestSQLQuotesIdentifiers(t *testing.T) {
 	sql := RenderSQL(Model{
 		Databases: []Database{{Name: `we"ird`, Owner: "o'brien"}},
-		Roles:     []Role{{Name: "o'brien", Databases: []string{`we"ird`}}},
+		Roles: []Role{
+			{Name: "o'brien", Databases: []Grant{{Database: `we"ird`}}},
+			{Name: "d'arcy", Databases: []Grant{{Database: `we"ird`, Level: LevelRead}}},
+		},
 	})
-	for _, want := range []string{`"we""ird"`, `'o''brien'`, `"o'brien"`} {
+	for _, want := range []string{`"we""ird"`, `'o''brien'`, `"o'brien"`, `FOR ROLE "o'brien"`, `TO "d'arcy"`} {
 		if !strings.Contains(sql, want) {
 			t.Errorf("SQL does not quote %s:\n%s", want, sql)
 		}

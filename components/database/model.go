@@ -32,21 +32,29 @@ type Pool struct {
 // Role is a login role granted the listed databases.
 type Role struct {
 	Name      string
-	Databases []string
+	Databases []Grant
+}
+
+// Grant is one database a role uses, and how: Level is empty for the
+// database's owner and for a plain name in the config (LevelCreate).
+type Grant struct {
+	Database string
+	Level    Level
 }
 
 // Access is one role's right to one database.
 type Access struct {
 	Role     string
 	Database string
-	// Owner: the role owns the database; otherwise it is granted CONNECT,
-	// CREATE and TEMPORARY on it.
-	Owner bool
+	// Owner is the role that owns the database: default privileges are
+	// declared for the objects it creates.
+	Owner string
+	Level Level
 }
 
-// Access lists every role/database pair in a stable order. Each pair also
-// gets USAGE and CREATE on schema public: since PostgreSQL 15 only the
-// database owner may create there by default.
+// Access lists every role/database pair in a stable order, with its level
+// resolved: LevelOwner for the database's owner, LevelCreate for a pair
+// that names no level.
 func (m Model) Access() []Access {
 	owner := map[string]string{}
 	for _, d := range m.Databases {
@@ -54,8 +62,15 @@ func (m Model) Access() []Access {
 	}
 	var out []Access
 	for _, r := range m.Roles {
-		for _, db := range r.Databases {
-			out = append(out, Access{Role: r.Name, Database: db, Owner: owner[db] == r.Name})
+		for _, g := range r.Databases {
+			level := g.Level
+			switch {
+			case owner[g.Database] == r.Name:
+				level = LevelOwner
+			case level == "":
+				level = LevelCreate
+			}
+			out = append(out, Access{Role: r.Name, Database: g.Database, Owner: owner[g.Database], Level: level})
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {

@@ -218,26 +218,67 @@ func (c *Postgres) declareRoles(ctx *pulumi.Context, name string, cluster *digit
 		}
 	}
 	for _, a := range c.Model.Access() {
-		base := name + "-grant-" + a.Role + "-" + a.Database
-		deps := pulumi.DependsOn([]pulumi.Resource{roles[a.Role], dbs[a.Database]})
-		privileges := []string{"CONNECT", "CREATE", "TEMPORARY"}
-		if _, err := postgresql.NewGrant(ctx, base+"-db", &postgresql.GrantArgs{
-			Database:   dbs[a.Database].Name,
-			Role:       roles[a.Role].Name,
-			ObjectType: pulumi.String("database"),
-			Privileges: pulumi.ToStringArray(privileges),
-		}, append(opts, deps)...); err != nil {
-			return fmt.Errorf("grant %q on %q: %w", a.Role, a.Database, err)
+		if err := declareGrants(ctx, name, a, roles, dbs, opts); err != nil {
+			return err
 		}
-		// PostgreSQL 15+: CREATE on public is no longer granted to PUBLIC.
-		if _, err := postgresql.NewGrant(ctx, base+"-public", &postgresql.GrantArgs{
-			Database:   dbs[a.Database].Name,
+	}
+	return nil
+}
+
+// declareGrants grants one role its level on one database, from the same
+// table as the SQL script (LevelPrivileges): on the database, on schema
+// public, and for levels with rights on the owner's objects on its existing
+// tables and sequences in public and, as default privileges of the owner,
+// on the ones it creates later.
+func declareGrants(ctx *pulumi.Context, name string, a Access, roles map[string]*postgresql.Role, dbs map[string]*postgresql.Database, opts []pulumi.ResourceOption) error {
+	p := LevelPrivileges[a.Level]
+	base := name + "-grant-" + a.Role + "-" + a.Database
+	opts = append(opts, pulumi.DependsOn([]pulumi.Resource{roles[a.Role], dbs[a.Database]}))
+	role, db := roles[a.Role].Name, dbs[a.Database].Name
+	if _, err := postgresql.NewGrant(ctx, base+"-db", &postgresql.GrantArgs{
+		Database:   db,
+		Role:       role,
+		ObjectType: pulumi.String("database"),
+		Privileges: pulumi.ToStringArray(p.Database),
+	}, opts...); err != nil {
+		return fmt.Errorf("grant %q on %q: %w", a.Role, a.Database, err)
+	}
+	// PostgreSQL 15+: CREATE on public is no longer granted to PUBLIC.
+	if _, err := postgresql.NewGrant(ctx, base+"-public", &postgresql.GrantArgs{
+		Database:   db,
+		Schema:     pulumi.String("public"),
+		Role:       role,
+		ObjectType: pulumi.String("schema"),
+		Privileges: pulumi.ToStringArray(p.Schema),
+	}, opts...); err != nil {
+		return fmt.Errorf("grant schema public to %q on %q: %w", a.Role, a.Database, err)
+	}
+	if !p.OnOwnerObjects() {
+		return nil
+	}
+	for _, o := range []struct {
+		objectType, suffix string
+		privileges         []string
+	}{{"table", "tables", p.Tables}, {"sequence", "sequences", p.Sequences}} {
+		// No objects: every object of the type in the schema.
+		if _, err := postgresql.NewGrant(ctx, base+"-"+o.suffix, &postgresql.GrantArgs{
+			Database:   db,
 			Schema:     pulumi.String("public"),
-			Role:       roles[a.Role].Name,
-			ObjectType: pulumi.String("schema"),
-			Privileges: pulumi.ToStringArray([]string{"USAGE", "CREATE"}),
-		}, append(opts, deps)...); err != nil {
-			return fmt.Errorf("grant schema public to %q on %q: %w", a.Role, a.Database, err)
+			Role:       role,
+			ObjectType: pulumi.String(o.objectType),
+			Privileges: pulumi.ToStringArray(o.privileges),
+		}, opts...); err != nil {
+			return fmt.Errorf("grant %s in public to %q on %q: %w", o.suffix, a.Role, a.Database, err)
+		}
+		if _, err := postgresql.NewDefaultPrivileges(ctx, base+"-default-"+o.suffix, &postgresql.DefaultPrivilegesArgs{
+			Database:   db,
+			Schema:     pulumi.String("public"),
+			Owner:      roles[a.Owner].Name,
+			Role:       role,
+			ObjectType: pulumi.String(o.objectType),
+			Privileges: pulumi.ToStringArray(o.privileges),
+		}, opts...); err != nil {
+			return fmt.Errorf("default privileges on %s of %q for %q on %q: %w", o.suffix, a.Owner, a.Role, a.Database, err)
 		}
 	}
 	return nil

@@ -34,23 +34,65 @@ func RenderSQL(m Model) string {
 		fmt.Fprintf(&b, "ALTER DATABASE %s OWNER TO %s;\n", ident(d.Name), ident(d.Owner))
 		fmt.Fprintf(&b, "REVOKE ALL ON DATABASE %s FROM PUBLIC;\n\n", ident(d.Name))
 	}
-	for _, a := range m.Access() {
-		if !a.Owner {
-			fmt.Fprintf(&b, "GRANT CONNECT, CREATE, TEMPORARY ON DATABASE %s TO %s;\n", ident(a.Database), ident(a.Role))
-		} else {
-			fmt.Fprintf(&b, "GRANT ALL ON DATABASE %s TO %s;\n", ident(a.Database), ident(a.Role))
+	access := m.Access()
+	// Each database's grants are revoked and granted again in one
+	// transaction, so a lowered level takes effect and no session sees a
+	// role without its rights half-way through.
+	b.WriteString("BEGIN;\n")
+	for _, a := range access {
+		p := LevelPrivileges[a.Level]
+		if a.Level != LevelOwner {
+			fmt.Fprintf(&b, "REVOKE ALL ON DATABASE %s FROM %s;\n", ident(a.Database), ident(a.Role))
 		}
+		fmt.Fprintf(&b, "GRANT %s ON DATABASE %s TO %s;\n", strings.Join(p.Database, ", "), ident(a.Database), ident(a.Role))
 	}
+	b.WriteString("COMMIT;\n")
 	for _, d := range m.Databases {
 		fmt.Fprintf(&b, "\n\\connect %s\n", ident(d.Name))
+		b.WriteString("BEGIN;\n")
 		b.WriteString("REVOKE CREATE ON SCHEMA public FROM PUBLIC;\n")
-		for _, a := range m.Access() {
+		for _, a := range access {
 			if a.Database == d.Name {
-				fmt.Fprintf(&b, "GRANT USAGE, CREATE ON SCHEMA public TO %s;\n", ident(a.Role))
+				renderSchemaGrants(&b, a)
 			}
 		}
+		b.WriteString("COMMIT;\n")
 	}
 	return b.String()
+}
+
+// renderSchemaGrants grants a role its level on schema public and the
+// owner's tables and sequences in it, after revoking what it had there.
+func renderSchemaGrants(b *strings.Builder, a Access) {
+	p := LevelPrivileges[a.Level]
+	role := ident(a.Role)
+	fmt.Fprintf(b, "-- level %s\n", a.Level)
+	if a.Level == LevelOwner {
+		fmt.Fprintf(b, "GRANT %s ON SCHEMA public TO %s;\n", strings.Join(p.Schema, ", "), role)
+		return
+	}
+	fmt.Fprintf(b, "REVOKE ALL ON SCHEMA public FROM %s;\n", role)
+	fmt.Fprintf(b, "GRANT %s ON SCHEMA public TO %s;\n", strings.Join(p.Schema, ", "), role)
+	defaults := fmt.Sprintf("ALTER DEFAULT PRIVILEGES FOR ROLE %s IN SCHEMA public", ident(a.Owner))
+	if !p.OnOwnerObjects() {
+		// A level with no rights on the owner's objects must not keep any
+		// from an earlier, higher level: revoke them on the owner's tables
+		// and sequences only (the role's own tables stay its own).
+		fmt.Fprintf(b, "SELECT format('REVOKE ALL ON TABLE public.%%I FROM %%I', c.relname, %s) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "+
+			"WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND c.relowner = (SELECT oid FROM pg_roles WHERE rolname = %s) \\gexec\n", literal(a.Role), literal(a.Owner))
+		fmt.Fprintf(b, "%s REVOKE ALL ON TABLES FROM %s;\n", defaults, role)
+		fmt.Fprintf(b, "%s REVOKE ALL ON SEQUENCES FROM %s;\n", defaults, role)
+		return
+	}
+	for _, o := range []struct {
+		kind       string
+		privileges []string
+	}{{"TABLES", p.Tables}, {"SEQUENCES", p.Sequences}} {
+		fmt.Fprintf(b, "REVOKE ALL ON ALL %s IN SCHEMA public FROM %s;\n", o.kind, role)
+		fmt.Fprintf(b, "GRANT %s ON ALL %s IN SCHEMA public TO %s;\n", strings.Join(o.privileges, ", "), o.kind, role)
+		fmt.Fprintf(b, "%s REVOKE ALL ON %s FROM %s;\n", defaults, o.kind, role)
+		fmt.Fprintf(b, "%s GRANT %s ON %s TO %s;\n", defaults, strings.Join(o.privileges, ", "), o.kind, role)
+	}
 }
 
 // ident quotes an SQL identifier.

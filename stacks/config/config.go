@@ -136,8 +136,10 @@ type Pool struct {
 
 // Role is a login role and the databases it may use.
 type Role struct {
-	Name      string   `json:"name" jsonschema:"pattern=^[a-z_][a-z0-9_]*$,maxLength=63"`
-	Databases []string `json:"databases" jsonschema:"minItems=1"`
+	Name string `json:"name" jsonschema:"pattern=^[a-z_][a-z0-9_]*$,maxLength=63"`
+	// Databases are the databases the role uses: a plain name, or
+	// { name, access } with an access level (roledb.go; checked in validate_roles.go).
+	Databases []RoleDatabase `json:"databases" jsonschema:"minItems=1"`
 }
 
 // Service is one containerised process of the application.

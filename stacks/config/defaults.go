@@ -294,10 +294,12 @@ func (m *Monitoring) applyDefaults(prod bool, domain string, services []Service)
 	}
 }
 
+// firstRoleFor is the default owner of db: the first role that lists it
+// by its plain name (a role given an access level does not own it).
 func firstRoleFor(roles []Role, db string) string {
 	for _, r := range roles {
 		for _, d := range r.Databases {
-			if d == db {
+			if d.Name == db && d.Access == "" {
 				return r.Name
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -76,6 +77,22 @@ func checkSchema(schema *jsonschema.Schema, raw map[string]any, reported map[str
 	printer := message.NewPrinter(language.Und)
 	var walk func(*jsonschema.ValidationError)
 	walk = func(e *jsonschema.ValidationError) {
+		if _, ok := e.ErrorKind.(*kind.OneOf); ok && len(e.Causes) > 0 {
+			// A value of one of several forms (a role's database: a name or
+			// an object) is judged by the form it is written in: the other
+			// forms' "wrong type" says nothing.
+			causes := matchingForms(e)
+			if len(causes) == 0 {
+				path := configPath(e.InstanceLocation)
+				ps.add(path, "got %s, want %s", jsonType(child(raw, e.InstanceLocation...)), formsWanted(e))
+				failed = append(failed, failure{loc: e.InstanceLocation})
+				return
+			}
+			for _, c := range causes {
+				walk(c)
+			}
+			return
+		}
 		if len(e.Causes) > 0 {
 			for _, c := range e.Causes {
 				walk(c)
@@ -119,6 +136,47 @@ func checkSchema(schema *jsonschema.Schema, raw map[string]any, reported map[str
 	}
 	walk(ve)
 	return failed
+}
+
+// matchingForms drops, from a failed oneOf, the forms the value is not
+// written in: a bare type mismatch at the value itself.
+func matchingForms(e *jsonschema.ValidationError) []*jsonschema.ValidationError {
+	var out []*jsonschema.ValidationError
+	for _, c := range e.Causes {
+		if _, wrongType := c.ErrorKind.(*kind.Type); wrongType && len(c.Causes) == 0 && slices.Equal(c.InstanceLocation, e.InstanceLocation) {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// formsWanted names the types a oneOf accepts ("string or object").
+func formsWanted(e *jsonschema.ValidationError) string {
+	var want []string
+	for _, c := range e.Causes {
+		if t, ok := c.ErrorKind.(*kind.Type); ok {
+			want = append(want, t.Want...)
+		}
+	}
+	return strings.Join(want, " or ")
+}
+
+// jsonType names the JSON type of a decoded value.
+func jsonType(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "boolean"
+	case string:
+		return "string"
+	case map[string]any:
+		return "object"
+	case []any:
+		return "array"
+	}
+	return "number"
 }
 
 // failure is where the schema check failed.

@@ -151,6 +151,10 @@ func validateDatabase(c *Config, ps *problems) *databaseIndex {
 			ps.add(key(dp, "name"), "%q is reserved (%s): give the application's database its own name", db.Name, why)
 		}
 		switch {
+		case db.Owner == "" && roleEntryPruned(d.Roles):
+			// A role's entry failed the schema: it may be this database's.
+		case db.Owner == "" && roleNamesDatabase(d.Roles, db.Name):
+			ps.add(dp, "no role owns database %q: every role lists it with an access level; list it by its plain name under the role that owns it, or set owner", db.Name)
 		case db.Owner == "":
 			ps.add(dp, "no role uses database %q: list it under a role's databases or set owner", db.Name)
 		case !roleListsDatabase(d.Roles, db.Owner, db.Name):
@@ -165,33 +169,12 @@ func validateDatabase(c *Config, ps *problems) *databaseIndex {
 		if why, reserved := reservedRole(r.Name); reserved {
 			ps.add(key(rp, "name"), "%q is reserved (%s)", r.Name, why)
 		}
-		grants := map[string]bool{}
-		for j, db := range r.Databases {
-			if _, ok := idx.dbs[db]; !ok {
-				ps.unknown(index(key(rp, "databases"), j), "database", db, sortedKeys(idx.dbs), "")
-			}
-			grants[db] = true
-		}
-		idx.access[r.Name] = grants
+		idx.access[r.Name] = validateRoleDatabases(r, rp, idx.dbs, ps)
 	}
 	if d.Engine == "external" && len(d.Roles) > 0 {
 		ps.add(key(p, "roles"), "roles of an external database are managed where it lives")
 	}
 	return idx
-}
-
-func roleListsDatabase(roles []Role, role, db string) bool {
-	for _, r := range roles {
-		if r.Name != role {
-			continue
-		}
-		for _, d := range r.Databases {
-			if d == db {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // validateImage checks an image reference by the reference grammar of

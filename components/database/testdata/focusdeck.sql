@@ -29,6 +29,19 @@ SELECT format('CREATE ROLE %I LOGIN', 'reporting') WHERE NOT EXISTS (SELECT 1 FR
 ALTER ROLE "reporting" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'role_password';
 
 \unset role_password
+\getenv role_password PGPASSWORD_SUPPORT
+\if :{?role_password}
+\else
+DO $$ BEGIN RAISE EXCEPTION 'environment variable PGPASSWORD_SUPPORT is not set or empty'; END $$;
+\endif
+SELECT :'role_password' = '' AS role_password_empty \gset
+\if :role_password_empty
+DO $$ BEGIN RAISE EXCEPTION 'environment variable PGPASSWORD_SUPPORT is not set or empty'; END $$;
+\endif
+SELECT format('CREATE ROLE %I LOGIN', 'support') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'support') \gexec
+ALTER ROLE "support" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'role_password';
+
+\unset role_password
 \unset role_password_empty
 
 SELECT format('CREATE DATABASE %I OWNER %I', 'focusdeck', 'focusdeck_app') WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'focusdeck') \gexec
@@ -43,20 +56,63 @@ SELECT format('CREATE DATABASE %I OWNER %I', 'reports', 'reporting') WHERE NOT E
 ALTER DATABASE "reports" OWNER TO "reporting";
 REVOKE ALL ON DATABASE "reports" FROM PUBLIC;
 
-GRANT ALL ON DATABASE "focusdeck" TO "focusdeck_app";
-GRANT CONNECT, CREATE, TEMPORARY ON DATABASE "focusdeck" TO "reporting";
-GRANT ALL ON DATABASE "focusdeck_jobs" TO "focusdeck_app";
-GRANT ALL ON DATABASE "reports" TO "reporting";
+BEGIN;
+GRANT CONNECT, CREATE, TEMPORARY ON DATABASE "focusdeck" TO "focusdeck_app";
+REVOKE ALL ON DATABASE "focusdeck" FROM "reporting";
+GRANT CONNECT ON DATABASE "focusdeck" TO "reporting";
+REVOKE ALL ON DATABASE "focusdeck" FROM "support";
+GRANT CONNECT ON DATABASE "focusdeck" TO "support";
+GRANT CONNECT, CREATE, TEMPORARY ON DATABASE "focusdeck_jobs" TO "focusdeck_app";
+REVOKE ALL ON DATABASE "focusdeck_jobs" FROM "support";
+GRANT CONNECT, CREATE, TEMPORARY ON DATABASE "focusdeck_jobs" TO "support";
+GRANT CONNECT, CREATE, TEMPORARY ON DATABASE "reports" TO "reporting";
+COMMIT;
 
 \connect "focusdeck"
+BEGIN;
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+-- level owner
 GRANT USAGE, CREATE ON SCHEMA public TO "focusdeck_app";
-GRANT USAGE, CREATE ON SCHEMA public TO "reporting";
+-- level read
+REVOKE ALL ON SCHEMA public FROM "reporting";
+GRANT USAGE ON SCHEMA public TO "reporting";
+REVOKE ALL ON ALL TABLES IN SCHEMA public FROM "reporting";
+GRANT SELECT ON ALL TABLES IN SCHEMA public TO "reporting";
+ALTER DEFAULT PRIVILEGES FOR ROLE "focusdeck_app" IN SCHEMA public REVOKE ALL ON TABLES FROM "reporting";
+ALTER DEFAULT PRIVILEGES FOR ROLE "focusdeck_app" IN SCHEMA public GRANT SELECT ON TABLES TO "reporting";
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM "reporting";
+GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO "reporting";
+ALTER DEFAULT PRIVILEGES FOR ROLE "focusdeck_app" IN SCHEMA public REVOKE ALL ON SEQUENCES FROM "reporting";
+ALTER DEFAULT PRIVILEGES FOR ROLE "focusdeck_app" IN SCHEMA public GRANT SELECT ON SEQUENCES TO "reporting";
+-- level readwrite
+REVOKE ALL ON SCHEMA public FROM "support";
+GRANT USAGE ON SCHEMA public TO "support";
+REVOKE ALL ON ALL TABLES IN SCHEMA public FROM "support";
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "support";
+ALTER DEFAULT PRIVILEGES FOR ROLE "focusdeck_app" IN SCHEMA public REVOKE ALL ON TABLES FROM "support";
+ALTER DEFAULT PRIVILEGES FOR ROLE "focusdeck_app" IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "support";
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM "support";
+GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO "support";
+ALTER DEFAULT PRIVILEGES FOR ROLE "focusdeck_app" IN SCHEMA public REVOKE ALL ON SEQUENCES FROM "support";
+ALTER DEFAULT PRIVILEGES FOR ROLE "focusdeck_app" IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO "support";
+COMMIT;
 
 \connect "focusdeck_jobs"
+BEGIN;
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+-- level owner
 GRANT USAGE, CREATE ON SCHEMA public TO "focusdeck_app";
+-- level create
+REVOKE ALL ON SCHEMA public FROM "support";
+GRANT USAGE, CREATE ON SCHEMA public TO "support";
+SELECT format('REVOKE ALL ON TABLE public.%I FROM %I', c.relname, 'support') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND c.relowner = (SELECT oid FROM pg_roles WHERE rolname = 'focusdeck_app') \gexec
+ALTER DEFAULT PRIVILEGES FOR ROLE "focusdeck_app" IN SCHEMA public REVOKE ALL ON TABLES FROM "support";
+ALTER DEFAULT PRIVILEGES FOR ROLE "focusdeck_app" IN SCHEMA public REVOKE ALL ON SEQUENCES FROM "support";
+COMMIT;
 
 \connect "reports"
+BEGIN;
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+-- level owner
 GRANT USAGE, CREATE ON SCHEMA public TO "reporting";
+COMMIT;
