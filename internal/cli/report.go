@@ -111,7 +111,7 @@ func (r *Report) writeSummary(w io.Writer) {
 		}
 		line := fmt.Sprintf("  %-2s %-18s %s %s", sym, s.Op, s.Type, s.Name)
 		if len(s.Diffs) > 0 {
-			line += " [" + strings.Join(s.Diffs, ", ") + "]"
+			line += " [" + explainDiffs(s.Type, s.Diffs) + "]"
 		}
 		fmt.Fprintln(w, line)
 	}
@@ -153,7 +153,7 @@ func (r *Report) Markdown() string {
 		}
 		line := fmt.Sprintf("- `%s` %s `%s`", s.Op, s.Type, s.Name)
 		if len(s.Diffs) > 0 {
-			line += " (" + strings.Join(s.Diffs, ", ") + ")"
+			line += " (" + explainDiffs(s.Type, s.Diffs) + ")"
 		}
 		steps.WriteString(line + "\n")
 	}

@@ -36,6 +36,36 @@ func TestPreviewMarkdown(t *testing.T) {
 	}
 }
 
+// A deploy that reruns says why in words, in the summary and in the
+// comment: the engine alone names only "stdin, triggers".
+func TestStepReasonsAreReadable(t *testing.T) {
+	md := filepath.Join(t.TempDir(), "preview.md")
+	f := &fakeStack{previewEvents: evs{
+		pre(apitype.OpUpdate, commandType, "infra-dev-deploy", "stdin", "triggers"),
+		pre(apitype.OpUpdate, typeDroplet, "web", "tags"),
+		summary(map[apitype.OpType]int{"update": 2}),
+	}}
+	r := runWith(context.Background(), t, previewCmd(f, nil), "preview", "--stack", "prod", "--dir", testProject(t), "--markdown", md)
+	if r.code != ExitOK {
+		t.Fatalf("exit %d: %v", r.code, r.err)
+	}
+	b, err := os.ReadFile(md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range map[string]string{"summary": r.stdout + r.stderr, "markdown": string(b)} {
+		for _, want := range []string{"stdin: the deploy bundle changed", "triggers: the bundle's digest changed", "`infra diff` shows the files"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("%s lacks %q:\n%s", name, want, text)
+			}
+		}
+		// A property without a known reason keeps its bare name.
+		if !strings.Contains(text, "web") || strings.Contains(text, "tags:") {
+			t.Errorf("%s: tags should stay a bare name:\n%s", name, text)
+		}
+	}
+}
+
 func TestMarkdownRefusalAndTruncation(t *testing.T) {
 	r := newReport("prod", "preview")
 	r.Result, r.Error = "refused", "the change would REPLACE ```x```"
