@@ -4,6 +4,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"infra/components/service"
+	"infra/stacks/config"
 )
 
 // Services resolves the configured services into specs: defaults applied,
@@ -56,6 +57,11 @@ func (d *Deployment) Services() []service.Spec {
 		}
 		if s.Migrate != nil {
 			spec.Migrate = s.Migrate.Command
+		}
+		for _, e := range s.Egress {
+			spec.Egress = append(spec.Egress, service.Egress{
+				CIDR: e.CIDR, Internet: e.To == config.EgressInternet, Ports: e.Ports, Protocol: e.Protocol,
+			})
 		}
 		for _, c := range s.CronJobs {
 			spec.CronJobs = append(spec.CronJobs, service.CronJob{Name: c.Name, Schedule: c.Schedule, Command: c.Command})

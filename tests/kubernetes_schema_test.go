@@ -71,6 +71,7 @@ func kubernetesStacks(t *testing.T) map[string]*plan.Plan {
 		"jarvis-cluster":          planJarvis(t),
 		"focusdeck":               planK8sStack(t, focusdeckStack, "focusdeck", toKubernetes),
 		"focusdeck with registry": planK8sStack(t, focusdeckStack, "focusdeck", withRegistry),
+		"jarvis-agents (egress)":  planK8sStack(t, jarvisAgentsStack, "jarvis-agents", toKubernetes),
 	}
 }
 

@@ -47,6 +47,20 @@ type Spec struct {
 	// Mounts are host files mounted into the container (VPS only: config of
 	// infrastructure services such as Prometheus).
 	Mounts []Mount
+	// Egress are the outside destinations the service connects to
+	// (Kubernetes only: the VPS does not restrict egress).
+	Egress []Egress
+}
+
+// Egress is an outside destination: a network, or the internet without
+// private, shared and link-local ranges.
+type Egress struct {
+	// CIDR is the network; "" with Internet.
+	CIDR     string
+	Internet bool
+	Ports    []int
+	// Protocol is TCP or UDP.
+	Protocol string
 }
 
 // Mount is a file or directory from the host's project directory.

@@ -17,7 +17,8 @@ const (
 // the services declare: DNS for all, the ingress controller to public
 // services (and to cert-manager's solvers), each declared dependency in
 // both directions, peers among themselves, the database to those holding
-// a connection string, and monitoring to the metrics ports.
+// a connection string, each service to its declared outside destinations,
+// and monitoring to the metrics ports.
 func (b *builder) networkPolicies() []kube.Object {
 	out := []kube.Object{
 		b.policy("default-deny", map[string]any{}, nil, nil),
@@ -80,6 +81,9 @@ func (b *builder) networkPolicies() []kube.Object {
 				rules = append(rules, rule)
 			}
 			out = append(out, b.policy(s.Name+"-to-database", sel, nil, rules))
+		}
+		if len(s.Egress) > 0 {
+			out = append(out, b.policy(s.Name+"-egress", sel, nil, b.egressPolicy(s)))
 		}
 		if s.Metrics != nil && b.args.MonitoringNamespace != "" && s.Port > 0 {
 			mp := s.Metrics.Port

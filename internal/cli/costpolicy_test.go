@@ -39,7 +39,7 @@ func TestPlanPrintsCostAndBlocksOnPolicy(t *testing.T) {
 	}
 	// Two $30 db-s-1vcpu-2gb nodes (primary and standby, prices.yaml), the
 	// $24 Droplet and the $5 Spaces subscription.
-	for _, want := range []string{"Estimated cost: $89.00/month", "Policy: 10 rules passed."} {
+	for _, want := range []string{"Estimated cost: $89.00/month", "Policy: 11 rules passed."} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plan output lacks %q:\n%s", want, out)
 		}

@@ -1,8 +1,9 @@
 // Package policy checks a stack's planned resources and config before
 // anything is applied: databases closed to the internet, TLS on every public
 // route, production safeguards, container limits and health checks, job
-// queues off transaction pools, no plaintext secrets, and no replacement of
-// stateful resources without an explicit flag. A violation blocks; a stack
+// queues off transaction pools, no plaintext secrets, declared egress for
+// outside calls on Kubernetes, and no replacement of stateful resources
+// without an explicit flag. A violation blocks; a stack
 // may waive a rule with a reason (infra:policy.waivers), and every waiver is
 // printed on every run.
 //
@@ -22,15 +23,16 @@ import (
 
 // Rule ids. They are stable: waivers and CI logs name them.
 const (
-	RuleDatabasePublic  = "database-public"
-	RulePublicTLS       = "public-tls"
-	RuleProdIssuer      = "prod-cert-issuer"
-	RuleProdDatabaseHA  = "prod-database-ha"
-	RuleContainerLimits = "container-limits"
-	RuleContainerHealth = "container-health"
-	RuleJobQueuePool    = "jobqueue-session-pool"
-	RuleStatefulReplace = "stateful-replace"
-	RulePlaintextSecret = "plaintext-secret"
+	RuleDatabasePublic   = "database-public"
+	RulePublicTLS        = "public-tls"
+	RuleProdIssuer       = "prod-cert-issuer"
+	RuleProdDatabaseHA   = "prod-database-ha"
+	RuleContainerLimits  = "container-limits"
+	RuleContainerHealth  = "container-health"
+	RuleJobQueuePool     = "jobqueue-session-pool"
+	RuleStatefulReplace  = "stateful-replace"
+	RulePlaintextSecret  = "plaintext-secret"
+	RuleKubernetesEgress = "kubernetes-egress"
 	// RuleWaiver reports a malformed waiver; it cannot itself be waived.
 	RuleWaiver = "policy-waiver"
 )
@@ -52,6 +54,7 @@ var Rules = []Rule{
 	{RuleJobQueuePool, "a job queue's database is not behind a transaction-mode pool (advisory locks and LISTEN/NOTIFY need a session)"},
 	{RuleStatefulReplace, "no Kubernetes cluster, database cluster, Droplet, Kubernetes Service, Deployment, StatefulSet or volume claim is replaced (and no database firewall deleted) without an explicit flag"},
 	{RulePlaintextSecret, "no secret in plain text in resource inputs or rendered files"},
+	{RuleKubernetesEgress, "on kubernetes, a service whose env names an outside http(s) URL declares egress (the namespace denies the rest)"},
 	{RuleWaiver, "every waiver names a known rule and gives a reason"},
 }
 
@@ -152,6 +155,7 @@ func Evaluate(p *plan.Plan) Report {
 	checkContainers(p, fs)
 	checkJobQueuePools(p, fs)
 	checkPlaintextSecrets(p, fs)
+	checkKubernetesEgress(p, fs)
 	return apply(fs.list, waiversOf(p.Config))
 }
 

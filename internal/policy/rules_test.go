@@ -238,7 +238,7 @@ func TestRulesHaveStableUniqueIDs(t *testing.T) {
 		}
 		seen[r.ID] = true
 	}
-	for _, id := range []string{"database-public", "public-tls", "prod-cert-issuer", "prod-database-ha", "container-limits", "container-health", "jobqueue-session-pool", "stateful-replace", "plaintext-secret", "policy-waiver"} {
+	for _, id := range []string{"database-public", "public-tls", "prod-cert-issuer", "prod-database-ha", "container-limits", "container-health", "jobqueue-session-pool", "stateful-replace", "plaintext-secret", "kubernetes-egress", "policy-waiver"} {
 		if !seen[id] {
 			t.Errorf("rule %s is gone: waivers in stack files name it", id)
 		}

@@ -177,7 +177,26 @@ type Service struct {
 	CronJobs []CronJob `json:"cronJobs,omitempty"`
 	// ServiceAccountToken mounts the Kubernetes API token (off by default).
 	ServiceAccountToken bool `json:"serviceAccountToken,omitempty"`
+	// Egress lists the outside destinations the service connects to. On
+	// topology kubernetes the namespace denies every other egress (DNS and
+	// the declared in-cluster flows aside); on the VPS egress is not
+	// restricted and the list only documents the need.
+	Egress []Egress `json:"egress,omitempty"`
 }
+
+// Egress is one outside destination: a network (cidr) or the internet
+// (to: internet, every IPv4 address outside private, shared and
+// link-local ranges), on the given ports.
+type Egress struct {
+	CIDR  string `json:"cidr,omitempty"`
+	To    string `json:"to,omitempty" jsonschema:"enum=internet"`
+	Ports []int  `json:"ports" jsonschema:"minItems=1"`
+	// Protocol is TCP unless UDP is named.
+	Protocol string `json:"protocol,omitempty" jsonschema:"enum=TCP,enum=UDP"`
+}
+
+// EgressInternet is the value of egress[].to that means the internet.
+const EgressInternet = "internet"
 
 // Route is how a public service is reached.
 type Route struct {

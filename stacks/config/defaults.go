@@ -36,6 +36,7 @@ const (
 	DefaultCPURequest       = "100m"
 	DefaultMemoryRequest    = "128Mi"
 	DefaultRoutePath        = "/"
+	DefaultEgressProtocol   = "TCP"
 	DefaultMetricsPath      = "/metrics"
 	DefaultAutoscaleCPU     = 70
 	DefaultAlertFor         = "5m"
@@ -171,6 +172,11 @@ func (s *Service) applyDefaults() {
 	}
 	if s.Public != nil && s.Public.Path == "" {
 		s.Public.Path = DefaultRoutePath
+	}
+	for i := range s.Egress {
+		if s.Egress[i].Protocol == "" {
+			s.Egress[i].Protocol = DefaultEgressProtocol
+		}
 	}
 	if s.Metrics != nil {
 		if s.Metrics.Path == "" {

@@ -25,6 +25,7 @@ func validate(c *Config, ps *problems) {
 	validateRegistries(c, ps)
 	dbs := validateDatabase(c, ps)
 	validateServices(c, dbs, ps)
+	validateEgress(c, ps)
 	validateTopology(c, ps)
 	validateMonitoring(c, ps)
 	validateOffered(c, ps)
