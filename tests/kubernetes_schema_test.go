@@ -71,6 +71,8 @@ func kubernetesStacks(t *testing.T) map[string]*plan.Plan {
 		"jarvis-cluster":          planJarvis(t),
 		"focusdeck":               planK8sStack(t, focusdeckStack, "focusdeck", toKubernetes),
 		"focusdeck with registry": planK8sStack(t, focusdeckStack, "focusdeck", withRegistry),
+		// Its dashboard has auth: a basic-auth Secret and a Middleware.
+		"cesar": planK8sStack(t, "../examples/cesar/Pulumi.prod.yaml", "cesar", toKubernetes),
 	}
 }
 
