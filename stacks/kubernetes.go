@@ -85,6 +85,7 @@ func deployKubernetes(ctx *pulumi.Context, d *Deployment) error {
 		"namespace":   pulumi.String(cl.Namespace),
 	}
 	d.Outputs["kubeconfig"] = pulumi.ToSecret(k8s.Kubeconfig)
+	d.exportAdminCredentials(app.AdminPasswords)
 	return nil
 }
 

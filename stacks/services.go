@@ -44,7 +44,7 @@ func (d *Deployment) Services() []service.Spec {
 			spec.SecretEnv[env] = cs
 		}
 		if s.Public != nil {
-			spec.Public = &service.Route{Host: d.Host(s.Public.Host), Path: s.Public.Path, Auth: s.Public.Auth}
+			spec.Public = &service.Route{Host: d.Host(s.Public.Host), Path: s.Public.Path, Auth: s.Public.Auth, Allow: s.Public.Allow}
 		}
 		if a := s.Autoscale; a != nil {
 			spec.Autoscale = &service.Autoscale{Min: a.Min, Max: a.Max, CPU: a.CPU, Memory: a.Memory}

@@ -92,10 +92,18 @@ func deployVPS(ctx *pulumi.Context, d *Deployment) error {
 		"reservedIp":    host.ReservedIP,
 		"dropletId":     host.DropletID,
 		"backupsBucket": host.BucketName,
-		"adminUser":     pulumi.String("admin"),
+		"adminUser":     pulumi.String(adminUser),
 	}
 	// Apart from "vps": a secret makes the whole value secret.
 	d.Outputs["adminPassword"] = host.AdminPassword
+	// On the VPS every admin route shares the host's one password.
+	passwords := map[string]pulumi.StringOutput{}
+	for _, s := range d.Config.Services {
+		if s.Public != nil && s.Public.Auth {
+			passwords[s.Name] = host.AdminPassword
+		}
+	}
+	d.exportAdminCredentials(passwords)
 	return nil
 }
 

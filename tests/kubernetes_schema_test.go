@@ -72,6 +72,8 @@ func kubernetesStacks(t *testing.T) map[string]*plan.Plan {
 		"focusdeck":               planK8sStack(t, focusdeckStack, "focusdeck", toKubernetes),
 		"focusdeck with registry": planK8sStack(t, focusdeckStack, "focusdeck", withRegistry),
 		"jarvis-agents (egress)":  planK8sStack(t, jarvisAgentsStack, "jarvis-agents", toKubernetes),
+		// Its dashboard has auth: a basic-auth Secret and a Middleware.
+		"cesar": planK8sStack(t, "../examples/cesar/Pulumi.prod.yaml", "cesar", toKubernetes),
 	}
 }
 

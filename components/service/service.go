@@ -78,6 +78,8 @@ type Route struct {
 	Path string
 	// Auth puts basic authentication in front (admin tools).
 	Auth bool
+	// Allow admits only clients from these CIDRs (empty: everyone).
+	Allow []string
 }
 
 // Resources are requests and limits in Kubernetes quantities.

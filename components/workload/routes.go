@@ -48,6 +48,9 @@ func (b *builder) ingress(s service.Spec) kube.Object {
 		"traefik.ingress.kubernetes.io/router.entrypoints": "websecure",
 		"traefik.ingress.kubernetes.io/router.tls":         "true",
 	}
+	if mw := b.routerMiddlewares(s); mw != "" {
+		meta["annotations"].(map[string]any)["traefik.ingress.kubernetes.io/router.middlewares"] = mw
+	}
 	path := r.Path
 	if path == "" {
 		path = "/"

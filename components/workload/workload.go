@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"infra/components/kube"
@@ -78,6 +79,9 @@ type Workload struct {
 	URLs []string
 	// Manifests are the rendered objects by path.
 	Manifests kube.Manifests
+	// AdminPasswords (secret) are the generated basic-auth passwords of
+	// the routes with auth, by service; the user is AdminUser.
+	AdminPasswords map[string]pulumi.StringOutput
 }
 
 // NewWorkload declares the namespace and every service's objects. Pass the
@@ -86,7 +90,7 @@ func NewWorkload(ctx *pulumi.Context, name string, args *WorkloadArgs, opts ...p
 	if err := args.check(); err != nil {
 		return nil, fmt.Errorf("workload %q: %w", name, err)
 	}
-	c := &Workload{Namespace: args.Namespace, Manifests: kube.Manifests{}}
+	c := &Workload{Namespace: args.Namespace, Manifests: kube.Manifests{}, AdminPasswords: map[string]pulumi.StringOutput{}}
 	if err := ctx.RegisterComponentResource("infra:workload:Workload", name, c, opts...); err != nil {
 		return nil, fmt.Errorf("register workload %q: %w", name, err)
 	}
@@ -179,6 +183,13 @@ func (c *Workload) declareService(ctx *pulumi.Context, name string, b *builder, 
 	if s.Peers {
 		rest = append(rest, b.peersService(s))
 	}
+	if restricted(s) {
+		// The Ingress names these middlewares; Traefik skips a router whose
+		// middleware is missing, so they are declared before it.
+		if err := c.declareRestrictions(ctx, name, b, s, inNS); err != nil {
+			return err
+		}
+	}
 	if s.Public != nil {
 		rest = append(rest, b.ingress(s))
 		rest = append(rest, b.privateMetrics(s)...)
@@ -194,6 +205,30 @@ func (c *Workload) declareService(ctx *pulumi.Context, name string, b *builder, 
 	}
 	for _, o := range rest {
 		if _, err := c.apply(ctx, name, o, inNS); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// declareRestrictions declares a restricted route's middlewares and, for
+// basic auth, its generated password and the Secret holding it.
+func (c *Workload) declareRestrictions(ctx *pulumi.Context, name string, b *builder, s service.Spec, inNS pulumi.ResourceOption) error {
+	if s.Public.Auth {
+		pw, err := random.NewRandomPassword(ctx, name+"-"+s.Name+"-admin-password", &random.RandomPasswordArgs{
+			Length: pulumi.Int(32), Special: pulumi.Bool(false),
+		}, pulumi.Parent(c))
+		if err != nil {
+			return fmt.Errorf("service %q admin password: %w", s.Name, err)
+		}
+		password := pulumi.ToSecret(pw.Result).(pulumi.StringOutput)
+		c.AdminPasswords[s.Name] = password
+		if _, err := c.apply(ctx, name, b.adminCredentials(s, password), inNS); err != nil {
+			return err
+		}
+	}
+	for _, m := range b.restrictions(s) {
+		if _, err := c.apply(ctx, name, m, inNS); err != nil {
 			return err
 		}
 	}

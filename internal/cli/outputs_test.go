@@ -101,7 +101,9 @@ func TestOutputsRedactContractSecretsEvenUnflagged(t *testing.T) {
 	outs := contractOutputs()
 	// adminPassword belongs to topology vps; redaction does not care.
 	outs["adminPassword"] = auto.OutputValue{Value: "Ad9mPw3xLq7ZkR2v", Secret: true}
+	outs["adminCredentials"] = auto.OutputValue{Value: map[string]any{"dashboard": map[string]any{"username": "admin", "password": "Cr7dQw2pLx9TzV4m"}}, Secret: true}
 	secrets := map[string]string{
+		"adminCredentials":     "Cr7dQw2pLx9TzV4m",
 		"connectionStrings":    testPassword,
 		"kubeconfig":           "dop_v1_abcdef",
 		"grafanaAdminPassword": testGrafanaPassword,

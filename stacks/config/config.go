@@ -203,8 +203,12 @@ type Route struct {
 	// Host is the name under infra:domain ("api" -> api.<domain>; "@" the apex).
 	Host string `json:"host" jsonschema:"pattern=^(@|[a-z0-9]([a-z0-9-]*[a-z0-9])?)$"`
 	Path string `json:"path,omitempty" jsonschema:"pattern=^/"`
-	// Auth puts the route behind basic authentication (admin tools).
+	// Auth puts the route behind basic authentication (admin tools) with a
+	// generated credential.
 	Auth bool `json:"auth,omitempty"`
+	// Allow admits only clients from these CIDRs (empty: everyone); the
+	// others get 403.
+	Allow []string `json:"allow,omitempty"`
 }
 
 // Connection is a database connection string handed to a service.

@@ -247,6 +247,7 @@ func validateServices(c *Config, dbs *databaseIndex, ps *problems) {
 				ps.add(key(sp, "public"), "route %s is already taken by service %q", r, other)
 			}
 			routes[r] = s.Name
+			checkAllow(ps, key(sp, "public"), s.Public.Allow)
 		}
 		if a := s.Autoscale; a != nil {
 			if a.Min > a.Max {

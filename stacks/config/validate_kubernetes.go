@@ -32,9 +32,6 @@ func validateKubernetes(c *Config, ps *problems) {
 		if s.Pool != "" && !pools[s.Pool] {
 			ps.add(key(svc, "pool"), "unknown node pool %q: name one of infra:cluster.pools", s.Pool)
 		}
-		if s.Public != nil && s.Public.Auth {
-			ps.add(key(key(svc, "public"), "auth"), "basic authentication is not offered on topology kubernetes yet")
-		}
 		if len(s.Volumes) > 0 && (s.Replicas > 1 || s.Autoscale != nil) {
 			// DigitalOcean volumes attach to one node (ReadWriteOnce).
 			ps.add(key(svc, "volumes"), "a service with volumes runs one replica on kubernetes (block storage attaches to one node)")

@@ -39,8 +39,6 @@ func TestKubernetesValidation(t *testing.T) {
 			"infra:cluster.chartRepository", "http only on a loopback address"},
 		{"chart repository not a URL", "  infra:cluster:\n", "  infra:cluster:\n    chartRepository: charts.example.com\n",
 			"infra:cluster.chartRepository", "a Helm repository URL"},
-		{"basic auth", "public: { host: api }", "public: { host: api, auth: true }",
-			"infra:services[0].public.auth", "not offered on topology kubernetes"},
 		{"volume with replicas", "      port: 8080\n", "      port: 8080\n      replicas: 2\n      volumes: [{ name: data, path: /data }]\n",
 			"infra:services[0].volumes", "one replica"},
 	} {

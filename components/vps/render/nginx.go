@@ -40,6 +40,7 @@ type nginxLocation struct {
 	Match    string
 	Upstream string
 	Auth     bool
+	Allow    []string
 }
 
 // Nginx renders the proxy's nginx.conf. certDir holds fullchain.pem
@@ -73,7 +74,7 @@ func Nginx(site Site, certDir string) (string, error) {
 				continue
 			}
 			for _, loc := range locations(r.Path) {
-				srv.Locations = append(srv.Locations, nginxLocation{Match: loc, Upstream: r.Service + ":" + strconv.Itoa(r.Port), Auth: r.Auth})
+				srv.Locations = append(srv.Locations, nginxLocation{Match: loc, Upstream: r.Service + ":" + strconv.Itoa(r.Port), Auth: r.Auth, Allow: r.Allow})
 			}
 		}
 		conf.Servers = append(conf.Servers, srv)

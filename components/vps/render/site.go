@@ -105,6 +105,8 @@ type Route struct {
 	Service string
 	Port    int
 	Auth    bool
+	// Allow admits only these CIDRs (empty: everyone).
+	Allow []string
 	// Private is the service's metrics path when the route would forward
 	// it: the proxy answers it with 404, Prometheus scrapes it on the
 	// compose network.
@@ -161,7 +163,7 @@ func (s Site) Routes() ([]Route, error) {
 			return nil, fmt.Errorf("route %s%s is claimed by services %q and %q", host, path, other, sp.Name)
 		}
 		seen[k] = sp.Name
-		routes = append(routes, Route{Host: host, Path: path, Service: sp.Name, Port: sp.Port, Auth: sp.Public.Auth, Private: sp.PrivateMetricsPath()})
+		routes = append(routes, Route{Host: host, Path: path, Service: sp.Name, Port: sp.Port, Auth: sp.Public.Auth, Allow: sp.Public.Allow, Private: sp.PrivateMetricsPath()})
 	}
 	sort.Slice(routes, func(i, j int) bool {
 		if routes[i].Host != routes[j].Host {
