@@ -1,7 +1,6 @@
 package config
 
 import (
-	"errors"
 	"strings"
 	"testing"
 )
@@ -51,16 +50,7 @@ func TestKubernetesValidation(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err = Parse(raw)
-			var ce *ConfigError
-			if !errors.As(err, &ce) {
-				t.Fatalf("err = %v, want a ConfigError", err)
-			}
-			for _, p := range ce.Problems {
-				if p.Path == tc.path && strings.Contains(p.Message, tc.message) {
-					return
-				}
-			}
-			t.Fatalf("problems %v lack %s: %s", ce.Problems, tc.path, tc.message)
+			requireProblem(t, err, tc.path, tc.message)
 		})
 	}
 }
