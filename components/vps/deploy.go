@@ -53,7 +53,7 @@ func (c *VPS) declareDeploy(ctx *pulumi.Context, name string, args *VPSArgs, h *
 			return render.BackupScript(site, n, retention)
 		}).(pulumi.StringOutput)
 	}
-	if err := c.secretFiles(ctx, name, args, project, render.NeedsAuth(routes)); err != nil {
+	if err := c.secretFiles(ctx, name, args, project, routes); err != nil {
 		return err
 	}
 	for p, f := range args.HostFiles {
@@ -109,7 +109,7 @@ func (c *VPS) declareDeploy(ctx *pulumi.Context, name string, args *VPSArgs, h *
 }
 
 // secretFiles adds the env files and passwords, all secret outputs.
-func (c *VPS) secretFiles(ctx *pulumi.Context, name string, args *VPSArgs, project *render.Project, auth bool) error {
+func (c *VPS) secretFiles(ctx *pulumi.Context, name string, args *VPSArgs, project *render.Project, routes []render.Route) error {
 	specs := map[string]map[string]pulumi.StringOutput{}
 	for _, s := range args.Site.Services {
 		specs[s.Name] = s.SecretEnv
@@ -151,8 +151,33 @@ func (c *VPS) secretFiles(ctx *pulumi.Context, name string, args *VPSArgs, proje
 		}
 		c.Files[path] = envFileOutput(vars)
 	}
-	if auth {
-		c.Files[render.AdminPasswordPath] = c.AdminPassword
+	return c.realmPasswords(ctx, name, routes)
+}
+
+// realmPasswords gives each basic-auth realm its password file: the
+// host's admin password for the tools, a generated one for each service
+// with auth (ServicePasswords), so one service's login opens no other.
+func (c *VPS) realmPasswords(ctx *pulumi.Context, name string, routes []render.Route) error {
+	c.ServicePasswords = map[string]pulumi.StringOutput{}
+	for _, r := range routes {
+		path := render.AdminPasswordPath(r.Realm)
+		if _, done := c.Files[path]; done || !r.Auth {
+			continue
+		}
+		if r.Realm == render.ToolsRealm {
+			c.Files[path] = c.AdminPassword
+			continue
+		}
+		svc := r.Service
+		pw, err := random.NewRandomPassword(ctx, name+"-"+svc+"-admin-password", &random.RandomPasswordArgs{
+			Length: pulumi.Int(24), Special: pulumi.Bool(false),
+		}, pulumi.Parent(c))
+		if err != nil {
+			return fmt.Errorf("admin password of service %s: %w", svc, err)
+		}
+		secret := pulumi.ToSecret(pw.Result).(pulumi.StringOutput)
+		c.ServicePasswords[svc] = secret
+		c.Files[path] = secret
 	}
 	return nil
 }
