@@ -1,0 +1,109 @@
+package clitest
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"infra/internal/cli"
+	releases "infra/internal/release"
+)
+
+// rollback against the real engine: each rollback must be one update of
+// the deploy command and nothing replaced, and afterwards the stack must
+// be exactly what the stack file says once the printed lines are applied
+// (preview --expect-no-changes), which proves the rolled-back images and
+// env are what the state holds.
+func TestEngineRollback(t *testing.T) {
+	s, e := newSession(t)
+	dir, secrets := project(t, e, "staging", func(c string) string {
+		return strings.Replace(c, "infra:class: production", "infra:class: staging", 1)
+	})
+	with := func(args ...string) []string { return append(args, "--stack", "staging", "--dir", dir) }
+	const v2, v3, v4 = "ghcr.io/focusdeck/server:1.4.3", "ghcr.io/focusdeck/server:1.4.4", "ghcr.io/focusdeck/server:1.4.5"
+
+	// Nothing to return to before a second release.
+	s.must(cli.ExitOK, with("up", "--yes")...)
+	if r := s.must(cli.ExitFailure, with("rollback", "--yes")...); !strings.Contains(r.stderr, "no earlier release") {
+		t.Errorf("rollback of a single release:\n%s", r.stderr)
+	}
+	editStack(t, dir, "staging", image, v2)
+	s.must(cli.ExitOK, with("up", "--yes")...)
+
+	// Without a terminal and without --yes: refused, nothing changed.
+	if r := s.must(cli.ExitUsage, with("rollback")...); !strings.Contains(r.stderr, "--yes") {
+		t.Errorf("rollback without --yes:\n%s", r.stderr)
+	}
+	imageBack := s.must(cli.ExitOK, with("rollback", "--yes", "--json")...)
+	oneUpdate(t, "image rollback", report(t, imageBack))
+	for _, want := range []string{"server: image " + v2 + " -> " + image, `infra:services[0].image: "` + image + `"`} {
+		if !strings.Contains(imageBack.stderr, want) {
+			t.Errorf("image rollback lacks %q:\n%s", want, imageBack.stderr)
+		}
+	}
+	// The file was not written; the state is now the old release.
+	s.must(cli.ExitChanges, with("preview", "--expect-no-changes")...)
+	editStack(t, dir, "staging", v2, image)
+	s.must(cli.ExitOK, with("preview", "--expect-no-changes")...)
+
+	// An env-only rollback: a feature flag switched off, then back on.
+	editStack(t, dir, "staging", `Features__Jarvis: "true"`, `Features__Jarvis: "false"`)
+	s.must(cli.ExitOK, with("up", "--yes")...)
+	flagBack := s.must(cli.ExitOK, with("rollback", "--yes", "--json")...)
+	oneUpdate(t, "env rollback", report(t, flagBack))
+	if !strings.Contains(flagBack.stderr, "server: env.Features__Jarvis changed") || !strings.Contains(flagBack.stderr, `infra:services[0].env.Features__Jarvis: "true"`) {
+		t.Errorf("env rollback:\n%s", flagBack.stderr)
+	}
+	editStack(t, dir, "staging", `Features__Jarvis: "false"`, `Features__Jarvis: "true"`)
+	s.must(cli.ExitOK, with("preview", "--expect-no-changes")...)
+
+	// --to an older release: 1.4.3 was update 2.
+	editStack(t, dir, "staging", image, v3)
+	s.must(cli.ExitOK, with("up", "--yes")...)
+	editStack(t, dir, "staging", v3, v4)
+	s.must(cli.ExitOK, with("up", "--yes")...)
+	var rels []releases.Release
+	if err := json.Unmarshal([]byte(s.must(cli.ExitOK, with("rollback", "--list", "--json")...).stdout), &rels); err != nil {
+		t.Fatal(err)
+	}
+	imageOf := map[int]string{}
+	for _, r := range rels {
+		imageOf[r.Version] = r.Services[0].Image
+	}
+	t.Logf("releases: %v", imageOf)
+	if imageOf[2] != v2 || imageOf[3] != image || rels[0].Services[0].Image != v4 {
+		t.Fatalf("releases: %v", imageOf)
+	}
+	if r := s.must(cli.ExitFailure, with("rollback", "--to", "99", "--yes")...); !strings.Contains(r.stderr, "no succeeded update 99") {
+		t.Errorf("--to 99:\n%s", r.stderr)
+	}
+	older := report(t, s.must(cli.ExitOK, with("rollback", "--to", "2", "--yes", "--json")...))
+	oneUpdate(t, "--to 2", older)
+	editStack(t, dir, "staging", v4, v2)
+	s.must(cli.ExitOK, with("preview", "--expect-no-changes")...)
+	text := s.must(cli.ExitOK, with("rollback", "--list")...).stdout
+	if !strings.Contains(text, "rollback to 2") {
+		t.Errorf("the list does not show the rollback:\n%s", text)
+	}
+
+	for _, secret := range secrets {
+		if strings.Contains(s.transcript.String(), secret) {
+			t.Error("a secret was printed")
+		}
+	}
+}
+
+// oneUpdate checks that a rollback updated exactly one resource, the VPS
+// deploy command, and replaced nothing.
+func oneUpdate(t *testing.T, what string, rep cli.Report) {
+	t.Helper()
+	if rep.Result != "succeeded" || rep.Changed != 1 || rep.Changes["update"] != 1 {
+		t.Errorf("%s: %s, %v, want exactly 1 update", what, rep.Result, rep.Changes)
+	}
+	for _, st := range rep.Steps {
+		if slices.Contains([]string{"replace", "create-replacement", "delete-replaced", "create", "delete"}, st.Op) || st.Name != "focusdeck-prod-deploy" {
+			t.Errorf("%s: %s of %s %s", what, st.Op, st.Type, st.Name)
+		}
+	}
+}
