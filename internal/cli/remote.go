@@ -259,7 +259,6 @@ func doctlEnv(env []string) []string {
 	return append(env, "DIGITALOCEAN_ACCESS_TOKEN="+token)
 }
 
-
 // execRunner runs the command with the command's streams attached.
 func (o *RemoteOptions) execRunner(ctx context.Context, argv, env []string) error {
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
