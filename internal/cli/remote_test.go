@@ -13,7 +13,7 @@ import (
 
 const (
 	remoteKubeconfig = "apiVersion: v1\nkind: Config\n# cli-remote-test-kubeconfig-91\n"
-	testDeployKey  = "-----BEGIN OPENSSH PRIVATE KEY-----\ncli-remote-test-key-53\n-----END OPENSSH PRIVATE KEY-----\n"
+	testDeployKey    = "-----BEGIN OPENSSH PRIVATE KEY-----\ncli-remote-test-key-53\n-----END OPENSSH PRIVATE KEY-----\n"
 )
 
 // keyedStack is a fakeStack that also reads its config, as *auto.Stack does.
