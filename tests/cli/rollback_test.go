@@ -2,11 +2,14 @@ package clitest
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"infra/internal/cli"
+	"infra/internal/enginetest"
 	releases "infra/internal/release"
 )
 
@@ -105,5 +108,52 @@ func oneUpdate(t *testing.T, what string, rep cli.Report) {
 		if slices.Contains([]string{"replace", "create-replacement", "delete-replaced", "create", "delete"}, st.Op) || st.Name != "focusdeck-prod-deploy" {
 			t.Errorf("%s: %s of %s %s", what, st.Op, st.Type, st.Name)
 		}
+	}
+}
+
+// On Kubernetes an image rollback changes the service's Deployment (its
+// pod template: a rolling update) and replaces nothing.
+func TestEngineRollbackKubernetes(t *testing.T) {
+	s, e := newSession(t)
+	dir := t.TempDir()
+	src := filepath.Join("..", "..", "examples", "jarvis-cluster")
+	proj, err := os.ReadFile(filepath.Join(src, "Pulumi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := os.ReadFile(filepath.Join(src, "Pulumi.prod.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "Pulumi.yaml"), proj)
+	doc := strings.Replace(string(cfg), "infra:class: production", "infra:class: staging", 1)
+	secrets := enginetest.SealSecrets(t, e, "jarvis-cluster", dir, "staging", doc)
+	with := func(args ...string) []string { return append(args, "--stack", "staging", "--dir", dir) }
+	const old, next = "ghcr.io/jarvis-ai/jarvis-backend:0.19.0", "ghcr.io/jarvis-ai/jarvis-backend:0.19.1"
+
+	s.must(cli.ExitOK, with("up", "--yes")...)
+	editStack(t, dir, "staging", old, next)
+	s.must(cli.ExitOK, with("up", "--yes")...)
+	rep := report(t, s.must(cli.ExitOK, with("rollback", "--yes", "--json")...))
+	if rep.Result != "succeeded" || rep.Changes["update"] < 1 || rep.Changed != rep.Changes["update"] {
+		t.Errorf("kubernetes rollback: %v, want updates only", rep.Changes)
+	}
+	deployments := 0
+	for _, st := range rep.Steps {
+		if st.Op != "update" {
+			t.Errorf("kubernetes rollback: %s of %s %s", st.Op, st.Type, st.Name)
+		}
+		if st.Type == "kubernetes:apps/v1:Deployment" {
+			deployments++
+		}
+	}
+	if deployments != 1 {
+		t.Errorf("kubernetes rollback updated %d Deployments, want 1: %+v", deployments, rep.Steps)
+	}
+	t.Logf("kubernetes rollback: %v", rep.Changes)
+	editStack(t, dir, "staging", next, old)
+	s.must(cli.ExitOK, with("preview", "--expect-no-changes")...)
+	if containsAny(s.transcript.String(), secrets) {
+		t.Error("a secret was printed")
 	}
 }
