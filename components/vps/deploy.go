@@ -18,7 +18,12 @@ const CommandPlugin = "command"
 
 // declareDeploy renders the compose project and declares the command that
 // sends it over SSH and runs deploy.sh. The command runs again whenever a
-// file of the project changes (its hash is a trigger), never otherwise.
+// file of the project changes, never otherwise: the project is its stdin,
+// and pulumi-command v1.2.1 runs `create` again on any change of input
+// when no `update` command is set (provider/pkg/provider/common/inputs.go).
+// It has no triggers on purpose: triggers are replaceOnChanges there, and
+// a new image (or a rollback to the old one) is an update of the one
+// command, not its replacement.
 func (c *VPS) declareDeploy(ctx *pulumi.Context, name string, args *VPSArgs, h *host, bucket *digitalocean.SpacesBucket) error {
 	site := args.Site
 	if len(site.Registries) > 0 {
@@ -83,7 +88,6 @@ func (c *VPS) declareDeploy(ctx *pulumi.Context, name string, args *VPSArgs, h *
 		return render.DeployInput(v[0].([]string), v[1].(string))
 	}).(pulumi.StringOutput)
 	encoded := pulumi.ToSecret(stdin).(pulumi.StringOutput)
-	hash := bundle.Index(pulumi.Int(1))
 	deps := append([]pulumi.Resource{h.droplet, h.assignment, h.firewall}, args.DeployAfter...)
 	for _, r := range h.records {
 		deps = append(deps, r)
@@ -99,7 +103,6 @@ func (c *VPS) declareDeploy(ctx *pulumi.Context, name string, args *VPSArgs, h *
 		},
 		Create:                 pulumi.String(render.ReceiveCommand()),
 		Stdin:                  encoded,
-		Triggers:               pulumi.Array{hash},
 		AddPreviousOutputInEnv: pulumi.Bool(false),
 	}, pulumi.Parent(c), pulumi.DependsOn(deps), pulumi.Timeouts(&pulumi.CustomTimeouts{Create: "40m", Update: "40m"}))
 	if err != nil {
