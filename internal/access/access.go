@@ -72,9 +72,9 @@ func ParseSource(s string) (netip.Prefix, error) {
 	return p, nil
 }
 
-// value is how a source is written in a rule: a bare address for a single
+// Value is how a source is written in a rule: a bare address for a single
 // host, as the API shows it, a CIDR otherwise.
-func value(p netip.Prefix) string {
+func Value(p netip.Prefix) string {
 	if p.IsSingleIP() {
 		return p.Addr().String()
 	}

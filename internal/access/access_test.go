@@ -139,8 +139,8 @@ func TestOpenClose(t *testing.T) {
 			during: []string{"tag:focusdeck-prod-app", "ip_addr:198.51.100.0/24", "ip_addr:203.0.113.7"}, puts: 2,
 		},
 		{
-			name: "a rule already there is neither added nor removed",
-			rules: append(slices.Clone(stackRules), doapitest.Rule{Type: "ip_addr", Value: "203.0.113.7"}),
+			name:   "a rule already there is neither added nor removed",
+			rules:  append(slices.Clone(stackRules), doapitest.Rule{Type: "ip_addr", Value: "203.0.113.7"}),
 			during: []string{"tag:focusdeck-prod-app", "ip_addr:198.51.100.0/24", "ip_addr:203.0.113.7"}, puts: 0,
 		},
 		{

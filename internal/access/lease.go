@@ -67,7 +67,7 @@ type lease struct {
 // fails, what was opened is removed again (with a context of its own: ctx
 // may be the one that was cancelled).
 func (c *Client) Open(ctx context.Context, t Target) (Lease, error) {
-	l := &lease{c: c, name: leaseName(t.Stack, c.now()), value: value(t.Source)}
+	l := &lease{c: c, name: leaseName(t.Stack, c.now()), value: Value(t.Source)}
 	fw, _, err := c.API.Firewalls.Create(ctx, &godo.FirewallRequest{
 		Name: l.name,
 		Tags: t.DropletTags,
