@@ -151,7 +151,7 @@ func TestAccessRefusedBeforeTheEngine(t *testing.T) {
 }
 
 func previewCmd2(f *fakeStack) func(*IO) *cobra.Command { return previewCmd(f, nil) }
-func upCmd2(f *fakeStack) func(*IO) *cobra.Command    { return upCmd(context.Background(), f) }
+func upCmd2(f *fakeStack) func(*IO) *cobra.Command      { return upCmd(context.Background(), f) }
 
 // up --access-from: the access is open while the engine previews and
 // updates, and gone when up ends, however it ends.
@@ -167,7 +167,9 @@ func TestUpWithAccess(t *testing.T) {
 		upDuring bool
 	}{
 		{name: "succeeds", want: ExitOK, upRan: true},
-		{name: "the update fails", setup: func(r *accessRig, _ context.CancelFunc) { r.f.upErr = errors.New("failed to run update: exit status 255") }, want: ExitFailure, upRan: true},
+		{name: "the update fails", setup: func(r *accessRig, _ context.CancelFunc) {
+			r.f.upErr = errors.New("failed to run update: exit status 255")
+		}, want: ExitFailure, upRan: true},
 		{name: "Ctrl-C", setup: func(r *accessRig, cancel context.CancelFunc) {
 			r.f.block = "up"
 			go func() {
