@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"infra/internal/access"
 	"infra/internal/dotype"
@@ -24,6 +25,9 @@ type AccessFlags struct {
 	// NewOpener builds what opens the access; the DigitalOcean API unless
 	// a test replaces it.
 	NewOpener func(getenv func(string) string, log io.Writer) (access.Opener, error)
+	// flags tells a flag given empty (a CI step whose address lookup
+	// came back empty) from no flag.
+	flags *pflag.FlagSet
 }
 
 func newAccessFlags() AccessFlags { return AccessFlags{NewOpener: newAccessClient} }
@@ -37,6 +41,7 @@ func newAccessClient(getenv func(string) string, log io.Writer) (access.Opener, 
 }
 
 func (a *AccessFlags) addFlags(cmd *cobra.Command) {
+	a.flags = cmd.Flags()
 	cmd.Flags().StringVar(&a.AccessFrom, "access-from", "",
 		"open SSH to the stack's Droplets and its database clusters to this IPv4 address (or range, at most /24) while the operation runs: for CI runners outside adminCidrs")
 }
@@ -52,6 +57,9 @@ type accessRun struct {
 // runs. Without the flag it returns nil, which opens nothing.
 func (a *AccessFlags) checkAccess(streams *IO, log io.Writer) (*accessRun, error) {
 	if a.AccessFrom == "" {
+		if a.flags != nil && a.flags.Changed("access-from") {
+			return nil, usageError("--access-from is empty: the address to open the firewalls to is missing (in CI: the runner's address was not found)")
+		}
 		return nil, nil
 	}
 	src, err := access.ParseSource(a.AccessFrom)

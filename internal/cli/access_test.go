@@ -123,6 +123,7 @@ func TestAccessRefusedBeforeTheEngine(t *testing.T) {
 		{"a /16", upCmd2, []string{"up", "--yes", "--access-from", "203.0.0.0/16"}, false, "too wide"},
 		{"IPv6", refreshCmd, []string{"refresh", "--access-from", "2001:db8::1"}, false, "IPv6 is not supported"},
 		{"not an address", destroyCmd, []string{"destroy", "--yes", "--access-from", "runner-7"}, false, "not an IP address"},
+		{"empty", upCmd2, []string{"up", "--yes", "--access-from", ""}, false, "--access-from is empty"},
 		{"no token", upCmd2, []string{"up", "--yes", "--access-from", runner}, true, "needs DIGITALOCEAN_TOKEN"},
 		{"up --refresh", upCmd2, []string{"up", "--yes", "--access-from", runner, "--refresh"}, false, "infra refresh --access-from"},
 		{"preview --refresh", previewCmd2, []string{"preview", "--access-from", runner, "--refresh"}, false, "infra refresh --access-from"},
