@@ -125,6 +125,16 @@ func TestEngineAccessFrom(t *testing.T) {
 	}
 	gone("after the sweep")
 
+	// refresh --access-from: the database firewall on its own first
+	// (--target), the rest with the access open (--exclude it).
+	plain := report(t, s.must(cli.ExitOK, with("refresh", "--expect-no-changes", "--json")...))
+	refreshed := report(t, s.must(cli.ExitOK, withAccess("refresh", "--expect-no-changes", "--json")...))
+	// Every resource read once across the two passes, as in one refresh.
+	if refreshed.Changes["same"] != plain.Changes["same"] || refreshed.Changed != 0 {
+		t.Errorf("refresh read %v; with --access-from, in two passes: %v", plain.Changes, refreshed.Changes)
+	}
+	gone("after a refresh")
+
 	// A failing update: open while it ran, gone after.
 	editStack(t, dir, "staging", "server:1.4.3", "server:1.4.4")
 	during, code = heldUp(t, s, home, context.Background(), look, func() { writeFile(t, filepath.Join(home, failFile), []byte(deployType)) }, withAccess("up", "--yes")...)
@@ -159,9 +169,10 @@ func TestEngineAccessFrom(t *testing.T) {
 			deletes++
 		}
 	}
-	// success, refusal, sweep run, failure, Ctrl-C: five leases; plus the leftover.
-	if creates != 5 || deletes != 6 {
-		t.Errorf("%d firewalls created and %d deleted, want 5 and 6", creates, deletes)
+	// success, refusal, sweep run, refresh, failure, Ctrl-C: six leases;
+	// plus the leftover.
+	if creates != 6 || deletes != 7 {
+		t.Errorf("%d firewalls created and %d deleted, want 6 and 7", creates, deletes)
 	}
 	t.Logf("%d API calls in all", len(api.Calls()))
 }
