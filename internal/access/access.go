@@ -54,10 +54,11 @@ func ParseSource(s string) (netip.Prefix, error) {
 	} else if p, err = netip.ParsePrefix(s); err != nil {
 		return netip.Prefix{}, fmt.Errorf("--access-from %q: not an IP address or CIDR range (e.g. 203.0.113.7 or 203.0.113.7/32)", s)
 	}
+	if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+		p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+	}
 	a := p.Addr()
 	switch {
-	case a.Is4In6():
-		return ParseSource(a.Unmap().String() + fmt.Sprintf("/%d", p.Bits()-96))
 	case a.Is6():
 		return netip.Prefix{}, fmt.Errorf("--access-from %s: IPv6 is not supported: managed database trusted sources and the Droplet's SSH are reached over IPv4 here. "+
 			"Pass the runner's IPv4 address (e.g. curl -4 -s https://api.ipify.org)", s)

@@ -121,11 +121,13 @@ func withClose(err error, close func() error) error {
 }
 
 // accessTarget names what the access opens: the Droplets by the tags the
-// stack declares (its app tag, which the stack's own firewall uses too),
-// the managed database clusters the state holds, and the ip_addr trusted
-// sources the stack declares (never added, never swept).
+// stack declares (its app tag, which the stack's own firewall uses too;
+// none when the stack has no Droplet, so a Kubernetes stack's nodes get no
+// SSH), the managed database clusters the state holds, and the ip_addr
+// trusted sources the stack declares (never added, never swept).
 func accessTarget(stack string, src netip.Prefix, st *state, p *plan.Plan) access.Target {
 	t := access.Target{Stack: stack, Source: src}
+	droplets := false
 	add := func(list *[]string, v any) {
 		if s, ok := v.(string); ok && s != "" && !slices.Contains(*list, s) {
 			*list = append(*list, s)
@@ -145,6 +147,8 @@ func accessTarget(stack string, src netip.Prefix, st *state, p *plan.Plan) acces
 				continue
 			}
 			switch string(r.Type) {
+			case dotype.Droplet:
+				droplets = true
 			case dotype.Tag:
 				add(&t.DropletTags, r.Inputs["name"])
 			case dotype.DatabaseCluster:
@@ -157,12 +161,17 @@ func accessTarget(stack string, src netip.Prefix, st *state, p *plan.Plan) acces
 	if p != nil {
 		for _, r := range p.Resources {
 			switch r.Type {
+			case dotype.Droplet:
+				droplets = true
 			case dotype.Tag:
 				add(&t.DropletTags, r.Inputs["name"])
 			case dotype.DatabaseFirewall:
 				declared(r.Inputs["rules"])
 			}
 		}
+	}
+	if !droplets {
+		t.DropletTags = nil
 	}
 	return t
 }

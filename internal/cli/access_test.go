@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -36,6 +37,7 @@ func accessURN(typ, name string) resource.URN {
 func accessState() []apitype.ResourceV3 {
 	return []apitype.ResourceV3{
 		{URN: accessURN(dotype.Tag, "focusdeck-tag"), Type: dotype.Tag, Custom: true, ID: "focusdeck-prod-app", Inputs: map[string]any{"name": "focusdeck-prod-app"}},
+		{URN: accessURN(dotype.Droplet, "focusdeck-prod-droplet"), Type: dotype.Droplet, Custom: true, ID: "4242", Inputs: map[string]any{"tags": []any{"focusdeck-prod-app"}}},
 		{URN: accessURN(dotype.DatabaseCluster, "focusdeck-cluster"), Type: dotype.DatabaseCluster, Custom: true, ID: accessCluster},
 		{
 			URN: accessURN(dotype.DatabaseFirewall, "focusdeck-firewall"), Type: dotype.DatabaseFirewall, Custom: true,
@@ -295,4 +297,31 @@ func (r *recordingRefresh) Refresh(ctx context.Context, opts ...optrefresh.Optio
 		*r.opts = append(*r.opts, "exclude "+u)
 	}
 	return r.fakeStack.Refresh(ctx, opts...)
+}
+
+func TestAccessTarget(t *testing.T) {
+	src := netip.MustParsePrefix(runner + "/32")
+	withoutDroplet := slices.DeleteFunc(accessState(), func(r apitype.ResourceV3) bool { return string(r.Type) == dotype.Droplet })
+	tests := []struct {
+		name      string
+		resources []apitype.ResourceV3
+		tags      []string
+		clusters  []string
+	}{
+		{"a VPS stack", accessState(), []string{"focusdeck-prod-app"}, []string{accessCluster}},
+		// No Droplet (Kubernetes): its nodes get no SSH from the runner.
+		{"no Droplet", withoutDroplet, nil, []string{accessCluster}},
+		{"nothing deployed yet", nil, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := accessTarget("prod", src, &state{Resources: tt.resources}, nil)
+			if !slices.Equal(got.DropletTags, tt.tags) || !slices.Equal(got.Clusters, tt.clusters) {
+				t.Errorf("tags %v, clusters %v; want %v, %v", got.DropletTags, got.Clusters, tt.tags, tt.clusters)
+			}
+			if tt.resources != nil && !slices.Equal(got.Declared, []string{"198.51.100.0/24"}) {
+				t.Errorf("declared %v", got.Declared)
+			}
+		})
+	}
 }
