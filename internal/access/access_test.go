@@ -362,3 +362,23 @@ func TestStandInRefuses(t *testing.T) {
 }
 
 func itoa(at time.Time) string { return strconv.FormatInt(at.Unix(), 10) }
+
+// A create whose answer is lost (cancelled after the API acted on it)
+// leaves no firewall: Open finds it by its name and deletes it.
+func TestOpenLostCreateAnswer(t *testing.T) {
+	c, api, _ := client(t, time.Now())
+	api.AddCluster(cluster, stackRules...)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	api.OnCall(func(call doapitest.Call) {
+		if call.String() == "POST /v2/firewalls" {
+			cancel()
+		}
+	})
+	if _, err := c.Open(ctx, target()); err == nil {
+		t.Fatal("Open succeeded on a cancelled context")
+	}
+	if fws := api.Firewalls(); len(fws) != 0 {
+		t.Errorf("left %+v", fws)
+	}
+}

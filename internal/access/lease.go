@@ -76,7 +76,9 @@ func (c *Client) Open(ctx context.Context, t Target) (Lease, error) {
 		}},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("create the temporary firewall %s: %w", l.name, err)
+		// The API may have created it all the same (the request was
+		// cancelled or timed out after it arrived): find it by its name.
+		return nil, errors.Join(fmt.Errorf("create the temporary firewall %s: %w", l.name, err), c.deleteNamed(l.name))
 	}
 	l.firewallID = fw.ID
 	c.logf("firewall %s lets %s reach SSH (tcp 22) on the Droplets tagged %s until this operation ends", l.name, l.value, strings.Join(t.DropletTags, ", "))
@@ -215,10 +217,28 @@ func (c *Client) Sweep(ctx context.Context, t Target) (int, error) {
 	return swept, nil
 }
 
-// staleLeases lists the stack's temporary firewalls older than MaxAge, by
-// the time in their name.
-func (c *Client) staleLeases(ctx context.Context, stack string) ([]godo.Firewall, error) {
-	re := regexp.MustCompile(`^` + regexp.QuoteMeta(NamePrefix+safeStack(stack)) + `-([0-9]+)$`)
+// deleteNamed deletes the firewalls named name, with a context of its own.
+func (c *Client) deleteNamed(name string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	fws, err := c.listFirewalls(ctx)
+	if err != nil {
+		return fmt.Errorf("look for a firewall %s the failed request may have created (delete it by hand, or the next run sweeps it after %s): %w", name, MaxAge, err)
+	}
+	for _, fw := range fws {
+		if fw.Name != name {
+			continue
+		}
+		if _, err := c.API.Firewalls.Delete(ctx, fw.ID); err != nil && !isNotFound(err) {
+			return fmt.Errorf("delete the temporary firewall %s (delete it by hand, or the next run sweeps it after %s): %w", name, MaxAge, err)
+		}
+		c.logf("firewall %s deleted", name)
+	}
+	return nil
+}
+
+// listFirewalls lists every firewall of the account, page by page.
+func (c *Client) listFirewalls(ctx context.Context) ([]godo.Firewall, error) {
 	var out []godo.Firewall
 	opt := &godo.ListOptions{Page: 1, PerPage: 200}
 	for {
@@ -226,21 +246,34 @@ func (c *Client) staleLeases(ctx context.Context, stack string) ([]godo.Firewall
 		if err != nil {
 			return nil, fmt.Errorf("list firewalls: %w", err)
 		}
-		for _, fw := range page {
-			m := re.FindStringSubmatch(fw.Name)
-			if m == nil {
-				continue
-			}
-			unix, err := strconv.ParseInt(m[1], 10, 64)
-			if err == nil && c.now().Sub(time.Unix(unix, 0)) > MaxAge {
-				out = append(out, fw)
-			}
-		}
+		out = append(out, page...)
 		if resp == nil || resp.Links == nil || resp.Links.IsLastPage() {
 			return out, nil
 		}
 		opt.Page++
 	}
+}
+
+// staleLeases lists the stack's temporary firewalls older than MaxAge, by
+// the time in their name.
+func (c *Client) staleLeases(ctx context.Context, stack string) ([]godo.Firewall, error) {
+	re := regexp.MustCompile(`^` + regexp.QuoteMeta(NamePrefix+safeStack(stack)) + `-([0-9]+)$`)
+	fws, err := c.listFirewalls(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []godo.Firewall
+	for _, fw := range fws {
+		m := re.FindStringSubmatch(fw.Name)
+		if m == nil {
+			continue
+		}
+		unix, err := strconv.ParseInt(m[1], 10, 64)
+		if err == nil && c.now().Sub(time.Unix(unix, 0)) > MaxAge {
+			out = append(out, fw)
+		}
+	}
+	return out, nil
 }
 
 func isNotFound(err error) bool {

@@ -90,12 +90,18 @@ func (r *accessRun) open(ctx context.Context, stack string, st *state, p *plan.P
 		return func() error { return nil }, nil
 	}
 	t := accessTarget(stack, r.source, st, p)
+	failed := func(err error) error {
+		if ctx.Err() != nil {
+			return &ExitError{Code: ExitCancelled, Err: fmt.Errorf("cancelled while opening access from %s; what was opened was removed again: %w", access.Value(r.source), err)}
+		}
+		return &ExitError{Code: ExitFailure, Err: err}
+	}
 	if _, err := r.opener.Sweep(ctx, t); err != nil {
-		return nil, &ExitError{Code: ExitFailure, Err: fmt.Errorf("--access-from: sweep earlier runs' temporary access: %w", err)}
+		return nil, failed(fmt.Errorf("--access-from: sweep earlier runs' temporary access: %w", err))
 	}
 	lease, err := r.opener.Open(ctx, t)
 	if err != nil {
-		return nil, &ExitError{Code: ExitFailure, Err: fmt.Errorf("--access-from %s: %w", access.Value(r.source), err)}
+		return nil, failed(fmt.Errorf("--access-from %s: %w", access.Value(r.source), err))
 	}
 	return func() error {
 		cctx, cancel := context.WithTimeout(context.Background(), accessCloseTimeout)

@@ -325,3 +325,47 @@ func TestAccessTarget(t *testing.T) {
 		})
 	}
 }
+
+// preview --access-from only warns about a database firewall change: it
+// changes nothing, but the up it announces will be refused.
+func TestPreviewWithAccessWarns(t *testing.T) {
+	r := newAccessRig(t)
+	r.f.previewEvents = evs{pre(apitype.OpUpdate, dotype.DatabaseFirewall, "focusdeck-firewall", "rules"), summary(map[apitype.OpType]int{"update": 1})}
+	res := r.run(context.Background(), t, previewCmd2(r.f), "preview", "--stack", "prod", "--dir", testProject(t), "--access-from", runner)
+	if res.code != ExitOK || !strings.Contains(res.stderr, "warning: up of stack prod with --access-from refused") {
+		t.Fatalf("exit %d: %v\n%s", res.code, res.err, res.stderr)
+	}
+	if got := r.during("preview"); !slices.Equal(got, []string{openNow}) {
+		t.Errorf("access while previewing: %q", got)
+	}
+	if left := r.open(); len(left) != 0 {
+		t.Errorf("access left: %v", left)
+	}
+}
+
+// Ctrl-C while the access is being opened: exit 130, nothing left open.
+func TestAccessCancelledWhileOpening(t *testing.T) {
+	r := newAccessRig(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r.api.OnCall(func(c doapitest.Call) {
+		if c.String() == "POST /v2/firewalls" {
+			cancel()
+		}
+	})
+	res := r.run(ctx, t, func(s *IO) *cobra.Command {
+		return NewCmdUp(s, func(o *UpOptions) error {
+			o.OpenStack = opener(r.f)
+			return runUp(ctx, o)
+		})
+	}, "up", "--stack", "prod", "--dir", testProject(t), "--yes", "--access-from", runner)
+	if res.code != ExitCancelled {
+		t.Fatalf("exit %d, want %d: %v", res.code, ExitCancelled, res.err)
+	}
+	if slices.Contains(r.f.Calls(), "preview") {
+		t.Error("the engine ran after the cancel")
+	}
+	if left := r.open(); len(left) != 0 {
+		t.Errorf("access left: %v", left)
+	}
+}
