@@ -60,8 +60,8 @@ func ParseSource(s string) (netip.Prefix, error) {
 	a := p.Addr()
 	switch {
 	case a.Is6():
-		return netip.Prefix{}, fmt.Errorf("--access-from %s: IPv6 is not supported: managed database trusted sources and the Droplet's SSH are reached over IPv4 here. "+
-			"Pass the runner's IPv4 address (e.g. curl -4 -s https://api.ipify.org)", s)
+		return netip.Prefix{}, fmt.Errorf("--access-from %s: IPv6 is not supported: DigitalOcean takes no IPv6 address as a database trusted source "+
+			"(API reference, databases_update_firewall_rules). Pass the runner's IPv4 address (e.g. curl -4 -s https://api.ipify.org)", s)
 	case p.Bits() < MinIPv4Bits:
 		return netip.Prefix{}, fmt.Errorf("--access-from %s: a range of %d addresses is too wide (at most /%d): each of them would get SSH and database access; "+
 			"pass the single address the operation runs from", s, 1<<(32-p.Bits()), MinIPv4Bits)

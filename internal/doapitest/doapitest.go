@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"regexp"
 	"slices"
 	"strconv"
@@ -403,6 +404,10 @@ func (a *API) putRules(w http.ResponseWriter, cluster string, body []byte) {
 		if r == nil || !slices.Contains(ruleTypes, r.Type) || r.Value == "" {
 			problems = append(problems, fmt.Sprintf("rules[%d]: type must be one of %v and value is required", i, ruleTypes))
 			continue
+		}
+		// "You cannot add IPv6 addresses as trusted sources."
+		if a, err := netip.ParsePrefix(r.Value); r.Type == "ip_addr" && (strings.Contains(r.Value, ":") || err == nil && a.Addr().Is6()) {
+			problems = append(problems, fmt.Sprintf("rules[%d]: IPv6 address %s cannot be a trusted source", i, r.Value))
 		}
 		if r.ClusterUUID != "" && r.ClusterUUID != cluster {
 			problems = append(problems, fmt.Sprintf("rules[%d].cluster_uuid %s is another cluster", i, r.ClusterUUID))

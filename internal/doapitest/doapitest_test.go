@@ -35,6 +35,7 @@ func TestRefuses(t *testing.T) {
 		{"put bad type", "PUT", "/v2/databases/c1/firewall", "tok", "application/json", `{"rules":[{"type":"cidr","value":"1.2.3.4"}]}`, 422},
 		{"put empty value", "PUT", "/v2/databases/c1/firewall", "tok", "application/json", `{"rules":[{"type":"ip_addr","value":""}]}`, 422},
 		{"put other cluster's rule", "PUT", "/v2/databases/c1/firewall", "tok", "application/json", `{"rules":[{"type":"ip_addr","value":"1.2.3.4","cluster_uuid":"c9"}]}`, 422},
+		{"put IPv6 trusted source", "PUT", "/v2/databases/c1/firewall", "tok", "application/json", `{"rules":[{"type":"ip_addr","value":"2001:db8::7"}]}`, 422},
 		{"put unknown field", "PUT", "/v2/databases/c1/firewall", "tok", "application/json", `{"rules":[],"replace":true}`, 400},
 		{"put", "PUT", "/v2/databases/c1/firewall", "tok", "application/json", `{"rules":[{"type":"ip_addr","value":"1.2.3.4"}]}`, 204},
 	}
