@@ -41,6 +41,9 @@ const (
 	// APIURLEnv overrides the API's base URL: for tests and self-hosted
 	// proxies.
 	APIURLEnv = "INFRA_DIGITALOCEAN_API_URL"
+	// MaxAgeEnv overrides MaxAge (a Go duration): for jobs that run longer
+	// than it, and for tests.
+	MaxAgeEnv = "INFRA_ACCESS_MAX_AGE"
 )
 
 // ParseSource reads the address an operation runs from: an IPv4 address
@@ -107,6 +110,19 @@ func NewAPI(getenv func(string) string) (*godo.Client, error) {
 		return nil, fmt.Errorf("digitalocean API client: %w", err)
 	}
 	return c, nil
+}
+
+// ParseMaxAge reads INFRA_ACCESS_MAX_AGE: MaxAge when unset.
+func ParseMaxAge(getenv func(string) string) (time.Duration, error) {
+	v := getenv(MaxAgeEnv)
+	if v == "" {
+		return MaxAge, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s=%q: not a positive duration (e.g. 3h)", MaxAgeEnv, v)
+	}
+	return d, nil
 }
 
 // Target is what one operation opens, and to whom.

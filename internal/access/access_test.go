@@ -382,3 +382,16 @@ func TestOpenLostCreateAnswer(t *testing.T) {
 		t.Errorf("left %+v", fws)
 	}
 }
+
+func TestParseMaxAge(t *testing.T) {
+	for in, want := range map[string]string{"": MaxAge.String(), "3h": "3h0m0s", "0s": "error", "-1h": "error", "two hours": "error"} {
+		d, err := ParseMaxAge(func(string) string { return in })
+		got := d.String()
+		if err != nil {
+			got = "error"
+		}
+		if got != want {
+			t.Errorf("%s=%q: %s, want %s", MaxAgeEnv, in, got, want)
+		}
+	}
+}

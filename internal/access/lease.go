@@ -34,6 +34,16 @@ type Client struct {
 	Log io.Writer
 	// Now is the clock (time.Now unless a test sets it).
 	Now func() time.Time
+	// MaxAge is the age past which a temporary firewall is left over
+	// (access.MaxAge when zero).
+	MaxAge time.Duration
+}
+
+func (c *Client) maxAge() time.Duration {
+	if c.MaxAge <= 0 {
+		return MaxAge
+	}
+	return c.MaxAge
 }
 
 var _ Opener = (*Client)(nil)
@@ -153,7 +163,7 @@ func (l *lease) Close(ctx context.Context) error {
 	var errs []error
 	for _, cluster := range l.clusters {
 		if _, err := l.c.dropRule(ctx, cluster, []string{l.value}); err != nil {
-			errs = append(errs, fmt.Errorf("remove %s from the trusted sources of database cluster %s (remove it by hand, or the next run sweeps it after %s): %w", l.value, cluster, MaxAge, err))
+			errs = append(errs, fmt.Errorf("remove %s from the trusted sources of database cluster %s (remove it by hand, or the next run sweeps it after %s): %w", l.value, cluster, l.c.maxAge(), err))
 		} else {
 			l.c.logf("database cluster %s no longer trusts %s", cluster, l.value)
 		}
@@ -163,7 +173,7 @@ func (l *lease) Close(ctx context.Context) error {
 		return errors.Join(errs...)
 	}
 	if _, err := l.c.API.Firewalls.Delete(ctx, l.firewallID); err != nil && !isNotFound(err) {
-		return fmt.Errorf("delete the temporary firewall %s (delete it by hand, or the next run sweeps it after %s): %w", l.name, MaxAge, err)
+		return fmt.Errorf("delete the temporary firewall %s (delete it by hand, or the next run sweeps it after %s): %w", l.name, l.c.maxAge(), err)
 	}
 	l.c.logf("firewall %s deleted", l.name)
 	return nil
@@ -178,7 +188,7 @@ func (l *lease) closeFresh() error {
 }
 
 // Sweep removes what earlier runs on the stack left behind: each of its
-// temporary firewalls older than MaxAge, and before it, the trusted
+// temporary firewalls older than its MaxAge, and before it, the trusted
 // sources it let in (unless the stack declares them). Younger ones may
 // belong to a run still going and stay. It returns how many it swept.
 func (c *Client) Sweep(ctx context.Context, t Target) (int, error) {
@@ -223,14 +233,14 @@ func (c *Client) deleteNamed(name string) error {
 	defer cancel()
 	fws, err := c.listFirewalls(ctx)
 	if err != nil {
-		return fmt.Errorf("look for a firewall %s the failed request may have created (delete it by hand, or the next run sweeps it after %s): %w", name, MaxAge, err)
+		return fmt.Errorf("look for a firewall %s the failed request may have created (delete it by hand, or the next run sweeps it after %s): %w", name, c.maxAge(), err)
 	}
 	for _, fw := range fws {
 		if fw.Name != name {
 			continue
 		}
 		if _, err := c.API.Firewalls.Delete(ctx, fw.ID); err != nil && !isNotFound(err) {
-			return fmt.Errorf("delete the temporary firewall %s (delete it by hand, or the next run sweeps it after %s): %w", name, MaxAge, err)
+			return fmt.Errorf("delete the temporary firewall %s (delete it by hand, or the next run sweeps it after %s): %w", name, c.maxAge(), err)
 		}
 		c.logf("firewall %s deleted", name)
 	}
@@ -269,7 +279,7 @@ func (c *Client) staleLeases(ctx context.Context, stack string) ([]godo.Firewall
 			continue
 		}
 		unix, err := strconv.ParseInt(m[1], 10, 64)
-		if err == nil && c.now().Sub(time.Unix(unix, 0)) > MaxAge {
+		if err == nil && c.now().Sub(time.Unix(unix, 0)) > c.maxAge() {
 			out = append(out, fw)
 		}
 	}

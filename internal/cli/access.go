@@ -37,7 +37,11 @@ func newAccessClient(getenv func(string) string, log io.Writer) (access.Opener, 
 	if err != nil {
 		return nil, err
 	}
-	return &access.Client{API: api, Log: log}, nil
+	maxAge, err := access.ParseMaxAge(getenv)
+	if err != nil {
+		return nil, err
+	}
+	return &access.Client{API: api, Log: log, MaxAge: maxAge}, nil
 }
 
 func (a *AccessFlags) addFlags(cmd *cobra.Command) {

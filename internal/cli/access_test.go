@@ -126,6 +126,7 @@ func TestAccessRefusedBeforeTheEngine(t *testing.T) {
 		{"IPv6", refreshCmd, []string{"refresh", "--access-from", "2001:db8::1"}, false, "IPv6 is not supported"},
 		{"not an address", destroyCmd, []string{"destroy", "--yes", "--access-from", "runner-7"}, false, "not an IP address"},
 		{"empty", upCmd2, []string{"up", "--yes", "--access-from", ""}, false, "--access-from is empty"},
+		{"bad max age", upCmd2, []string{"up", "--yes", "--access-from", runner}, false, "INFRA_ACCESS_MAX_AGE"},
 		{"no token", upCmd2, []string{"up", "--yes", "--access-from", runner}, true, "needs DIGITALOCEAN_TOKEN"},
 		{"up --refresh", upCmd2, []string{"up", "--yes", "--access-from", runner, "--refresh"}, false, "infra refresh --access-from"},
 		{"preview --refresh", previewCmd2, []string{"preview", "--access-from", runner, "--refresh"}, false, "infra refresh --access-from"},
@@ -136,6 +137,14 @@ func TestAccessRefusedBeforeTheEngine(t *testing.T) {
 			env := r.env
 			if tt.noToken {
 				env = func(string) string { return "" }
+			}
+			if tt.name == "bad max age" {
+				env = func(k string) string {
+					if k == access.MaxAgeEnv {
+						return "-1h"
+					}
+					return r.env(k)
+				}
 			}
 			var out, errOut bytes.Buffer
 			streams := &IO{In: strings.NewReader(""), Out: &out, ErrOut: &errOut, IsTerminal: func() bool { return false }, Getenv: env}
