@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -29,11 +30,13 @@ type RemoteTarget struct {
 // RemoteOptions are the flags and dependencies of logs, ssh and exec.
 type RemoteOptions struct {
 	StackOptions
+	// AccessFlags is --access-from: SSH to the Droplet opened to this
+	// machine while the command runs, as for up (internal/access).
+	AccessFlags
 	Request remote.Request
 	// BeforeRun is called with the target once it is known and before the
 	// command runs; the cleanup it returns runs after the command (also
-	// when it fails). It is where temporary access (opening the firewall
-	// to this machine) belongs; nil does nothing.
+	// when it fails). Nil opens what --access-from asks for, if anything.
 	BeforeRun func(ctx context.Context, t RemoteTarget) (cleanup func(), err error)
 	// Run runs the command line with stdin, stdout and stderr attached
 	// (nil: the process, with IO's streams).
@@ -43,7 +46,7 @@ type RemoteOptions struct {
 }
 
 func newRemoteOptions(streams *IO, action remote.Action) *RemoteOptions {
-	return &RemoteOptions{StackOptions: newStackOptions(streams), Request: remote.Request{Action: action}}
+	return &RemoteOptions{StackOptions: newStackOptions(streams), AccessFlags: newAccessFlags(), Request: remote.Request{Action: action}}
 }
 
 // NewCmdLogs builds `infra logs`. runF replaces the action in tests.
@@ -68,6 +71,7 @@ kubeconfig is written to a private temporary file, removed afterwards.`,
 		},
 	}
 	opts.ProjectFlags.addFlags(cmd)
+	opts.AccessFlags.addFlags(cmd)
 	f := cmd.Flags()
 	f.StringVar(&opts.Pulumi, "pulumi", "", "pulumi CLI binary to run (default $INFRA_PULUMI_CLI, else pulumi on PATH)")
 	f.StringVar(&opts.Request.Since, "since", "", "only the last duration of logs (10m, 1h30m)")
@@ -95,6 +99,7 @@ after that (StrictHostKeyChecking accept-new).`,
 		},
 	}
 	opts.ProjectFlags.addFlags(cmd)
+	opts.AccessFlags.addFlags(cmd)
 	cmd.Flags().StringVar(&opts.Pulumi, "pulumi", "", "pulumi CLI binary to run (default $INFRA_PULUMI_CLI, else pulumi on PATH)")
 	return cmd
 }
@@ -122,6 +127,7 @@ when stdin is one.`,
 		},
 	}
 	opts.ProjectFlags.addFlags(cmd)
+	opts.AccessFlags.addFlags(cmd)
 	cmd.Flags().StringVar(&opts.Pulumi, "pulumi", "", "pulumi CLI binary to run (default $INFRA_PULUMI_CLI, else pulumi on PATH)")
 	return cmd
 }
@@ -137,9 +143,16 @@ func runRemote(ctx context.Context, o *RemoteOptions) error {
 	if err := o.Request.Validate(); err != nil {
 		return usageError("%v", err)
 	}
+	acc, err := o.checkAccess(o.IO, o.IO.ErrOut)
+	if err != nil {
+		return err
+	}
 	s, proj, err := o.open(ctx, false)
 	if err != nil {
 		return err
+	}
+	if o.BeforeRun == nil && acc != nil {
+		o.BeforeRun = accessBeforeRun(s, o.Stack, acc, o.IO.ErrOut)
 	}
 	outs, err := s.Outputs(ctx)
 	if err != nil {
@@ -180,6 +193,32 @@ func runRemote(ctx context.Context, o *RemoteOptions) error {
 		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("%s on stack %s: %w", o.Request.Action, o.Stack, err)}
 	}
 	return nil
+}
+
+// accessBeforeRun opens --access-from's temporary access around a remote
+// command: the same sweep, firewall and trusted source as up, from the
+// stack's state. A cluster's API server is public (kubectl needs no
+// opening), so on topology kubernetes it opens nothing.
+func accessBeforeRun(s Stack, stack string, acc *accessRun, log io.Writer) func(context.Context, RemoteTarget) (func(), error) {
+	return func(ctx context.Context, t RemoteTarget) (func(), error) {
+		if config.Topology(t.Topology) != config.TopologyVPS {
+			fmt.Fprintf(log, "infra: --access-from opens nothing on topology %s: kubectl reaches the cluster's public API\n", t.Topology)
+			return nil, nil
+		}
+		st, err := readState(ctx, s)
+		if err != nil {
+			return nil, err
+		}
+		closeAccess, err := acc.open(ctx, stack, st, nil)
+		if err != nil {
+			return nil, err
+		}
+		return func() {
+			if err := closeAccess(); err != nil {
+				fmt.Fprintf(log, "infra: %v\n", err)
+			}
+		}, nil
+	}
 }
 
 // remoteBuilder reads where the stack runs from its outputs, and its

@@ -145,3 +145,50 @@ func errText(err error) string {
 	}
 	return err.Error()
 }
+
+// logs --access-from on the VPS opens SSH to this machine while the
+// command runs, through the same access as up, and removes it after; on
+// Kubernetes it opens nothing.
+func TestRemoteWithAccess(t *testing.T) {
+	for _, c := range []struct {
+		topology string
+		during   string
+	}{
+		{"vps", openNow},
+		{"kubernetes", ""},
+	} {
+		t.Run(c.topology, func(t *testing.T) {
+			r := newAccessRig(t)
+			r.f.outputs = auto.OutputMap{
+				"topology":       {Value: c.topology},
+				"vps":            {Value: map[string]any{"reservedIp": "203.0.113.31"}},
+				"kubernetes":     {Value: map[string]any{"namespace": "focusdeck"}},
+				KubeconfigOutput: {Value: remoteKubeconfig, Secret: true},
+			}
+			f := &keyedStack{fakeStack: r.f}
+			var during []string
+			dir := testProject(t)
+			build := func(s *IO) *cobra.Command {
+				return NewCmdLogs(s, func(o *RemoteOptions) error {
+					o.OpenStack = func(context.Context, StackRequest) (Stack, error) { return f, nil }
+					o.Environ = func() []string { return nil }
+					o.Run = func(context.Context, []string, []string) error {
+						during = r.open()
+						return nil
+					}
+					return runRemote(context.Background(), o)
+				})
+			}
+			res := r.run(context.Background(), t, build, "logs", "--dir", dir, "--stack", "prod", "--access-from", runner, "server")
+			if res.code != ExitOK {
+				t.Fatalf("exit %d: %v\n%s", res.code, res.err, res.stderr)
+			}
+			if got := strings.Join(during, " "); got != c.during {
+				t.Errorf("open while logs ran: %q, want %q", got, c.during)
+			}
+			if after := r.open(); len(after) != 0 {
+				t.Errorf("still open after logs: %v", after)
+			}
+		})
+	}
+}
