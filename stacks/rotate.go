@@ -40,19 +40,15 @@ func GeneratedSecrets(project string, cfg *config.Config) []GeneratedSecret {
 	var out []GeneratedSecret
 	if db := cfg.Database; db != nil {
 		for _, r := range db.Roles {
-			s := GeneratedSecret{
+			// On Kubernetes the pods restart with the new connection
+			// strings: the pod template carries a digest of the secret env
+			// (components/workload).
+			out = append(out, GeneratedSecret{
 				Name:       "database.roles." + r.Name,
 				What:       "password of database role " + r.Name + " (and the connection strings of the services that use it)",
 				Resource:   project + "-" + r.Name + "-password",
 				ParentType: "infra:database:Postgres",
-			}
-			if cfg.Topology == config.TopologyKubernetes {
-				// envFrom is read when a container starts; the pod template
-				// does not change with the Secret, so no pod would restart.
-				s.Refused = "on Kubernetes the services read their connection strings only when their pods start, " +
-					"and nothing restarts them when the Secret changes: the running pods would keep the revoked password"
-			}
-			out = append(out, s)
+			})
 		}
 		if db.Engine == "selfhosted" && cfg.Topology == config.TopologyVPS {
 			out = append(out, GeneratedSecret{

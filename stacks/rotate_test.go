@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -24,13 +25,13 @@ var rotateCases = []struct {
 }{
 	{"focusdeck managed vps", "focusdeck/Pulumi.prod.yaml", same, []string{"admin", "database.roles.focusdeck_app"}},
 	{"focusdeck selfhosted", "focusdeck/Pulumi.prod.yaml", selfhosted, []string{"admin", "database.roles.focusdeck_app"}},
-	{"focusdeck kubernetes", "focusdeck/Pulumi.prod.yaml", onKubernetes, nil},
+	{"focusdeck kubernetes", "focusdeck/Pulumi.prod.yaml", onKubernetes, []string{"database.roles.focusdeck_app"}},
 	{"cesar external vps with auth", "cesar/Pulumi.prod.yaml", same, []string{"admin"}},
 	{"cesar kubernetes with auth", "cesar/Pulumi.prod.yaml", onKubernetes, []string{"admin.dashboard"}},
 	{"hotdash production", "hotdash/Pulumi.production.yaml", same, []string{"admin"}},
 	{"hotdash staging", "hotdash/Pulumi.staging.yaml", same, []string{"admin"}},
 	{"jarvis-agents", "jarvis-agents/Pulumi.prod.yaml", same, []string{"admin", "database.roles.jarvis_auth", "database.roles.jarvis_registry"}},
-	{"jarvis-cluster", "jarvis-cluster/Pulumi.prod.yaml", same, nil},
+	{"jarvis-cluster", "jarvis-cluster/Pulumi.prod.yaml", same, []string{"database.roles.jarvis_app"}},
 }
 
 func same(s string) string { return s }
@@ -128,51 +129,83 @@ func (m *rotatedMonitor) NewResource(args pulumi.MockResourceArgs) (string, reso
 // TestManagedRoleFollowsItsGenerator: on the managed engine the
 // postgresql Role's password is whatever the role's generator returns, a
 // secret, and so are the services' connection strings; a rotated
-// generator (a new value) reaches both.
+// generator (a new value) reaches both. On Kubernetes the server's pod
+// template changes with it too (its pods restart to read the Secret).
 func TestManagedRoleFollowsItsGenerator(t *testing.T) {
-	cfg := loadExample(t, "examples/focusdeck/Pulumi.prod.yaml", same)
-	var gen string
-	for _, s := range GeneratedSecrets("focusdeck", cfg) {
-		if s.Name == "database.roles.focusdeck_app" {
-			gen = s.Resource
+	for _, topology := range []struct {
+		name string
+		edit func(string) string
+	}{{"vps", same}, {"kubernetes", onKubernetes}} {
+		t.Run(topology.name, func(t *testing.T) {
+			cfg := loadExample(t, "examples/focusdeck/Pulumi.prod.yaml", topology.edit)
+			var gen string
+			for _, s := range GeneratedSecrets("focusdeck", cfg) {
+				if s.Name == "database.roles.focusdeck_app" {
+					gen = s.Resource
+				}
+			}
+			var podHashes []any
+			for _, value := range []string{"FirstValue0123456789abcdefghijklm", "RotatedValue9876543210zyxwvutsrqp"} {
+				mon := &rotatedMonitor{Monitor: mockmonitor.New("focusdeck", "prod"), generator: gen, value: value}
+				var d *Deployment
+				err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+					var err error
+					d, err = Deploy(ctx, cfg)
+					return err
+				}, pulumi.WithMocks("focusdeck", "prod", mon))
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkRoleFollows(t, mon.Resources(), d, value)
+				if topology.name == "kubernetes" {
+					podHashes = append(podHashes, serverPodHash(t, mon.Resources()))
+				}
+			}
+			if topology.name == "kubernetes" && (podHashes[0] == nil || reflect.DeepEqual(podHashes[0], podHashes[1])) {
+				t.Errorf("the server's pod template does not change with the password: %v", podHashes)
+			}
+		})
+	}
+}
+
+func checkRoleFollows(t *testing.T, resources []mockmonitor.Resource, d *Deployment, value string) {
+	t.Helper()
+	var role *mockmonitor.Resource
+	for _, r := range resources {
+		if r.Type == "postgresql:index/role:Role" && r.Name == "focusdeck-role-focusdeck_app" {
+			role = &r
 		}
 	}
-	for _, value := range []string{"FirstValue0123456789abcdefghijklm", "RotatedValue9876543210zyxwvutsrqp"} {
-		mon := &rotatedMonitor{Monitor: mockmonitor.New("focusdeck", "prod"), generator: gen, value: value}
-		var d *Deployment
-		err := pulumi.RunErr(func(ctx *pulumi.Context) error {
-			var err error
-			d, err = Deploy(ctx, cfg)
-			return err
-		}, pulumi.WithMocks("focusdeck", "prod", mon))
+	if role == nil {
+		t.Fatal("no postgresql Role focusdeck_app")
+	}
+	pw := role.Inputs["password"]
+	if !pw.IsSecret() || pw.SecretValue().Element.StringValue() != value {
+		t.Errorf("the Role's password is not the generator's result as a secret")
+	}
+	for env, cs := range d.Connections["server"] {
+		res, err := internals.UnsafeAwaitOutput(t.Context(), cs)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var role *mockmonitor.Resource
-		for _, r := range mon.Resources() {
-			if r.Type == "postgresql:index/role:Role" && r.Name == "focusdeck-role-focusdeck_app" {
-				role = &r
-			}
-		}
-		if role == nil {
-			t.Fatal("no postgresql Role focusdeck_app")
-		}
-		pw := role.Inputs["password"]
-		if !pw.IsSecret() || pw.SecretValue().Element.StringValue() != value {
-			t.Errorf("the Role's password is not the generator's result as a secret")
-		}
-		for env, cs := range d.Connections["server"] {
-			res, err := internals.UnsafeAwaitOutput(t.Context(), cs)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s, _ := res.Value.(string)
-			if !res.Secret || !strings.Contains(s, "Password="+value+";") {
-				t.Errorf("connection string %s does not carry the generator's result as a secret", env)
-			}
-		}
-		if len(d.Connections["server"]) != 2 {
-			t.Errorf("server has %d connection strings, want 2", len(d.Connections["server"]))
+		s, _ := res.Value.(string)
+		if !res.Secret || !strings.Contains(s, "Password="+value+";") {
+			t.Errorf("connection string %s does not carry the generator's result as a secret", env)
 		}
 	}
+	if len(d.Connections["server"]) != 2 {
+		t.Errorf("server has %d connection strings, want 2", len(d.Connections["server"]))
+	}
+}
+
+// serverPodHash is the secret env digest on the server Deployment's pod template.
+func serverPodHash(t *testing.T, resources []mockmonitor.Resource) any {
+	t.Helper()
+	for _, r := range resources {
+		if r.Type == "kubernetes:apps/v1:Deployment" && strings.HasSuffix(r.Name, "-deployment-server") {
+			return pulumitest.Path(pulumitest.Plain(r.Inputs), "spec.template.metadata.annotations.infra/secret-env-hash")
+		}
+	}
+	t.Fatal("no server Deployment")
+	return nil
 }
