@@ -158,7 +158,7 @@ func TestManagedRoleFollowsItsGenerator(t *testing.T) {
 				}
 				checkRoleFollows(t, mon.Resources(), d, value)
 				if topology.name == "kubernetes" {
-					podHashes = append(podHashes, serverPodHash(t, mon.Resources()))
+					podHashes = append(podHashes, serverPodHash(t, mon.Resources(), gen))
 				}
 			}
 			if topology.name == "kubernetes" && (podHashes[0] == nil || reflect.DeepEqual(podHashes[0], podHashes[1])) {
@@ -198,11 +198,16 @@ func checkRoleFollows(t *testing.T, resources []mockmonitor.Resource, d *Deploym
 	}
 }
 
-// serverPodHash is the secret env digest on the server Deployment's pod template.
-func serverPodHash(t *testing.T, resources []mockmonitor.Resource) any {
+// serverPodHash is the secret env digest on the server Deployment's pod
+// template. The Deployment must depend on the generator: `infra rotate`
+// lets only the generator's dependents change.
+func serverPodHash(t *testing.T, resources []mockmonitor.Resource, generator string) any {
 	t.Helper()
 	for _, r := range resources {
 		if r.Type == "kubernetes:apps/v1:Deployment" && strings.HasSuffix(r.Name, "-deployment-server") {
+			if !slices.ContainsFunc(r.Dependencies, func(u string) bool { return strings.HasSuffix(u, "::"+generator) }) {
+				t.Errorf("the server Deployment does not depend on %s: %v", generator, r.Dependencies)
+			}
 			return pulumitest.Path(pulumitest.Plain(r.Inputs), "spec.template.metadata.annotations.infra/secret-env-hash")
 		}
 	}
