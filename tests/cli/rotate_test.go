@@ -153,6 +153,23 @@ func TestEngineRotate(t *testing.T) {
 		values = append(values, v.values...)
 		t.Logf("rotation %d: %v; role password digest %s", i, rep.Changes, v.role)
 	}
+	// The admin login is another generator: the deploy runs again (the
+	// htpasswd file changed); the role and its Role are left alone.
+	admin := report(t, s.must(cli.ExitOK, with("rotate", "--secret", "admin", "--yes", "--json")...))
+	wantAdmin := []string{
+		"create-replacement focusdeck-prod-admin-password", "create-replacement focusdeck-prod-deploy",
+		"delete-replaced focusdeck-prod-admin-password", "delete-replaced focusdeck-prod-deploy",
+		"replace focusdeck-prod-admin-password", "replace focusdeck-prod-deploy",
+	}
+	if got := changedSteps(admin); !slices.Equal(got, wantAdmin) {
+		t.Errorf("admin rotation changed %v, want %v", got, wantAdmin)
+	}
+	va := s.view(at)
+	if va.admin == v0.admin || va.role != digests[len(digests)-1] {
+		t.Errorf("admin rotation: admin digest %s -> %s, role digest %s -> %s", v0.admin, va.admin, digests[len(digests)-1], va.role)
+	}
+	values = append(values, va.values...)
+
 	if n := len(stateResources(t, e, "staging")); n != resources {
 		t.Errorf("%d resources after the rotations, %d before", n, resources)
 	}
