@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"sort"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
 	"infra/components/kube"
 	"infra/components/service"
 )
@@ -139,11 +141,45 @@ func (b *builder) deployment(s service.Spec) kube.Object {
 			"selector":             map[string]any{"matchLabels": selector(s)},
 			"strategy":             strategy,
 			"template": map[string]any{
-				"metadata": map[string]any{"labels": b.labels(s), "annotations": map[string]any{"infra/env-hash": envHash(s)}},
+				"metadata": map[string]any{"labels": b.labels(s), "annotations": podAnnotations(s)},
 				"spec":     pod,
 			},
 		},
 	}
+}
+
+// podAnnotations change when the env does, so pods restart to read it:
+// envFrom is read when a container starts, and a changed ConfigMap or
+// Secret alone restarts nothing.
+func podAnnotations(s service.Spec) map[string]any {
+	ann := map[string]any{"infra/env-hash": envHash(s)}
+	if len(s.SecretEnv) > 0 {
+		ann["infra/secret-env-hash"] = secretEnvHash(s)
+	}
+	return ann
+}
+
+// secretEnvHash is envHash of the secret env: a Pulumi secret itself (a
+// digest of a short secret could be searched for), and so rendered as
+// kube.SecretPlaceholder. A rotated password changes it.
+func secretEnvHash(s service.Spec) pulumi.StringOutput {
+	keys := make([]string, 0, len(s.SecretEnv))
+	for k := range s.SecretEnv {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	values := make([]any, len(keys))
+	for i, k := range keys {
+		values[i] = s.SecretEnv[k]
+	}
+	out := pulumi.All(values...).ApplyT(func(v []any) string {
+		h := sha256.New()
+		for i, k := range keys {
+			h.Write([]byte(k + "=" + v[i].(string) + "\n"))
+		}
+		return hex.EncodeToString(h.Sum(nil))[:16]
+	}).(pulumi.StringOutput)
+	return pulumi.ToSecret(out).(pulumi.StringOutput)
 }
 
 // envHash changes when the plain env does, so pods restart to read it.

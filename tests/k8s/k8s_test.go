@@ -246,6 +246,7 @@ func TestKubernetesExamplesOnARealAPIServer(t *testing.T) {
 			}
 
 			h.changes(t, s, ex, dir)
+			h.rotation(t, s, ex, objects)
 			h.mutations(t, s, ex, dir)
 
 			// destroy removes everything not protected. Excluding the
