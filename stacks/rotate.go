@@ -63,25 +63,31 @@ func GeneratedSecrets(project string, cfg *config.Config) []GeneratedSecret {
 			})
 		}
 	}
-	switch cfg.Topology {
-	case config.TopologyVPS:
+	// Each service whose route has auth has its own login on both
+	// topologies; on the VPS the admin tools share the host's.
+	host := project + "-" + cfg.Environment
+	if cfg.Topology == config.TopologyVPS {
 		out = append(out, GeneratedSecret{
 			Name:       "admin",
-			What:       "password of user admin on every admin route of the VPS (basic auth, admin tools)",
-			Resource:   project + "-" + cfg.Environment + "-admin-password",
+			What:       "password of user admin on the VPS's admin tools (cAdvisor, logs, node-exporter)",
+			Resource:   host + "-admin-password",
 			ParentType: "infra:vps:VPS",
 		})
-	case config.TopologyKubernetes:
-		for _, s := range cfg.Services {
-			if s.Public != nil && s.Public.Auth {
-				out = append(out, GeneratedSecret{
-					Name:       "admin." + s.Name,
-					What:       "password of user admin on service " + s.Name + "'s route (basic auth)",
-					Resource:   project + "-" + s.Name + "-admin-password",
-					ParentType: "infra:workload:Workload",
-				})
-			}
+	}
+	for _, s := range cfg.Services {
+		if s.Public == nil || !s.Public.Auth {
+			continue
 		}
+		secret := GeneratedSecret{
+			Name:       "admin." + s.Name,
+			What:       "password of user admin on service " + s.Name + "'s route (basic auth)",
+			Resource:   project + "-" + s.Name + "-admin-password",
+			ParentType: "infra:workload:Workload",
+		}
+		if cfg.Topology == config.TopologyVPS {
+			secret.Resource, secret.ParentType = host+"-"+s.Name+"-admin-password", "infra:vps:VPS"
+		}
+		out = append(out, secret)
 	}
 	if m := cfg.Monitoring; m != nil && m.Enabled != nil && *m.Enabled {
 		parent := "infra:monitoring:VPSStack"

@@ -26,7 +26,7 @@ var rotateCases = []struct {
 	{"focusdeck managed vps", "focusdeck/Pulumi.prod.yaml", same, []string{"admin", "database.roles.focusdeck_app"}},
 	{"focusdeck selfhosted", "focusdeck/Pulumi.prod.yaml", selfhosted, []string{"admin", "database.roles.focusdeck_app"}},
 	{"focusdeck kubernetes", "focusdeck/Pulumi.prod.yaml", onKubernetes, []string{"database.roles.focusdeck_app"}},
-	{"cesar external vps with auth", "cesar/Pulumi.prod.yaml", same, []string{"admin"}},
+	{"cesar external vps with auth", "cesar/Pulumi.prod.yaml", same, []string{"admin", "admin.dashboard"}},
 	{"cesar kubernetes with auth", "cesar/Pulumi.prod.yaml", onKubernetes, []string{"admin.dashboard"}},
 	{"hotdash production", "hotdash/Pulumi.production.yaml", same, []string{"admin"}},
 	{"hotdash staging", "hotdash/Pulumi.staging.yaml", same, []string{"admin"}},
