@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"infra/components/monitoring"
 	"infra/components/service"
@@ -93,6 +94,12 @@ type SiteBackup struct {
 	Region string
 	// Schedule is the crontab schedule of the dump (UTC).
 	Schedule string
+	// RetentionDays is how long the bucket keeps the dumps.
+	RetentionDays int
+	// MaxAge is the oldest the newest backup may be: the longest gap
+	// between two runs of Schedule plus the time a dump takes. The
+	// restore drill fails beyond it.
+	MaxAge time.Duration
 }
 
 // SpacesEndpoint is the S3 endpoint of a Spaces region.
