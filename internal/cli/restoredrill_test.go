@@ -1,0 +1,117 @@
+package cli
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/spf13/cobra"
+
+	"infra/internal/stacktest"
+)
+
+// drillProject is a project holding the selfhosted dev stack of the repo
+// (secrets set) and the managed focusdeck stack.
+func drillProject(t *testing.T) string {
+	t.Helper()
+	dir := testProject(t)
+	b, err := os.ReadFile(filepath.Join("..", "..", "Pulumi.dev.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Pulumi.self.yaml"), []byte(stacktest.SetSecrets(t, string(b))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// fakeSSH records the command line and answers with a canned stdout and
+// exit code, as ssh relays the remote script's.
+type fakeSSH struct {
+	argv   []string
+	stdout string
+	code   int
+}
+
+func (f *fakeSSH) run(_ context.Context, argv []string, _ io.Writer) ([]byte, int, error) {
+	f.argv = argv
+	return []byte(f.stdout), f.code, nil
+}
+
+func drillCmd(f *fakeStack, ssh *fakeSSH) func(*IO) *cobra.Command {
+	return func(streams *IO) *cobra.Command {
+		return NewCmdRestoreDrill(streams, func(o *RestoreDrillOptions) error {
+			o.OpenStack = opener(f)
+			o.Run = ssh.run
+			return runRestoreDrill(context.Background(), o)
+		})
+	}
+}
+
+const goodDrill = `{"ok":true,"backup":"postgres/2026-12-06T033000Z/","time":"2026-12-06T03:30:00Z","ageSeconds":3600,"maxAgeSeconds":93600,"durationSeconds":12,"databases":[{"name":"app","bytes":4096,"tables":3,"rows":1242}],"problems":[]}`
+
+const oldDrill = `{"ok":false,"backup":"postgres/2026-12-01T033000Z/","time":"2026-12-01T03:30:00Z","ageSeconds":432000,"maxAgeSeconds":93600,"durationSeconds":12,"databases":[],"problems":["newest backup is too old: age 432000s (120h), the schedule allows 93600s (26h)"]}`
+
+// The command line that reaches the Droplet, and how the script's line
+// becomes the exit status.
+func TestRestoreDrillCommand(t *testing.T) {
+	dir := drillProject(t)
+	outs := auto.OutputMap{"vps": {Value: map[string]any{"reservedIp": "203.0.113.7", "ipv4": "198.51.100.1"}}}
+	cases := map[string]struct {
+		args     []string
+		stdout   string
+		code     int
+		wantCode int
+		wantArgv []string
+		wantOut  string
+	}{
+		"good": {[]string{"--identity", "/keys/deploy"}, goodDrill, 0, ExitOK,
+			[]string{"ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=accept-new", "-o", "ConnectTimeout=20", "-i", "/keys/deploy", "-o", "IdentitiesOnly=yes", "deploy@203.0.113.7", "--", "bash", "/opt/app/restore-drill.sh"},
+			"app: 3 tables, 1242 rows"},
+		"one database": {[]string{"--database", "focusdeck_jobs"}, goodDrill, 0, ExitOK,
+			[]string{"ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=accept-new", "-o", "ConnectTimeout=20", "deploy@203.0.113.7", "--", "bash", "/opt/app/restore-drill.sh", "--database", "focusdeck_jobs"},
+			"restorable"},
+		"too old":            {nil, oldDrill, 1, ExitFailure, nil, "too old"},
+		"no report":          {nil, "", 255, ExitFailure, nil, ""},
+		"two lines":          {nil, goodDrill + "\n" + goodDrill, 0, ExitFailure, nil, ""},
+		"ok but exit 1":      {nil, goodDrill, 1, ExitFailure, nil, ""},
+		"unknown database":   {[]string{"--database", "nope"}, goodDrill, 0, ExitUsage, nil, ""},
+		"not a name":         {[]string{"--database", "a;rm -rf /"}, goodDrill, 0, ExitUsage, nil, ""},
+		"unknown JSON field": {nil, strings.Replace(goodDrill, `"ok"`, `"okay":1,"ok"`, 1), 0, ExitFailure, nil, ""},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			ssh := &fakeSSH{stdout: c.stdout, code: c.code}
+			f := &fakeStack{outputs: outs}
+			args := append([]string{"restore-drill", "--dir", dir, "--stack", "self"}, c.args...)
+			r := runWith(context.Background(), t, drillCmd(f, ssh), args...)
+			if r.code != c.wantCode {
+				t.Fatalf("exit %d, want %d: %v\n%s", r.code, c.wantCode, r.err, r.stdout)
+			}
+			if c.wantArgv != nil && !reflect.DeepEqual(ssh.argv, c.wantArgv) {
+				t.Errorf("ran %q\nwant %q", ssh.argv, c.wantArgv)
+			}
+			if c.wantCode == ExitUsage && ssh.argv != nil {
+				t.Errorf("bad input still reached the host: %q", ssh.argv)
+			}
+			if !strings.Contains(r.stdout, c.wantOut) {
+				t.Errorf("stdout %q does not say %q", r.stdout, c.wantOut)
+			}
+		})
+	}
+}
+
+// A managed stack is refused before anything is contacted, naming what
+// DigitalOcean keeps.
+func TestRestoreDrillRefusesManaged(t *testing.T) {
+	ssh := &fakeSSH{stdout: goodDrill}
+	r := runWith(context.Background(), t, drillCmd(&fakeStack{}, ssh), "restore-drill", "--dir", testProject(t), "--stack", "prod")
+	if r.code != ExitUsage || !strings.Contains(r.err.Error(), "7 days") || ssh.argv != nil {
+		t.Errorf("exit %d, err %v, ran %q", r.code, r.err, ssh.argv)
+	}
+}
