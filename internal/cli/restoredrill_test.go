@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"os"
@@ -12,7 +13,9 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/spf13/cobra"
 
+	"infra/internal/planner"
 	"infra/internal/stacktest"
+	"infra/stacks/config"
 )
 
 // drillProject is a project holding the selfhosted dev stack of the repo
@@ -113,5 +116,41 @@ func TestRestoreDrillRefusesManaged(t *testing.T) {
 	r := runWith(context.Background(), t, drillCmd(&fakeStack{}, ssh), "restore-drill", "--dir", testProject(t), "--stack", "prod")
 	if r.code != ExitUsage || !strings.Contains(r.err.Error(), "7 days") || ssh.argv != nil {
 		t.Errorf("exit %d, err %v, ran %q", r.code, r.err, ssh.argv)
+	}
+}
+
+// `infra plan` says who backs the database up and for how long: the
+// platform's fixed 7 days for a managed cluster, the stack's own schedule
+// and retention for a selfhosted one.
+func TestPlanSaysWhoKeepsBackups(t *testing.T) {
+	cases := map[string][]string{
+		"../../examples/jarvis-agents/prod": {"DigitalOcean's own", "point-in-time recovery", "kept 7 days (fixed by the platform"},
+		"../../dev":                         {`on "30 3 * * *" (UTC)`, "kept 7 days (infra:database.backups)", "older than 26h0m0s"},
+	}
+	for where, wants := range cases {
+		t.Run(where, func(t *testing.T) {
+			dir, stack := filepath.Dir(where), filepath.Base(where)
+			proj, err := openProject(dir, stack)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, err := config.ReadFile(proj.StackFile())
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := planner.Run(proj.Name, proj.Stack, raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			if err := writePlan(&out, p, t.TempDir(), false); err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range wants {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("plan output lacks %q:\n%s", want, out.String())
+				}
+			}
+		})
 	}
 }
