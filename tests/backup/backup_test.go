@@ -36,6 +36,12 @@ var seeded = map[string]map[string]int{
 // on the same server), runs backup.sh and returns the rig and names.
 func backedUp(t *testing.T, maxAge time.Duration) (*rig, map[string]string) {
 	t.Helper()
+	return backedUpWith(t, maxAge, false)
+}
+
+// backedUpWith is backedUp, through the docker shim when shim is set.
+func backedUpWith(t *testing.T, maxAge time.Duration, shim bool) (*rig, map[string]string) {
+	t.Helper()
 	suffix := fmt.Sprintf("%d", time.Now().UnixNano()%1_000_000_000)
 	names := map[string]string{}
 	var dbs []string
@@ -45,6 +51,9 @@ func backedUp(t *testing.T, maxAge time.Duration) (*rig, map[string]string) {
 	}
 	sort.Strings(dbs)
 	r := newRig(t, dbs, maxAge)
+	if shim {
+		r.useDockerShim()
+	}
 	for short, rows := range seeded {
 		seed(t, names[short], rows)
 	}

@@ -276,3 +276,30 @@ INSERT INTO %s SELECT g, md5(g::text) FROM generate_series(1, %d) g`, table, tab
 		}
 	}
 }
+
+// useDockerShim drops the scripts' overrides but the app directory and
+// the node_exporter directory, and puts the strict docker shim first on
+// PATH: what runs are the production command lines.
+func (r *rig) useDockerShim() {
+	r.t.Helper()
+	bin := filepath.Join(r.dir, "bin")
+	if err := os.Mkdir(bin, 0o755); err != nil {
+		r.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bin, "docker"), []byte(dockerShim), 0o755); err != nil {
+		r.t.Fatal(err)
+	}
+	var env []string
+	for _, kv := range r.env {
+		name := kv[:strings.Index(kv, "=")]
+		switch name {
+		case "INFRA_BACKUP_PG", "INFRA_BACKUP_AWS", "INFRA_BACKUP_ENDPOINT", "INFRA_DRILL_SCRATCH", "INFRA_DRILL_PG":
+			continue
+		case "PATH":
+			kv = "PATH=" + bin + ":" + kv[len("PATH="):]
+		}
+		env = append(env, kv)
+	}
+	r.env = append(env, "SHIM_LOG="+filepath.Join(r.dir, "docker.log"), "SHIM_S3="+r.endpoint,
+		"SHIM_SPACES=https://nyc3.digitaloceanspaces.com")
+}
