@@ -298,3 +298,48 @@ func assertScratchGone(t *testing.T, names map[string]string) {
 		}
 	}
 }
+
+// A dump that fails fails the run: non-zero, no manifest uploaded (so the
+// drill keeps the previous backup as the newest), no success metric.
+func TestBackupFailureLeavesNoManifest(t *testing.T) {
+	suffix := fmt.Sprintf("%d", time.Now().UnixNano()%1_000_000_000)
+	present, missing := "bk_"+suffix+"_app", "bk_"+suffix+"_gone"
+	r := newRig(t, []string{present, missing}, 26*time.Hour)
+	seed(t, present, map[string]int{"public.orders": 3})
+	_, stderr, code := r.run(r.backup)
+	if code == 0 {
+		t.Fatalf("backup.sh exited 0 with database %s missing\n%s", missing, stderr)
+	}
+	for _, k := range r.keys() {
+		if path.Base(k) == "manifest.json" {
+			t.Errorf("a failed run uploaded %s", k)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(r.dir, "textfile", "infra_backup.prom")); err == nil {
+		t.Error("a failed run wrote the success metric")
+	}
+}
+
+// pg_dump dying half-way (connection lost, disk full) after the snapshot
+// was taken: the run fails, nothing is uploaded as finished.
+func TestBackupFailsWhenPgDumpDies(t *testing.T) {
+	suffix := fmt.Sprintf("%d", time.Now().UnixNano()%1_000_000_000)
+	db := "bk_" + suffix + "_app"
+	r := newRig(t, []string{db}, 26*time.Hour)
+	seed(t, db, map[string]int{"public.orders": 3})
+	// The scripts' own prefix variable: every command runs as given,
+	// except pg_dump, which writes a few bytes and dies.
+	wrapper := filepath.Join(r.dir, "dying-pg-dump")
+	script := "#!/usr/bin/env bash\nif [ \"$1\" = pg_dump ]; then printf PGDMP; exit 1; fi\nexec \"$@\"\n"
+	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r.env = append(r.env, "INFRA_BACKUP_PG="+wrapper)
+	_, stderr, code := r.run(r.backup)
+	if code == 0 {
+		t.Fatalf("backup.sh exited 0 though pg_dump failed\n%s", stderr)
+	}
+	if keys := r.keys(); len(keys) != 0 {
+		t.Errorf("a failed dump uploaded %v", keys)
+	}
+}
