@@ -26,11 +26,24 @@ const ContractVersion = 2
 // CLI both run it. Config is read and validated before any resource is
 // declared, so bad config never leaves a half-applied stack.
 func Program(ctx *pulumi.Context) error {
-	return program(ctx, os.Getenv)
+	return program(ctx, os.Getenv, nil)
 }
 
-func program(ctx *pulumi.Context, getenv func(string) string) error {
-	cfg, err := config.Parse(FromContext(ctx, getenv))
+// ProgramWith is Program with the config read from the stack edited by
+// edit before it is validated: `infra rollback` runs one update with a
+// release's services in place of the stack file's.
+func ProgramWith(edit func(*config.Raw) error) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error { return program(ctx, os.Getenv, edit) }
+}
+
+func program(ctx *pulumi.Context, getenv func(string) string, edit func(*config.Raw) error) error {
+	raw := FromContext(ctx, getenv)
+	if edit != nil {
+		if err := edit(raw); err != nil {
+			return err
+		}
+	}
+	cfg, err := config.Parse(raw)
 	if err != nil {
 		return err
 	}

@@ -41,7 +41,7 @@ func runProgram(t *testing.T, doc string, secretKeys bool, env map[string]string
 		keys = nil
 	}
 	rec, err := pulumitest.RunStackErr("infra", "dev", func(ctx *pulumi.Context) error {
-		return program(ctx, func(k string) string { return env[k] })
+		return program(ctx, func(k string) string { return env[k] }, nil)
 	}, func(ri *pulumi.RunInfo) {
 		ri.Config, ri.ConfigSecretKeys = conf, keys
 	})

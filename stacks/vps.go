@@ -98,14 +98,8 @@ func deployVPS(ctx *pulumi.Context, d *Deployment) error {
 	}
 	// Apart from "vps": a secret makes the whole value secret.
 	d.Outputs["adminPassword"] = host.AdminPassword
-	// On the VPS every admin route shares the host's one password.
-	passwords := map[string]pulumi.StringOutput{}
-	for _, s := range d.Config.Services {
-		if s.Public != nil && s.Public.Auth {
-			passwords[s.Name] = host.AdminPassword
-		}
-	}
-	d.exportAdminCredentials(passwords)
+	// Each service with auth has its own login, as on Kubernetes.
+	d.exportAdminCredentials(host.ServicePasswords)
 	return nil
 }
 

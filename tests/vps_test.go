@@ -161,6 +161,11 @@ func TestJarvisAgentsPlan(t *testing.T) {
 		if c.Inputs["create"] != render.ReceiveCommand() {
 			t.Errorf("create = %v", c.Inputs["create"])
 		}
+		// pulumi-command replaces a command whose triggers change: a new
+		// image (or a rollback) must be an update of this one.
+		if _, ok := c.Inputs["triggers"]; ok {
+			t.Errorf("the deploy command has triggers: %v", c.Inputs["triggers"])
+		}
 		// Seed 003 pulls from GHCR: deploy.sh logs in before it pulls.
 		if !strings.Contains(p.Artifacts["vps/deploy.sh"], "registry_login 0 'ghcr.io' 'jarvis-agents'") {
 			t.Errorf("deploy.sh does not log in to ghcr.io:\n%s", p.Artifacts["vps/deploy.sh"])
@@ -273,7 +278,8 @@ func TestAppChangesKeepTheDroplet(t *testing.T) {
 			}
 		})
 	}
-	// And the deploy runs again: the bundle hash (a trigger) changes.
+	// And the deploy runs again: the compose project it sends (its stdin)
+	// changes, which updates the deploy command.
 	hash := func(raw *config.Raw) (h string) {
 		deployed(t, "jarvis-agents", "prod", raw, func(ctx context.Context, d *stacks.Deployment) {
 			h = await(t, ctx, d.VPS.Files["compose.yaml"])

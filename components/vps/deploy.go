@@ -18,7 +18,12 @@ const CommandPlugin = "command"
 
 // declareDeploy renders the compose project and declares the command that
 // sends it over SSH and runs deploy.sh. The command runs again whenever a
-// file of the project changes (its hash is a trigger), never otherwise.
+// file of the project changes, never otherwise: the project is its stdin,
+// and pulumi-command v1.2.1 runs `create` again on any change of input
+// when no `update` command is set (provider/pkg/provider/common/inputs.go).
+// It has no triggers on purpose: triggers are replaceOnChanges there, and
+// a new image (or a rollback to the old one) is an update of the one
+// command, not its replacement.
 func (c *VPS) declareDeploy(ctx *pulumi.Context, name string, args *VPSArgs, h *host, bucket *digitalocean.SpacesBucket) error {
 	site := args.Site
 	if len(site.Registries) > 0 {
@@ -55,7 +60,7 @@ func (c *VPS) declareDeploy(ctx *pulumi.Context, name string, args *VPSArgs, h *
 			return render.RestoreDrillScript(site, n)
 		}).(pulumi.StringOutput)
 	}
-	if err := c.secretFiles(ctx, name, args, project, render.NeedsAuth(routes)); err != nil {
+	if err := c.secretFiles(ctx, name, args, project, routes); err != nil {
 		return err
 	}
 	for p, f := range args.HostFiles {
@@ -86,7 +91,6 @@ func (c *VPS) declareDeploy(ctx *pulumi.Context, name string, args *VPSArgs, h *
 		return render.DeployInput(v[0].([]string), v[1].(string))
 	}).(pulumi.StringOutput)
 	encoded := pulumi.ToSecret(stdin).(pulumi.StringOutput)
-	hash := bundle.Index(pulumi.Int(1))
 	deps := append([]pulumi.Resource{h.droplet, h.assignment, h.firewall}, args.DeployAfter...)
 	for _, r := range h.records {
 		deps = append(deps, r)
@@ -102,7 +106,6 @@ func (c *VPS) declareDeploy(ctx *pulumi.Context, name string, args *VPSArgs, h *
 		},
 		Create:                 pulumi.String(render.ReceiveCommand()),
 		Stdin:                  encoded,
-		Triggers:               pulumi.Array{hash},
 		AddPreviousOutputInEnv: pulumi.Bool(false),
 	}, pulumi.Parent(c), pulumi.DependsOn(deps), pulumi.Timeouts(&pulumi.CustomTimeouts{Create: "40m", Update: "40m"}))
 	if err != nil {
@@ -112,7 +115,7 @@ func (c *VPS) declareDeploy(ctx *pulumi.Context, name string, args *VPSArgs, h *
 }
 
 // secretFiles adds the env files and passwords, all secret outputs.
-func (c *VPS) secretFiles(ctx *pulumi.Context, name string, args *VPSArgs, project *render.Project, auth bool) error {
+func (c *VPS) secretFiles(ctx *pulumi.Context, name string, args *VPSArgs, project *render.Project, routes []render.Route) error {
 	specs := map[string]map[string]pulumi.StringOutput{}
 	for _, s := range args.Site.Services {
 		specs[s.Name] = s.SecretEnv
@@ -154,8 +157,33 @@ func (c *VPS) secretFiles(ctx *pulumi.Context, name string, args *VPSArgs, proje
 		}
 		c.Files[path] = envFileOutput(vars)
 	}
-	if auth {
-		c.Files[render.AdminPasswordPath] = c.AdminPassword
+	return c.realmPasswords(ctx, name, routes)
+}
+
+// realmPasswords gives each basic-auth realm its password file: the
+// host's admin password for the tools, a generated one for each service
+// with auth (ServicePasswords), so one service's login opens no other.
+func (c *VPS) realmPasswords(ctx *pulumi.Context, name string, routes []render.Route) error {
+	c.ServicePasswords = map[string]pulumi.StringOutput{}
+	for _, r := range routes {
+		path := render.AdminPasswordPath(r.Realm)
+		if _, done := c.Files[path]; done || !r.Auth {
+			continue
+		}
+		if r.Realm == render.ToolsRealm {
+			c.Files[path] = c.AdminPassword
+			continue
+		}
+		svc := r.Service
+		pw, err := random.NewRandomPassword(ctx, name+"-"+svc+"-admin-password", &random.RandomPasswordArgs{
+			Length: pulumi.Int(24), Special: pulumi.Bool(false),
+		}, pulumi.Parent(c))
+		if err != nil {
+			return fmt.Errorf("admin password of service %s: %w", svc, err)
+		}
+		secret := pulumi.ToSecret(pw.Result).(pulumi.StringOutput)
+		c.ServicePasswords[svc] = secret
+		c.Files[path] = secret
 	}
 	return nil
 }

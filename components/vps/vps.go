@@ -98,8 +98,11 @@ type VPS struct {
 	IPv4       pulumi.StringOutput
 	ReservedIP pulumi.StringOutput
 	BucketName pulumi.StringOutput
-	// AdminPassword (secret) opens the admin routes as user "admin".
+	// AdminPassword (secret) opens the admin tools' routes as user "admin".
 	AdminPassword pulumi.StringOutput
+	// ServicePasswords (secret) open each service's route that has
+	// auth as user "admin", by service.
+	ServicePasswords map[string]pulumi.StringOutput
 	// Endpoints are the https URL of each public service, by service.
 	Endpoints map[string]string
 	// UserData is the Droplet's cloud-init.

@@ -18,6 +18,7 @@ import (
 // DestroyOptions are the flags of `infra destroy`.
 type DestroyOptions struct {
 	StackOptions
+	AccessFlags
 	Confirm          string
 	ExcludeProtected bool
 	Targets          []string
@@ -28,7 +29,7 @@ type DestroyOptions struct {
 // NewCmdDestroy builds `infra destroy` (alias `cleanup`). runF replaces the
 // action in tests.
 func NewCmdDestroy(streams *IO, runF func(*DestroyOptions) error) *cobra.Command {
-	opts := &DestroyOptions{StackOptions: newStackOptions(streams)}
+	opts := &DestroyOptions{StackOptions: newStackOptions(streams), AccessFlags: newAccessFlags()}
 	cmd := &cobra.Command{
 		Use:     "destroy --stack NAME [--yes] [--confirm NAME]",
 		Aliases: []string{"cleanup"},
@@ -52,7 +53,11 @@ them, unless:
                         what they need (their VPC, parents, providers) stay
   --target URN          destroy only the named resources
 To delete a protected resource for good, unprotect it first:
-  pulumi state unprotect --stack <stack> '<urn>'`,
+  pulumi state unprotect --stack <stack> '<urn>'
+
+--access-from ADDRESS (a CI runner's) opens SSH to the stack's Droplets and
+its database clusters to that address while the destroy runs; a destroy
+that deletes a database firewall is refused with it (see docs/cli.md).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
@@ -68,6 +73,7 @@ To delete a protected resource for good, unprotect it first:
 	f.StringArrayVar(&opts.Targets, "target", nil, "destroy only this resource URN (repeatable)")
 	f.BoolVar(&opts.TargetDependents, "target-dependents", false, "with --target: also destroy what depends on the targets")
 	addYesFlag(cmd, &opts.Yes, "destroy")
+	opts.AccessFlags.addFlags(cmd)
 	return cmd
 }
 
@@ -77,6 +83,10 @@ func runDestroy(ctx context.Context, o *DestroyOptions) error {
 		// Without a target the flag would widen nothing: the whole stack
 		// would go, which is not what anyone typing it means.
 		return o.finish(rep, usageError("--target-dependents needs --target URN: it adds what depends on the targets"))
+	}
+	acc, err := o.checkAccess(o.IO, o.progressWriter())
+	if err != nil {
+		return o.finish(rep, err)
 	}
 	proj, err := openProject(o.Dir, o.Stack)
 	if err != nil {
@@ -121,16 +131,46 @@ func runDestroy(ctx context.Context, o *DestroyOptions) error {
 	case len(protected) > 0:
 		return o.finish(rep, protectedRefusal(o.Stack, protected))
 	}
-	if gone := state.filter(doomed); len(gone) > 0 {
+	gone := state.filter(doomed)
+	if acc != nil {
+		if err := refuseFirewallChange(o.Stack, opDestroy.name, deletions(gone)); err != nil {
+			return o.finish(rep, err)
+		}
+	}
+	if len(gone) > 0 {
 		question := fmt.Sprintf("Do you want to destroy %d resource(s) of stack %s?", len(gone), o.Stack)
 		if err := o.confirm(ctx, o.Yes, opDestroy.name, question, func(w io.Writer) { writeDeletions(w, o.Stack, gone) }); err != nil {
 			return o.finish(rep, err)
 		}
 	}
-	return o.finish(rep, opDestroy.run(ctx, s, rep, func(ev chan<- events.EngineEvent) error {
+	closeAccess, err := acc.open(ctx, o.Stack, state, nil)
+	if err != nil {
+		return o.finish(rep, err)
+	}
+	err = opDestroy.run(ctx, s, rep, func(ev chan<- events.EngineEvent) error {
 		_, err := s.Destroy(ctx, append(opts, optdestroy.EventStreams(ev))...)
 		return err
-	}))
+	})
+	return o.finish(rep, withClose(err, closeAccess))
+}
+
+// deletions are the delete calls a destroy makes, as refuseFirewallChange
+// reads them. A resource deleted with another that goes too is not
+// deleted on its own (the engine skips it): a database firewall that goes
+// with its cluster leaves the cluster's rules alone until the cluster goes.
+func deletions(gone []apitype.ResourceV3) []Step {
+	doomed := map[string]bool{}
+	for _, r := range gone {
+		doomed[string(r.URN)] = true
+	}
+	var out []Step
+	for _, r := range gone {
+		if r.DeletedWith != "" && doomed[string(r.DeletedWith)] {
+			continue
+		}
+		out = append(out, Step{Op: string(apitype.OpDelete), Type: string(r.Type), Name: urnName(string(r.URN)), URN: string(r.URN)})
+	}
+	return out
 }
 
 // confirmDestroy asks a production stack for --confirm <stack>, and

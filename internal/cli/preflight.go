@@ -39,6 +39,12 @@ func checkBeforeEngine(proj Project, check PreflightFunc) (*plan.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	return checkRawBeforeEngine(proj, raw, check)
+}
+
+// checkRawBeforeEngine is checkBeforeEngine on config already read (and,
+// for a rollback, edited).
+func checkRawBeforeEngine(proj Project, raw *config.Raw, check PreflightFunc) (*plan.Plan, error) {
 	unset := unsetSecrets(proj, raw)
 	p, err := planner.Run(proj.Name, proj.Stack, raw)
 	if err != nil {

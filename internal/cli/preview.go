@@ -16,6 +16,7 @@ import (
 type PreviewOptions struct {
 	StackOptions
 	ChangeFlags
+	AccessFlags
 }
 
 // ChangeFlags are the flags and checks preview and up share: both preview
@@ -51,7 +52,7 @@ func (c *ChangeFlags) previewFlags() previewFlags {
 
 // NewCmdPreview builds `infra preview`. runF replaces the action in tests.
 func NewCmdPreview(streams *IO, runF func(*PreviewOptions) error) *cobra.Command {
-	opts := &PreviewOptions{StackOptions: newStackOptions(streams), ChangeFlags: newChangeFlags(streams)}
+	opts := &PreviewOptions{StackOptions: newStackOptions(streams), ChangeFlags: newChangeFlags(streams), AccessFlags: newAccessFlags()}
 	cmd := &cobra.Command{
 		Use:   "preview --stack NAME",
 		Short: "Show what `up` would change, through the Pulumi engine",
@@ -61,7 +62,10 @@ up would create, update, replace or delete, streaming its progress.
 It refuses (exit 4) when a stateful resource would be REPLACED (a database or
 Kubernetes cluster, a Droplet, a Kubernetes Service or workload), unless
 --allow-replace or a stateful-replace waiver names it. With --expect-no-changes it
-exits 5 when anything would change: the nightly drift check.`,
+exits 5 when anything would change: the nightly drift check.
+
+--access-from ADDRESS (a CI runner's) opens SSH to the stack's Droplets and
+its database clusters to that address while the preview runs (see up).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
@@ -72,17 +76,42 @@ exits 5 when anything would change: the nightly drift check.`,
 	}
 	opts.addReportFlags(cmd)
 	opts.ChangeFlags.addFlags(cmd, "preview", "exit 5 when the preview has changes (drift check)")
+	opts.AccessFlags.addFlags(cmd)
 	return cmd
 }
 
 func runPreview(ctx context.Context, o *PreviewOptions) error {
 	rep := newReport(o.Stack, opPreview.name)
+	acc, err := o.checkAccess(o.IO, o.progressWriter())
+	if err == nil && acc != nil && o.Refresh {
+		err = refreshWithAccess()
+	}
+	if err != nil {
+		return o.finish(rep, err)
+	}
 	s, p, err := o.beginChange(ctx, opPreview, o.Preflight)
 	if err != nil {
 		return o.finish(rep, err)
 	}
+	var st *state
+	if acc != nil {
+		if st, err = readState(ctx, s); err != nil {
+			return o.finish(rep, classify(err, o.Stack, "read state"))
+		}
+	}
+	closeAccess, err := acc.open(ctx, o.Stack, st, p)
+	if err != nil {
+		return o.finish(rep, err)
+	}
 	err = previewStack(ctx, s, rep, o.progressWriter(), o.previewFlags())
-	return o.finish(rep, guard(o.IO.ErrOut, rep, p.Config, err, o.AllowReplace, o.ExpectNoChanges))
+	if err == nil && acc != nil {
+		// A preview changes nothing; the up it announces will be refused.
+		if refusal := refuseFirewallChange(o.Stack, opUp.name, rep.Steps); refusal != nil {
+			fmt.Fprintf(o.IO.ErrOut, "warning: %v\n", refusal)
+		}
+	}
+	err = guard(o.IO.ErrOut, rep, p.Config, err, o.AllowReplace, o.ExpectNoChanges)
+	return o.finish(rep, withClose(err, closeAccess))
 }
 
 type previewFlags struct {

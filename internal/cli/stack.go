@@ -14,6 +14,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/spf13/cobra"
 
 	"infra/stacks"
@@ -48,6 +49,9 @@ type StackRequest struct {
 	// Create allows creating a stack the backend does not know yet.
 	Create bool
 	Getenv func(string) string
+	// Program replaces stacks.Program (nil: stacks.Program); `infra
+	// rollback` runs it with a release's services.
+	Program pulumi.RunFunc
 }
 
 // StackOpener opens a stack; openAutoStack in the CLI, a fake in tests.
@@ -64,6 +68,8 @@ type StackOptions struct {
 	// report as Markdown (pull request comments, job summaries).
 	Markdown  string
 	OpenStack StackOpener
+	// program is the Pulumi program the stack runs (nil: stacks.Program).
+	program pulumi.RunFunc
 }
 
 func newStackOptions(streams *IO) StackOptions {
@@ -96,7 +102,7 @@ func (o *StackOptions) open(ctx context.Context, create bool) (Stack, Project, e
 	}
 	s, err := o.OpenStack(ctx, StackRequest{
 		Project: proj, PulumiBin: bin, SecretsProvider: o.SecretsProvider,
-		Create: create, Getenv: o.IO.getenv,
+		Create: create, Getenv: o.IO.getenv, Program: o.program,
 	})
 	backend := o.IO.getenv("PULUMI_BACKEND_URL")
 	if err != nil {
@@ -166,11 +172,15 @@ func openAutoStack(ctx context.Context, req StackRequest) (Stack, error) {
 		}
 		opts = append(opts, auto.Pulumi(cmd))
 	}
+	program := req.Program
+	if program == nil {
+		program = stacks.Program
+	}
 	var s auto.Stack
 	if req.Create {
-		s, err = auto.UpsertStackInlineSource(ctx, req.Project.Stack, req.Project.Name, stacks.Program, opts...)
+		s, err = auto.UpsertStackInlineSource(ctx, req.Project.Stack, req.Project.Name, program, opts...)
 	} else {
-		s, err = auto.SelectStackInlineSource(ctx, req.Project.Stack, req.Project.Name, stacks.Program, opts...)
+		s, err = auto.SelectStackInlineSource(ctx, req.Project.Stack, req.Project.Name, program, opts...)
 	}
 	if err != nil {
 		if auto.IsSelectStack404Error(err) {

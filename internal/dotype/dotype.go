@@ -16,6 +16,7 @@ const (
 	FloatingIP             = "digitalocean:index/floatingIp:FloatingIp" // the reserved IP's former name, still priced
 	FloatingIPAssignment   = "digitalocean:index/floatingIpAssignment:FloatingIpAssignment"
 	VPC                    = "digitalocean:index/vpc:Vpc"
+	Tag                    = "digitalocean:index/tag:Tag"           // a label Droplets and firewalls are matched by
 	Firewall               = "digitalocean:index/firewall:Firewall" // a cloud firewall in front of Droplets
 	Project                = "digitalocean:index/project:Project"
 	Domain                 = "digitalocean:index/domain:Domain"
@@ -54,6 +55,7 @@ func Resources() []string {
 		FloatingIP,
 		FloatingIPAssignment,
 		VPC,
+		Tag,
 		Firewall,
 		Project,
 		Domain,

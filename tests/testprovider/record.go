@@ -21,10 +21,14 @@ import (
 //     the resource by then; a test counts how often each was created.
 //   - hold: holds the create of the resource type it names: the create
 //     writes holding and waits until hold is removed (or its context ends).
+//   - fail: fails the create of the resource type it names, as a provider
+//     error fails an update: before the "cloud" creates anything, or, when
+//     the create was held, once it is released.
 const (
 	createsLog  = "testprovider-creates.log"
 	holdFile    = "testprovider-hold"
 	holdingFile = "testprovider-holding"
+	failFile    = "testprovider-fail"
 )
 
 // recordCreate logs a create and, when the test asks for it, holds it.
@@ -32,6 +36,9 @@ func recordCreate(ctx context.Context, urn resource.URN, typ tokens.Type, id str
 	home := os.Getenv("PULUMI_HOME")
 	if home == "" {
 		return nil
+	}
+	if err := failIfAsked(home, urn, typ); err != nil {
+		return err
 	}
 	f, err := os.OpenFile(filepath.Join(home, createsLog), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
 	if err != nil {
@@ -54,7 +61,7 @@ func recordCreate(ctx context.Context, urn resource.URN, typ tokens.Type, id str
 	}
 	for {
 		if _, err := os.Stat(hold); os.IsNotExist(err) {
-			return nil
+			return failIfAsked(home, urn, typ)
 		}
 		select {
 		case <-ctx.Done():
@@ -62,4 +69,12 @@ func recordCreate(ctx context.Context, urn resource.URN, typ tokens.Type, id str
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// failIfAsked fails a create of the type the fail file names.
+func failIfAsked(home string, urn resource.URN, typ tokens.Type) error {
+	if want, err := os.ReadFile(filepath.Join(home, failFile)); err == nil && strings.TrimSpace(string(want)) == string(typ) {
+		return fmt.Errorf("create %s: failed, as the test asked (%s)", urn, failFile)
+	}
+	return nil
 }

@@ -1,7 +1,9 @@
 package render
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,8 +31,9 @@ esac
 var fakeTools = map[string]string{
 	"docker":     fakeDocker,
 	"cloud-init": "#!/bin/sh\nexit 0\n",
-	"openssl":    "#!/bin/sh\ncat >/dev/null\necho '$6$salt$fakehash'\n",
-	"crontab":    "#!/bin/sh\ncp \"$1\" \"$FAKE_STATE/installed-crontab\"\n",
+	// A stand-in hash that tells the passwords apart without holding them.
+	"openssl": "#!/bin/sh\nprintf '$6$salt$%s\\n' \"$(sha256sum | cut -c1-16)\"\n",
+	"crontab": "#!/bin/sh\ncp \"$1\" \"$FAKE_STATE/installed-crontab\"\n",
 }
 
 type sandbox struct {
@@ -133,8 +136,14 @@ func (s *sandbox) bundle(site Site, extra ...File) string {
 		{Path: "proxy/run.sh", Mode: 0o755, Content: NginxRunScript},
 		{Path: "certbot/renew.sh", Mode: 0o755, Content: RenewScript},
 		{Path: "grafana/provisioning/datasources.yaml", Mode: 0o644, Content: "apiVersion: 1\n"},
-		{Path: AdminPasswordPath, Mode: 0o600, Content: "s3cret"},
 	}, extra...)
+	routes, err := site.Routes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, realm := range AuthRealms(routes) {
+		files = append(files, File{Path: AdminPasswordPath(realm), Mode: 0o600, Content: "s3cret-" + realm})
+	}
 	enc, _, err := Bundle(files)
 	if err != nil {
 		t.Fatal(err)
@@ -196,15 +205,20 @@ func TestDeployScriptRunsTheStepsInOrder(t *testing.T) {
 			t.Errorf(".env lacks a hash for %s:\n%s", v, env)
 		}
 	}
-	htpasswd, err := os.ReadFile(filepath.Join(s.app, "proxy", "htpasswd"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(htpasswd) != "admin:$6$salt$fakehash\n" || strings.Contains(string(htpasswd), "s3cret") {
-		t.Errorf("htpasswd = %q", htpasswd)
-	}
-	if fi, err := os.Stat(filepath.Join(s.app, AdminPasswordPath)); err != nil || fi.Mode().Perm() != 0o600 {
-		t.Errorf("admin password file: %v %v", fi, err)
+	// One htpasswd per realm, each from its own password: the admin
+	// tools' and Grafana's (the fixture's service with auth).
+	for _, realm := range []string{"admin", "service-grafana"} {
+		htpasswd, err := os.ReadFile(filepath.Join(s.app, "proxy", "htpasswd-"+realm))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256([]byte("s3cret-" + realm))
+		if want := fmt.Sprintf("admin:$6$salt$%x\n", sum[:8]); string(htpasswd) != want || strings.Contains(string(htpasswd), "s3cret") {
+			t.Errorf("htpasswd-%s = %q, want %q", realm, htpasswd, want)
+		}
+		if fi, err := os.Stat(filepath.Join(s.app, "secrets", "admin-password-"+realm)); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("admin password file of %s: %v %v", realm, fi, err)
+		}
 	}
 	if _, err := os.Stat(filepath.Join(s.state, "installed-crontab")); err != nil {
 		t.Errorf("crontab not installed: %v", err)

@@ -6,12 +6,13 @@ import "strings"
 // the services' env files (EnvFilePath) and backup.sh, which names the
 // bucket.
 const (
-	// AdminPasswordPath (secret) is the password deploy.sh hashes into the
-	// proxy's htpasswd when a route needs authentication.
-	AdminPasswordPath = "secrets/admin-password"
 	// RolesSQLPath is the self-hosted database's role and database script.
 	RolesSQLPath = "postgres/roles.sql"
 )
+
+// AdminPasswordPath (secret) is the password of a basic-auth realm, which
+// deploy.sh hashes into the realm's htpasswd (see AuthRealms).
+func AdminPasswordPath(realm string) string { return "secrets/admin-password-" + realm }
 
 // Files are the project's files that hold no secret and need no Pulumi
 // value, by path under AppDir: the compose file, the proxy's configuration

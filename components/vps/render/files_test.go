@@ -40,12 +40,12 @@ func TestFiles(t *testing.T) {
 
 func TestFileMode(t *testing.T) {
 	for path, want := range map[string]int64{
-		AdminPasswordPath:  0o600,
-		EnvFilePath("api"): 0o600,
-		"deploy.sh":        0o755,
-		"certbot/renew.sh": 0o755,
-		"compose.yaml":     0o644,
-		RolesSQLPath:       0o644,
+		AdminPasswordPath("admin"): 0o600,
+		EnvFilePath("api"):         0o600,
+		"deploy.sh":                0o755,
+		"certbot/renew.sh":         0o755,
+		"compose.yaml":             0o644,
+		RolesSQLPath:               0o644,
 	} {
 		if got := FileMode(path); got != want {
 			t.Errorf("FileMode(%q) = %o, want %o", path, got, want)

@@ -10,15 +10,15 @@ import (
 // CertDir is where nginx finds the certificate certbot maintains.
 const CertDir = "/etc/letsencrypt/live/" + CertName
 
-// HtpasswdPath is the basic-auth file deploy.sh writes (proxy/htpasswd).
-const HtpasswdPath = "/etc/nginx/infra/htpasswd"
+// HtpasswdPath is where nginx reads a realm's basic-auth file, which
+// deploy.sh writes as proxy/htpasswd-<realm>.
+func HtpasswdPath(realm string) string { return "/etc/nginx/infra/htpasswd-" + realm }
 
 // nginxConfig is what nginx.conf.tmpl fills in.
 type nginxConfig struct {
 	RateLimit *RateLimit
 	// CertDir holds fullchain.pem and privkey.pem.
-	CertDir  string
-	Htpasswd string
+	CertDir string
 	// ServerNames are the public hosts, space separated, for the port 80
 	// redirect.
 	ServerNames string
@@ -39,7 +39,8 @@ type nginxServer struct {
 type nginxLocation struct {
 	Match    string
 	Upstream string
-	Auth     bool
+	// Htpasswd is the realm's basic-auth file; empty without auth.
+	Htpasswd string
 	Allow    []string
 }
 
@@ -55,7 +56,7 @@ func Nginx(site Site, certDir string) (string, error) {
 		return "", err
 	}
 	hosts := routeHosts(routes)
-	conf := nginxConfig{RateLimit: site.RateLimit, CertDir: certDir, Htpasswd: HtpasswdPath, ServerNames: strings.Join(hosts, " ")}
+	conf := nginxConfig{RateLimit: site.RateLimit, CertDir: certDir, ServerNames: strings.Join(hosts, " ")}
 	for _, host := range hosts {
 		srv := nginxServer{Host: host}
 		denied := map[string]bool{}
@@ -73,8 +74,12 @@ func Nginx(site Site, certDir string) (string, error) {
 			if r.Host != host {
 				continue
 			}
+			htpasswd := ""
+			if r.Auth {
+				htpasswd = HtpasswdPath(r.Realm)
+			}
 			for _, loc := range locations(r.Path) {
-				srv.Locations = append(srv.Locations, nginxLocation{Match: loc, Upstream: r.Service + ":" + strconv.Itoa(r.Port), Auth: r.Auth, Allow: r.Allow})
+				srv.Locations = append(srv.Locations, nginxLocation{Match: loc, Upstream: r.Service + ":" + strconv.Itoa(r.Port), Htpasswd: htpasswd, Allow: r.Allow})
 			}
 		}
 		conf.Servers = append(conf.Servers, srv)

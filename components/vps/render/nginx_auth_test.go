@@ -49,13 +49,6 @@ func TestProxyAdminRestriction(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	const password = "s3cret-admin"
-	cmd := exec.Command(openssl, "passwd", "-6", "-stdin")
-	cmd.Stdin = strings.NewReader(password)
-	hash, err := cmd.Output()
-	if err != nil {
-		t.Fatal(err)
-	}
 	// nginx's workers read the file: when the test runs as root they run
 	// as an unprivileged user, as on the host, and t.TempDir's parent is
 	// closed to them.
@@ -67,16 +60,38 @@ func TestProxyAdminRestriction(t *testing.T) {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	htpasswd := filepath.Join(dir, "htpasswd")
-	if err := os.WriteFile(htpasswd, []byte("admin:"+string(hash)), 0o644); err != nil {
+	routes, err := site.Routes()
+	if err != nil {
 		t.Fatal(err)
+	}
+	// Each service with auth has its own realm and password.
+	password := map[string]string{}
+	rewrites := map[string]string{}
+	for _, r := range routes {
+		if !r.Auth {
+			continue
+		}
+		password[r.Service] = "s3cret-" + r.Service
+		cmd := exec.Command(openssl, "passwd", "-6", "-stdin")
+		cmd.Stdin = strings.NewReader(password[r.Service])
+		hash, err := cmd.Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		htpasswd := filepath.Join(dir, "htpasswd-"+r.Realm)
+		if err := os.WriteFile(htpasswd, []byte("admin:"+string(hash)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		rewrites["auth_basic_user_file "+HtpasswdPath(r.Realm)+";"] = "auth_basic_user_file " + htpasswd + ";"
+	}
+	if len(password) != 3 {
+		t.Fatalf("routes with auth: %v, want auth, both and bothout", password)
 	}
 
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, "served")
 	}))
 	defer backend.Close()
-	rewrites := map[string]string{"auth_basic_user_file " + HtpasswdPath + ";": "auth_basic_user_file " + htpasswd + ";"}
 	for _, s := range site.Services {
 		rewrites["http://"+s.Name+":8080;"] = backend.URL + ";"
 	}
@@ -93,14 +108,17 @@ func TestProxyAdminRestriction(t *testing.T) {
 		{"open", nil, 200},
 		{"auth", nil, 401},
 		{"auth", []string{basic("admin", "wrong")}, 401},
-		{"auth", []string{basic("root", password)}, 401},
-		{"auth", []string{basic("admin", password)}, 200},
+		{"auth", []string{basic("root", password["auth"])}, 401},
+		{"auth", []string{basic("admin", password["auth"])}, 200},
+		// One service's login opens no other.
+		{"auth", []string{basic("admin", password["both"])}, 401},
 		{"inside", nil, 200},
 		{"outside", nil, 403},
 		{"both", nil, 401},
-		{"both", []string{basic("admin", password)}, 200},
+		{"both", []string{basic("admin", password["both"])}, 200},
+		{"both", []string{basic("admin", password["auth"])}, 401},
 		{"bothout", nil, 403},
-		{"bothout", []string{basic("admin", password)}, 403},
+		{"bothout", []string{basic("admin", password["bothout"])}, 403},
 	} {
 		code, body := get(tc.service+".shop.example.com", "/", tc.header...)
 		if code != tc.want {

@@ -72,7 +72,7 @@ func deployScript(site Site, p *Project, appDir string) (string, error) {
 		"Issuer":              issuer,
 		"Staging":             site.TLS.Staging,
 		"Email":               site.TLS.Email,
-		"Auth":                NeedsAuth(routes),
+		"AuthRealms":          AuthRealms(routes),
 		"Postgres":            site.Database != nil,
 		"VolumeInit":          p.VolumeInit,
 		"Jobs":                p.Jobs,

@@ -112,6 +112,10 @@ type Route struct {
 	Service string
 	Port    int
 	Auth    bool
+	// Realm names the route's basic-auth password and htpasswd file when
+	// Auth is set: ToolsRealm for the admin tools, ServiceRealm(service)
+	// for a service's own route, so each service has its own login.
+	Realm string
 	// Allow admits only these CIDRs (empty: everyone).
 	Allow []string
 	// Private is the service's metrics path when the route would forward
@@ -146,7 +150,7 @@ func (s Site) specs() ([]service.Spec, map[string]bool) {
 func (s Site) Routes() ([]Route, error) {
 	var routes []Route
 	seen := map[string]string{}
-	specs, _ := s.specs()
+	specs, tools := s.specs()
 	for _, sp := range specs {
 		if sp.Public == nil {
 			continue
@@ -170,7 +174,14 @@ func (s Site) Routes() ([]Route, error) {
 			return nil, fmt.Errorf("route %s%s is claimed by services %q and %q", host, path, other, sp.Name)
 		}
 		seen[k] = sp.Name
-		routes = append(routes, Route{Host: host, Path: path, Service: sp.Name, Port: sp.Port, Auth: sp.Public.Auth, Allow: sp.Public.Allow, Private: sp.PrivateMetricsPath()})
+		r := Route{Host: host, Path: path, Service: sp.Name, Port: sp.Port, Auth: sp.Public.Auth, Allow: sp.Public.Allow, Private: sp.PrivateMetricsPath()}
+		if r.Auth {
+			r.Realm = ServiceRealm(sp.Name)
+			if tools[sp.Name] {
+				r.Realm = ToolsRealm
+			}
+		}
+		routes = append(routes, r)
 	}
 	sort.Slice(routes, func(i, j int) bool {
 		if routes[i].Host != routes[j].Host {
@@ -209,14 +220,27 @@ func RecordName(host, domain string) string {
 	return strings.TrimSuffix(host, "."+domain)
 }
 
-// NeedsAuth reports whether any route is behind basic authentication.
-func NeedsAuth(routes []Route) bool {
+// ToolsRealm is the basic-auth realm of the admin tools (cAdvisor, logs,
+// node-exporter), opened by the host's admin password.
+const ToolsRealm = "admin"
+
+// ServiceRealm is the basic-auth realm of a service's own route. The
+// prefix keeps it apart from ToolsRealm whatever the service is called.
+func ServiceRealm(service string) string { return "service-" + service }
+
+// AuthRealms are the distinct realms of the routes behind basic
+// authentication, sorted; none when no route has auth.
+func AuthRealms(routes []Route) []string {
+	seen := map[string]bool{}
+	var out []string
 	for _, r := range routes {
-		if r.Auth {
-			return true
+		if r.Auth && !seen[r.Realm] {
+			seen[r.Realm] = true
+			out = append(out, r.Realm)
 		}
 	}
-	return false
+	sort.Strings(out)
+	return out
 }
 
 // toolSpecs are the admin tools, routed under host with authentication.

@@ -1,0 +1,244 @@
+// Package remote builds the command lines that reach a stack's running
+// services through the credentials the stack already holds: ssh with the
+// VPS deploy key, kubectl with the cluster's exec-credential kubeconfig.
+// A command is data (argv, env, the secret files it needs) so that tests
+// assert it without a host; Run writes the files (0600, in a fresh 0700
+// directory), runs it, and removes them whatever happens.
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Action is what a command does on the target.
+type Action string
+
+// The actions.
+const (
+	Logs  Action = "logs"
+	Shell Action = "ssh"
+	Exec  Action = "exec"
+)
+
+// Request is one action on one service.
+type Request struct {
+	Action  Action
+	Service string
+	// Since limits logs to the last duration (Go syntax: 10m, 1h30m; "" = all).
+	Since  string
+	Follow bool
+	// Command is what exec runs in the service's container.
+	Command []string
+	// TTY: stdin is a terminal, so the remote side gets one too.
+	TTY bool
+}
+
+// File is a secret file a command reads: written before it runs,
+// removed after. Path is inside the directory given to Build.
+type File struct {
+	Path    string
+	Content string
+}
+
+// Command is a command line and what it needs.
+type Command struct {
+	Argv []string
+	// Env are KEY=VALUE entries added to the environment the command
+	// inherits.
+	Env   []string
+	Files []File
+}
+
+// VPS is how the deploy user reaches the Droplet.
+type VPS struct {
+	// Host is the address to connect to (the reserved IP).
+	Host string
+	// User is the deploy user; AppDir the compose project's directory.
+	User, AppDir string
+	// PrivateKey is the deploy key (OpenSSH PEM), a secret.
+	PrivateKey string
+	// HostKey is the host's public key ("ssh-ed25519 AAAA..."), when the
+	// stack knows it: ssh then accepts that key and no other. Without it,
+	// the first connection records the key (StrictHostKeyChecking
+	// accept-new) and a changed key is refused later.
+	HostKey string
+}
+
+// Kubernetes is how kubectl reaches the cluster.
+type Kubernetes struct {
+	// Kubeconfig authenticates through doctl (an exec credential); a secret.
+	Kubeconfig string
+	Namespace  string
+}
+
+// Validate checks a request before anything is built or run.
+func (r Request) Validate() error {
+	var errs []error
+	switch r.Action {
+	case Logs, Exec:
+		if r.Service == "" {
+			errs = append(errs, fmt.Errorf("%s needs a service", r.Action))
+		}
+	case Shell:
+	default:
+		errs = append(errs, fmt.Errorf("unknown action %q", r.Action))
+	}
+	if r.Action == Exec && len(r.Command) == 0 {
+		errs = append(errs, errors.New("exec needs a command after --"))
+	}
+	if r.Since != "" {
+		if d, err := time.ParseDuration(r.Since); err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("--since %q: want a positive duration such as 10m or 1h30m", r.Since))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Build is the ssh command line for r on the VPS; dir is the directory
+// Run will write the key (and known_hosts) to.
+func (v VPS) Build(r Request, dir string) (Command, error) {
+	if err := r.Validate(); err != nil {
+		return Command{}, err
+	}
+	if v.Host == "" || v.User == "" || v.PrivateKey == "" {
+		return Command{}, errors.New("the stack has no VPS address or deploy key: run it on a deployed topology vps stack")
+	}
+	key := filepath.Join(dir, "deploy_key")
+	c := Command{Files: []File{{Path: key, Content: withNewline(v.PrivateKey)}}}
+	argv := []string{"ssh", "-i", key, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"}
+	if v.HostKey != "" {
+		known := filepath.Join(dir, "known_hosts")
+		c.Files = append(c.Files, File{Path: known, Content: v.Host + " " + strings.TrimSpace(v.HostKey) + "\n"})
+		argv = append(argv, "-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile="+known)
+	} else {
+		argv = append(argv, "-o", "StrictHostKeyChecking=accept-new")
+	}
+	var remote []string
+	switch r.Action {
+	case Shell:
+		argv = append(argv, "-t", v.User+"@"+v.Host, "cd "+quote(v.AppDir)+" && exec \"${SHELL:-/bin/sh}\" -l")
+		c.Argv = argv
+		return c, nil
+	case Logs:
+		remote = []string{"docker", "compose", "logs", "--no-log-prefix"}
+		if r.Since != "" {
+			remote = append(remote, "--since", r.Since)
+		}
+		if r.Follow {
+			remote = append(remote, "--follow")
+		}
+		remote = append(remote, r.Service)
+	case Exec:
+		remote = []string{"docker", "compose", "exec"}
+		if !r.TTY {
+			remote = append(remote, "-T")
+		}
+		remote = append(append(remote, r.Service), r.Command...)
+	}
+	if r.TTY {
+		argv = append(argv, "-t")
+	}
+	argv = append(argv, v.User+"@"+v.Host, "cd "+quote(v.AppDir)+" && exec "+quoteAll(remote))
+	c.Argv = argv
+	return c, nil
+}
+
+// Build is the kubectl command line for r on the cluster; dir is the
+// directory Run will write the kubeconfig to.
+func (k Kubernetes) Build(r Request, dir string) (Command, error) {
+	if err := r.Validate(); err != nil {
+		return Command{}, err
+	}
+	if r.Action == Shell {
+		return Command{}, errors.New("ssh is for topology vps; on Kubernetes use `infra exec --stack S SERVICE -- sh`")
+	}
+	if k.Kubeconfig == "" || k.Namespace == "" {
+		return Command{}, errors.New("the stack has no kubeconfig or namespace output: run it on a deployed topology kubernetes stack")
+	}
+	kc := filepath.Join(dir, "kubeconfig")
+	argv := []string{"kubectl", "--kubeconfig", kc, "--namespace", k.Namespace}
+	switch r.Action {
+	case Logs:
+		argv = append(argv, "logs", "deploy/"+r.Service, "--all-containers")
+		if r.Since != "" {
+			argv = append(argv, "--since", r.Since)
+		}
+		if r.Follow {
+			argv = append(argv, "--follow")
+		}
+	case Exec:
+		argv = append(argv, "exec", "-i")
+		if r.TTY {
+			argv = append(argv, "-t")
+		}
+		argv = append(append(argv, "deploy/"+r.Service, "--"), r.Command...)
+	}
+	// KUBECONFIG too, for the doctl the exec credential runs.
+	return Command{Argv: argv, Env: []string{"KUBECONFIG=" + kc}, Files: []File{{Path: kc, Content: k.Kubeconfig}}}, nil
+}
+
+// Runner runs a command line with the process's stdio attached; env is
+// the complete environment.
+type Runner func(ctx context.Context, argv, env []string) error
+
+// TempDir is a new private (0700) directory for a command's files, for
+// Build and then Run, which removes it.
+func TempDir() (string, error) {
+	dir, err := os.MkdirTemp("", "infra-remote-")
+	if err != nil {
+		return "", fmt.Errorf("create the directory for the credentials: %w", err)
+	}
+	return dir, nil
+}
+
+// Run writes c's files (0600) into dir (from TempDir), runs c through run
+// with environ plus c.Env, and removes dir whatever happens.
+func Run(ctx context.Context, c Command, dir string, environ []string, run Runner) (err error) {
+	defer func() {
+		if rmErr := os.RemoveAll(dir); rmErr != nil && err == nil {
+			err = fmt.Errorf("remove the credentials in %s: %w", dir, rmErr)
+		}
+	}()
+	if st, err := os.Stat(dir); err != nil || st.Mode().Perm() != 0o700 {
+		return fmt.Errorf("the directory for the credentials %s must exist and be private (0700)", dir)
+	}
+	for _, f := range c.Files {
+		if filepath.Dir(f.Path) != filepath.Clean(dir) {
+			return fmt.Errorf("credential file %s is outside %s", f.Path, dir)
+		}
+		if err := os.WriteFile(f.Path, []byte(f.Content), 0o600); err != nil {
+			return fmt.Errorf("write %s: %w", filepath.Base(f.Path), err)
+		}
+	}
+	return run(ctx, c.Argv, append(append([]string(nil), environ...), c.Env...))
+}
+
+func withNewline(s string) string {
+	if strings.HasSuffix(s, "\n") {
+		return s
+	}
+	return s + "\n"
+}
+
+// quote makes s one word for the remote POSIX shell ssh hands the
+// command to.
+func quote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:@,+") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func quoteAll(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		q[i] = quote(a)
+	}
+	return strings.Join(q, " ")
+}
