@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"regexp"
 	"slices"
@@ -15,21 +16,26 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"infra/components/vps/render"
+	"infra/internal/remote"
 	"infra/stacks/config"
 )
 
 // RestoreDrillOptions are the flags of `infra restore-drill`.
 type RestoreDrillOptions struct {
 	StackOptions
+	// AccessFlags is --access-from: SSH to the Droplet opened to this
+	// machine while the drill runs (internal/access).
+	AccessFlags
 	Database string
-	// Identity is the SSH private key file of the deploy user.
-	Identity string
-	// SSH is the ssh client (default: ssh on PATH).
-	SSH string
-	// Run runs a command line, streaming its stderr, and returns its
-	// stdout and exit code (tests replace it).
-	Run func(ctx context.Context, argv []string, stderr io.Writer) (stdout []byte, code int, err error)
+	// BeforeRun is called once the target is known, before the drill
+	// runs; its cleanup runs after. Nil opens what --access-from asks for.
+	BeforeRun func(ctx context.Context, t RemoteTarget) (cleanup func(), err error)
+	// Run runs the command line with env, streaming its stderr and
+	// writing its stdout to stdout, and returns its exit code (tests
+	// replace it).
+	Run func(ctx context.Context, argv, env []string, stdout, stderr io.Writer) (code int, err error)
+	// Environ is the environment the command inherits (nil: os.Environ).
+	Environ func() []string
 }
 
 // DrillOutcome is restore-drill.sh's one JSON line.
@@ -55,12 +61,14 @@ type DrillDatabase struct {
 // NewCmdRestoreDrill builds `infra restore-drill`. runF replaces the
 // action in tests.
 func NewCmdRestoreDrill(streams *IO, runF func(*RestoreDrillOptions) error) *cobra.Command {
-	opts := &RestoreDrillOptions{StackOptions: newStackOptions(streams), Run: runCommand}
+	opts := &RestoreDrillOptions{StackOptions: newStackOptions(streams), AccessFlags: newAccessFlags(), Run: runCommand}
 	cmd := &cobra.Command{
-		Use:   "restore-drill --stack NAME [--database NAME] [--identity KEY]",
+		Use:   "restore-drill --stack NAME [--database NAME] [--access-from ADDR]",
 		Short: "Restore the newest backup into a scratch server and check it",
 		Long: `restore-drill proves the newest backup restores. Over SSH to the stack's
-Droplet (as the deploy user) it runs restore-drill.sh, which fetches the newest
+Droplet (as the deploy user, with the stack's deploy key from infra:secrets,
+written to a private temporary file removed afterwards) it runs
+restore-drill.sh, which fetches the newest
 finished backup (postgres/<time>/manifest.json in the backups bucket), checks
 each dump's size and sha256 against the manifest, restores it into a
 throwaway postgres container, compares every table's row count with the
@@ -82,11 +90,10 @@ engine is dumped by infra; a managed cluster's backups are DigitalOcean's own
 			return runRestoreDrill(cmd.Context(), opts)
 		},
 	}
-	opts.addFlags(cmd)
+	opts.StackOptions.addFlags(cmd)
+	opts.AccessFlags.addFlags(cmd)
 	f := cmd.Flags()
 	f.StringVar(&opts.Database, "database", "", "restore only this database (default: every database in the backup)")
-	f.StringVar(&opts.Identity, "identity", "", "SSH private key of the deploy user (default: ssh's own keys and agent)")
-	f.StringVar(&opts.SSH, "ssh", "ssh", "ssh client to run")
 	return cmd
 }
 
@@ -108,30 +115,61 @@ func runRestoreDrill(ctx context.Context, o *RestoreDrillOptions) error {
 	if err := drillable(cfg, o.Database); err != nil {
 		return err
 	}
+	acc, err := o.checkAccess(o.IO, o.IO.ErrOut)
+	if err != nil {
+		return err
+	}
 	s, _, err := o.open(ctx, false)
 	if err != nil {
 		return err
+	}
+	if o.BeforeRun == nil && acc != nil {
+		o.BeforeRun = accessBeforeRun(s, o.Stack, acc, o.IO.ErrOut)
 	}
 	outs, err := s.Outputs(ctx)
 	if err != nil {
 		return classify(err, o.Stack, "read outputs")
 	}
-	vps, _ := outs["vps"].Value.(map[string]any)
-	host, _ := vps["reservedIp"].(string)
-	if host == "" {
-		host, _ = vps["ipv4"].(string)
-	}
-	if host == "" {
-		return fmt.Errorf("stack %s has no Droplet address in its vps output: run infra up first", o.Stack)
-	}
-	argv := DrillCommand(o.SSH, o.Identity, host, o.Database)
-	stdout, code, err := o.Run(ctx, argv, o.IO.ErrOut)
+	target, builder, err := remoteBuilder(ctx, s, proj, outs)
 	if err != nil {
-		return fmt.Errorf("run the restore drill on %s: %w", host, err)
+		return err
 	}
-	outcome, err := ParseDrillOutcome(stdout)
+	dir, err := remote.TempDir()
 	if err != nil {
-		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("restore drill on %s exited %d without its report: %w", host, code, err)}
+		return err
+	}
+	c, err := builder.Build(remote.Request{Action: remote.Drill, Command: DrillArgs(o.Database)}, dir)
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return usageError("restore-drill of stack %s: %v", o.Stack, err)
+	}
+	if o.BeforeRun != nil {
+		cleanup, err := o.BeforeRun(ctx, target)
+		if err != nil {
+			_ = os.RemoveAll(dir)
+			return fmt.Errorf("prepare access to stack %s: %w", o.Stack, err)
+		}
+		if cleanup != nil {
+			defer cleanup()
+		}
+	}
+	environ := os.Environ
+	if o.Environ != nil {
+		environ = o.Environ
+	}
+	var stdout bytes.Buffer
+	code := 0
+	run := func(ctx context.Context, argv, env []string) error {
+		var err error
+		code, err = o.Run(ctx, argv, env, &stdout, o.IO.ErrOut)
+		return err
+	}
+	if err := remote.Run(ctx, c, dir, environ(), run); err != nil {
+		return fmt.Errorf("run the restore drill on %s: %w", target.Host, err)
+	}
+	outcome, err := ParseDrillOutcome(stdout.Bytes())
+	if err != nil {
+		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("restore drill on %s exited %d without its report: %w", target.Host, code, err)}
 	}
 	if err := printDrill(o, outcome); err != nil {
 		return err
@@ -171,18 +209,12 @@ func drillable(cfg *config.Config, database string) error {
 	return nil
 }
 
-// DrillCommand is the ssh command line that runs the drill on the
-// Droplet: batch mode (no prompts), the deploy user, the rendered script.
-func DrillCommand(ssh, identity, host, database string) []string {
-	argv := []string{ssh, "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=accept-new", "-o", "ConnectTimeout=20"}
-	if identity != "" {
-		argv = append(argv, "-i", identity, "-o", "IdentitiesOnly=yes")
+// DrillArgs are restore-drill.sh's arguments.
+func DrillArgs(database string) []string {
+	if database == "" {
+		return nil
 	}
-	argv = append(argv, render.DeployUser+"@"+host, "--", "bash", render.AppDir+"/restore-drill.sh")
-	if database != "" {
-		argv = append(argv, "--database", database)
-	}
-	return argv
+	return []string{"--database", database}
 }
 
 // ParseDrillOutcome reads the script's stdout: exactly one JSON line of
@@ -226,18 +258,18 @@ func printDrill(o *RestoreDrillOptions, d *DrillOutcome) error {
 	return nil
 }
 
-// runCommand runs argv with stderr streamed and stdout captured.
-func runCommand(ctx context.Context, argv []string, stderr io.Writer) ([]byte, int, error) {
-	var out bytes.Buffer
+// runCommand runs argv with env, stdout captured and stderr streamed.
+func runCommand(ctx context.Context, argv, env []string, stdout, stderr io.Writer) (int, error) {
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Stdout, cmd.Stderr = &out, stderr
+	cmd.Env = env
+	cmd.Stdout, cmd.Stderr = stdout, stderr
 	err := cmd.Run()
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
-		return out.Bytes(), exit.ExitCode(), nil
+		return exit.ExitCode(), nil
 	}
 	if err != nil {
-		return nil, -1, err
+		return -1, err
 	}
-	return out.Bytes(), 0, nil
+	return 0, nil
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -33,24 +34,36 @@ func drillProject(t *testing.T) string {
 	return dir
 }
 
-// fakeSSH records the command line and answers with a canned stdout and
-// exit code, as ssh relays the remote script's.
+// fakeSSH records the command line and the deploy key file it names (read
+// while the command "runs"), and answers with a canned stdout and exit
+// code, as ssh relays the remote script's.
 type fakeSSH struct {
-	argv   []string
-	stdout string
-	code   int
+	argv    []string
+	key     string
+	keyPath string
+	stdout  string
+	code    int
 }
 
-func (f *fakeSSH) run(_ context.Context, argv []string, _ io.Writer) ([]byte, int, error) {
+func (f *fakeSSH) run(_ context.Context, argv, _ []string, stdout, _ io.Writer) (int, error) {
 	f.argv = argv
-	return []byte(f.stdout), f.code, nil
+	for i, a := range argv {
+		if a == "-i" && i+1 < len(argv) {
+			f.keyPath = argv[i+1]
+			b, _ := os.ReadFile(f.keyPath)
+			f.key = string(b)
+		}
+	}
+	_, _ = io.WriteString(stdout, f.stdout)
+	return f.code, nil
 }
 
-func drillCmd(f *fakeStack, ssh *fakeSSH) func(*IO) *cobra.Command {
+func drillCmd(f Stack, ssh *fakeSSH) func(*IO) *cobra.Command {
 	return func(streams *IO) *cobra.Command {
 		return NewCmdRestoreDrill(streams, func(o *RestoreDrillOptions) error {
-			o.OpenStack = opener(f)
+			o.OpenStack = func(context.Context, StackRequest) (Stack, error) { return f, nil }
 			o.Run = ssh.run
+			o.Environ = func() []string { return []string{"PATH=/usr/bin"} }
 			return runRestoreDrill(context.Background(), o)
 		})
 	}
@@ -64,7 +77,10 @@ const oldDrill = `{"ok":false,"backup":"postgres/2026-12-01T033000Z/","time":"20
 // becomes the exit status.
 func TestRestoreDrillCommand(t *testing.T) {
 	dir := drillProject(t)
-	outs := auto.OutputMap{"vps": {Value: map[string]any{"reservedIp": "203.0.113.7", "ipv4": "198.51.100.1"}}}
+	outs := auto.OutputMap{"topology": {Value: "vps"}, "vps": {Value: map[string]any{"reservedIp": "203.0.113.7", "ipv4": "198.51.100.1"}}}
+	sshArgv := func(remote string) []string {
+		return []string{"ssh", "-i", "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=accept-new", "deploy@203.0.113.7", remote}
+	}
 	cases := map[string]struct {
 		args     []string
 		stdout   string
@@ -73,12 +89,9 @@ func TestRestoreDrillCommand(t *testing.T) {
 		wantArgv []string
 		wantOut  string
 	}{
-		"good": {[]string{"--identity", "/keys/deploy"}, goodDrill, 0, ExitOK,
-			[]string{"ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=accept-new", "-o", "ConnectTimeout=20", "-i", "/keys/deploy", "-o", "IdentitiesOnly=yes", "deploy@203.0.113.7", "--", "bash", "/opt/app/restore-drill.sh"},
-			"app: 3 tables, 1242 rows"},
+		"good": {nil, goodDrill, 0, ExitOK, sshArgv("cd /opt/app && exec bash restore-drill.sh"), "app: 3 tables, 1242 rows"},
 		"one database": {[]string{"--database", "focusdeck_jobs"}, goodDrill, 0, ExitOK,
-			[]string{"ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=accept-new", "-o", "ConnectTimeout=20", "deploy@203.0.113.7", "--", "bash", "/opt/app/restore-drill.sh", "--database", "focusdeck_jobs"},
-			"restorable"},
+			sshArgv("cd /opt/app && exec bash restore-drill.sh --database focusdeck_jobs"), "restorable"},
 		"too old":            {nil, oldDrill, 1, ExitFailure, nil, "too old"},
 		"no report":          {nil, "", 255, ExitFailure, nil, ""},
 		"two lines":          {nil, goodDrill + "\n" + goodDrill, 0, ExitFailure, nil, ""},
@@ -90,14 +103,27 @@ func TestRestoreDrillCommand(t *testing.T) {
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			ssh := &fakeSSH{stdout: c.stdout, code: c.code}
-			f := &fakeStack{outputs: outs}
+			f := &keyedStack{fakeStack: &fakeStack{outputs: outs}}
 			args := append([]string{"restore-drill", "--dir", dir, "--stack", "self"}, c.args...)
 			r := runWith(context.Background(), t, drillCmd(f, ssh), args...)
 			if r.code != c.wantCode {
 				t.Fatalf("exit %d, want %d: %v\n%s", r.code, c.wantCode, r.err, r.stdout)
 			}
-			if c.wantArgv != nil && !reflect.DeepEqual(ssh.argv, c.wantArgv) {
-				t.Errorf("ran %q\nwant %q", ssh.argv, c.wantArgv)
+			if c.wantArgv != nil {
+				// The key file's path is a fresh temporary one.
+				got := slices.Delete(slices.Clone(ssh.argv), 2, 3)
+				if !reflect.DeepEqual(got, c.wantArgv) {
+					t.Errorf("ran %q\nwant %q", ssh.argv, c.wantArgv)
+				}
+				if ssh.key != testDeployKey {
+					t.Errorf("the deploy key file held %q while ssh ran", ssh.key)
+				}
+				if _, err := os.Stat(ssh.keyPath); !os.IsNotExist(err) {
+					t.Errorf("the deploy key file %s is still there: %v", ssh.keyPath, err)
+				}
+			}
+			if strings.Contains(r.stdout+r.stderr, "cli-remote-test-key-53") {
+				t.Error("the deploy key was printed")
 			}
 			if c.wantCode == ExitUsage && ssh.argv != nil {
 				t.Errorf("bad input still reached the host: %q", ssh.argv)
@@ -113,7 +139,7 @@ func TestRestoreDrillCommand(t *testing.T) {
 // DigitalOcean keeps.
 func TestRestoreDrillRefusesManaged(t *testing.T) {
 	ssh := &fakeSSH{stdout: goodDrill}
-	r := runWith(context.Background(), t, drillCmd(&fakeStack{}, ssh), "restore-drill", "--dir", testProject(t), "--stack", "prod")
+	r := runWith(context.Background(), t, drillCmd(&keyedStack{fakeStack: &fakeStack{}}, ssh), "restore-drill", "--dir", testProject(t), "--stack", "prod")
 	if r.code != ExitUsage || !strings.Contains(r.err.Error(), "7 days") || ssh.argv != nil {
 		t.Errorf("exit %d, err %v, ran %q", r.code, r.err, ssh.argv)
 	}
@@ -152,5 +178,34 @@ func TestPlanSaysWhoKeepsBackups(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The access hook (--access-from's opening) runs with the Droplet as
+// target before ssh, and its cleanup after.
+func TestRestoreDrillOpensAccessAroundTheRun(t *testing.T) {
+	outs := auto.OutputMap{"topology": {Value: "vps"}, "vps": {Value: map[string]any{"reservedIp": "203.0.113.7"}}}
+	var events []string
+	ssh := &fakeSSH{stdout: goodDrill}
+	build := func(streams *IO) *cobra.Command {
+		return NewCmdRestoreDrill(streams, func(o *RestoreDrillOptions) error {
+			o.OpenStack = func(context.Context, StackRequest) (Stack, error) {
+				return &keyedStack{fakeStack: &fakeStack{outputs: outs}}, nil
+			}
+			o.Environ = func() []string { return nil }
+			o.BeforeRun = func(_ context.Context, tg RemoteTarget) (func(), error) {
+				events = append(events, "open "+tg.Host)
+				return func() { events = append(events, "close") }, nil
+			}
+			o.Run = func(ctx context.Context, argv, env []string, stdout, stderr io.Writer) (int, error) {
+				events = append(events, "ssh")
+				return ssh.run(ctx, argv, env, stdout, stderr)
+			}
+			return runRestoreDrill(context.Background(), o)
+		})
+	}
+	r := runWith(context.Background(), t, build, "restore-drill", "--dir", drillProject(t), "--stack", "self")
+	if r.code != ExitOK || !reflect.DeepEqual(events, []string{"open 203.0.113.7", "ssh", "close"}) {
+		t.Errorf("exit %d (%v), events %v", r.code, r.err, events)
 	}
 }

@@ -280,8 +280,8 @@ func TestReleaseWorkflow(t *testing.T) {
 }
 
 // The weekly restore drill: prod only, in its environment and the stack's
-// concurrency group, running the CLI's drill with the deploy key, which
-// it removes afterwards.
+// concurrency group, running the CLI's drill with SSH opened to the
+// runner's address for the time it runs.
 func TestRestoreDrillWorkflow(t *testing.T) {
 	w := load(t, "restore-drill.yml")
 	schedule, _ := w.On["schedule"].([]any)
@@ -298,7 +298,7 @@ func TestRestoreDrillWorkflow(t *testing.T) {
 		t.Errorf("environment %q, want prod", j.Environment)
 	}
 	r := w.runs("restore-drill")
-	for _, want := range []string{"infra restore-drill --stack prod", "--identity", "umask 077", `rm -rf "$RUNNER_TEMP/ssh"`} {
+	for _, want := range []string{"scripts/ci/runner-address.sh", `infra restore-drill --stack prod --access-from "$RUNNER_ADDRESS"`} {
 		if !strings.Contains(r, want) {
 			t.Errorf("restore-drill job lacks %q:\n%s", want, r)
 		}
