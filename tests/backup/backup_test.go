@@ -343,3 +343,17 @@ func TestBackupFailsWhenPgDumpDies(t *testing.T) {
 		t.Errorf("a failed dump uploaded %v", keys)
 	}
 }
+
+// A damaged roles file fails the drill too, naming it.
+func TestRestoreDrillCorruptGlobals(t *testing.T) {
+	r, _ := backedUp(t, 26*time.Hour)
+	key := path.Dir(manifestKey(t, r)) + "/globals.sql.gz"
+	body := r.get(key)
+	body[len(body)-3] ^= 0xff
+	r.put(key, body)
+	stdout, stderr, code := r.run(r.drill)
+	o := parseOutcome(t, stdout)
+	if code == 0 || !anyContains(o.Problems, "globals: sha256 checksum mismatch") {
+		t.Errorf("exit %d, problems %q\n%s", code, o.Problems, stderr)
+	}
+}
