@@ -3,6 +3,7 @@ package stacks
 import (
 	"fmt"
 	"path"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -31,6 +32,13 @@ func (d *Deployment) prepareMonitoring(ctx *pulumi.Context) error {
 			targets = append(targets, monitoring.ScrapeTarget{Service: s.Name, Port: s.Metrics.Port, Path: s.Metrics.Path})
 		}
 	}
+	var maxAge time.Duration
+	if db := d.Config.Database; db != nil && db.Engine == "selfhosted" {
+		var err error
+		if maxAge, err = config.MaxBackupAge(db.Backups.Schedule); err != nil {
+			return fmt.Errorf("database backups: %w", err)
+		}
+	}
 	st, err := monitoring.NewVPSStack(ctx, d.Name+"-monitoring", &monitoring.VPSStackArgs{
 		Rules:     d.alertRules(),
 		Receivers: d.receivers(),
@@ -43,10 +51,11 @@ func (d *Deployment) prepareMonitoring(ctx *pulumi.Context) error {
 			Alertmanager: "alertmanager:9093",
 			Services:     targets,
 		},
-		Services:    d.serviceNames(),
-		Retention:   m.Retention,
-		Storage:     m.Storage,
-		GrafanaHost: d.Host(config.GrafanaHost),
+		Services:     d.serviceNames(),
+		Retention:    m.Retention,
+		Storage:      m.Storage,
+		GrafanaHost:  d.Host(config.GrafanaHost),
+		BackupMaxAge: maxAge,
 	})
 	if err != nil {
 		return err

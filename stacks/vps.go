@@ -10,9 +10,6 @@ import (
 	"infra/stacks/config"
 )
 
-// BackupSchedule is when the self-hosted database is dumped (UTC, cron).
-const BackupSchedule = "30 3 * * *"
-
 // deployVPS declares the single-Droplet topology: the host, its edges and
 // the compose project of the application's and the extra services.
 func deployVPS(ctx *pulumi.Context, d *Deployment) error {
@@ -33,7 +30,6 @@ func deployVPS(ctx *pulumi.Context, d *Deployment) error {
 	var db vps.DatabaseArgs
 	var after []pulumi.Resource
 	if d.Database != nil {
-		retention = cfg.Database.BackupRetentionDays
 		// The services connect once the roles and grants exist.
 		after = append(after, d.Database)
 		switch cfg.Database.Engine {
@@ -47,7 +43,13 @@ func deployVPS(ctx *pulumi.Context, d *Deployment) error {
 				sd.Roles = append(sd.Roles, r.Name)
 			}
 			site.Database = sd
-			site.Backup = &render.SiteBackup{Region: v.SpacesRegion, Schedule: BackupSchedule}
+			b := cfg.Database.Backups
+			maxAge, err := config.MaxBackupAge(b.Schedule)
+			if err != nil {
+				return fmt.Errorf("database backups: %w", err)
+			}
+			retention = b.RetentionDays
+			site.Backup = &render.SiteBackup{Region: v.SpacesRegion, Schedule: b.Schedule, RetentionDays: b.RetentionDays, MaxAge: maxAge}
 			db.InitSQL = d.Database.InitSQL
 			db.Passwords = d.Database.Passwords
 		case "managed":

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"infra/internal/metric"
 )
@@ -146,6 +147,9 @@ type Target struct {
 	MetricsServices []string
 	// Services are all the application's services (their containers).
 	Services []string
+	// BackupMaxAge is the oldest the newest database backup may be (VPS,
+	// selfhosted database); zero: the stack makes no backups.
+	BackupMaxAge time.Duration
 }
 
 func (t Target) selectors(service string) selectors {

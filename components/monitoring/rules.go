@@ -67,6 +67,9 @@ func Build(rules []Rule, t Target) (RulesDoc, error) {
 	group := RuleGroup{Name: GroupName}
 	if t.Platform == VPS {
 		group.Rules = append(group.Rules, watchdog())
+		if t.BackupMaxAge > 0 {
+			group.Rules = append(group.Rules, backupRules(t.BackupMaxAge)...)
+		}
 	}
 	for i, r := range rules {
 		pr, err := build(r, t)

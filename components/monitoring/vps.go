@@ -5,6 +5,7 @@ import (
 	"path"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -27,6 +28,9 @@ type VPSStackArgs struct {
 	Storage   string
 	// GrafanaHost is the public name of Grafana behind the proxy.
 	GrafanaHost string
+	// BackupMaxAge alerts when the newest database backup is older (zero:
+	// the stack makes no backups).
+	BackupMaxAge time.Duration
 }
 
 // VPSStack is the monitoring services and their files.
@@ -59,7 +63,7 @@ func NewVPSStack(ctx *pulumi.Context, name string, args *VPSStackArgs, opts ...p
 	if err := ctx.RegisterComponentResource("infra:monitoring:VPSStack", name, c, opts...); err != nil {
 		return nil, fmt.Errorf("register monitoring %q: %w", name, err)
 	}
-	target := Target{Platform: VPS, Services: args.Services}
+	target := Target{Platform: VPS, Services: args.Services, BackupMaxAge: args.BackupMaxAge}
 	for _, s := range args.Prometheus.Services {
 		target.MetricsServices = append(target.MetricsServices, s.Service)
 	}

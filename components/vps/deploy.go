@@ -53,9 +53,11 @@ func (c *VPS) declareDeploy(ctx *pulumi.Context, name string, args *VPSArgs, h *
 		c.Files[p] = pulumi.String(s).ToStringOutput()
 	}
 	if site.Backup != nil {
-		retention := args.Backups.RetentionDays
 		c.Files["backup.sh"] = bucket.Name.ApplyT(func(n string) (string, error) {
-			return render.BackupScript(site, n, retention)
+			return render.BackupScript(site, n)
+		}).(pulumi.StringOutput)
+		c.Files["restore-drill.sh"] = bucket.Name.ApplyT(func(n string) (string, error) {
+			return render.RestoreDrillScript(site, n)
 		}).(pulumi.StringOutput)
 	}
 	if err := c.secretFiles(ctx, name, args, project, routes); err != nil {
@@ -71,6 +73,7 @@ func (c *VPS) declareDeploy(ctx *pulumi.Context, name string, args *VPSArgs, h *
 	for art, file := range map[string]string{
 		"compose.yaml": "compose.yaml", "nginx.conf": "proxy/nginx.conf", "deploy.sh": "deploy.sh",
 		"crontab": "crontab", "run-nginx.sh": "proxy/run.sh", "renew.sh": "certbot/renew.sh", "backup.sh": "backup.sh",
+		"restore-drill.sh": "restore-drill.sh",
 	} {
 		if out, ok := c.Files[file]; ok {
 			c.Artifacts["vps/"+art] = out

@@ -178,6 +178,9 @@ func writePlan(out io.Writer, p *plan.Plan, dir string, asJSON bool) error {
 		fmt.Fprintf(out, "  %s\n", w)
 	}
 	fmt.Fprintf(out, "\n%s\n", doc.Cost.Summary())
+	if line := backupSummary(p.Config); line != "" {
+		fmt.Fprintln(out, line)
+	}
 	if err := doc.Policy.Write(out); err != nil {
 		return err
 	}

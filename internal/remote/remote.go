@@ -24,6 +24,9 @@ const (
 	Logs  Action = "logs"
 	Shell Action = "ssh"
 	Exec  Action = "exec"
+	// Drill runs the rendered restore-drill.sh in the app directory
+	// (Command: its arguments; VPS only).
+	Drill Action = "restore-drill"
 )
 
 // Request is one action on one service.
@@ -85,7 +88,7 @@ func (r Request) Validate() error {
 		if r.Service == "" {
 			errs = append(errs, fmt.Errorf("%s needs a service", r.Action))
 		}
-	case Shell:
+	case Shell, Drill:
 	default:
 		errs = append(errs, fmt.Errorf("unknown action %q", r.Action))
 	}
@@ -140,6 +143,8 @@ func (v VPS) Build(r Request, dir string) (Command, error) {
 			remote = append(remote, "-T")
 		}
 		remote = append(append(remote, r.Service), r.Command...)
+	case Drill:
+		remote = append([]string{"bash", "restore-drill.sh"}, r.Command...)
 	}
 	if r.TTY {
 		argv = append(argv, "-t")
@@ -157,6 +162,9 @@ func (k Kubernetes) Build(r Request, dir string) (Command, error) {
 	}
 	if r.Action == Shell {
 		return Command{}, errors.New("ssh is for topology vps; on Kubernetes use `infra exec --stack S SERVICE -- sh`")
+	}
+	if r.Action == Drill {
+		return Command{}, errors.New("restore-drill is for topology vps: the kubernetes topology's database is managed (docs/backups.md)")
 	}
 	if k.Kubeconfig == "" || k.Namespace == "" {
 		return Command{}, errors.New("the stack has no kubeconfig or namespace output: run it on a deployed topology kubernetes stack")

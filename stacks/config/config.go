@@ -104,8 +104,20 @@ type Database struct {
 	ExternalURLSecret string          `json:"externalUrlSecret,omitempty"`
 	Databases         []DatabaseEntry `json:"databases,omitempty"`
 	Roles             []Role          `json:"roles,omitempty"`
-	// BackupRetentionDays is how long self-hosted nightly dumps are kept.
+	// BackupRetentionDays is the deprecated spelling of
+	// Backups.RetentionDays, still read when that is unset.
 	BackupRetentionDays int `json:"backupRetentionDays,omitempty" jsonschema:"minimum=1,maximum=365"`
+	// Backups is when the self-hosted databases are dumped to Spaces and
+	// how long the dumps are kept (docs/backups.md).
+	Backups *Backups `json:"backups,omitempty"`
+}
+
+// Backups is the schedule and retention of the logical dumps.
+type Backups struct {
+	// Schedule is a 5-field cron expression in UTC.
+	Schedule string `json:"schedule,omitempty" jsonschema:"minLength=9"`
+	// RetentionDays is how long the bucket keeps each dump.
+	RetentionDays int `json:"retentionDays,omitempty" jsonschema:"minimum=1,maximum=365"`
 }
 
 // MaintenanceWindow is a weekly window in UTC.

@@ -27,6 +27,8 @@ const (
 	DefaultUptimeLatency = 2000
 	// DefaultBackupRetentionDays is how long backups are kept.
 	DefaultBackupRetentionDays = 7
+	// DefaultBackupSchedule is when the databases are dumped (UTC, cron).
+	DefaultBackupSchedule = "30 3 * * *"
 
 	// A service's replicas, container limits and requests, route path and
 	// metrics path, and the CPU target of its autoscaler.
@@ -140,9 +142,6 @@ func (d *Database) applyDefaults() {
 	if d.Maintenance == nil {
 		d.Maintenance = &MaintenanceWindow{Day: DefaultMaintenanceDay, Hour: DefaultDatabaseMaintenanceHour}
 	}
-	if d.BackupRetentionDays == 0 {
-		d.BackupRetentionDays = DefaultBackupRetentionDays
-	}
 	if d.Size == "" && d.Engine == "managed" {
 		d.Size = DefaultDatabaseSize
 		if d.Nodes >= 2 {
@@ -153,6 +152,29 @@ func (d *Database) applyDefaults() {
 		if d.Databases[i].Owner == "" {
 			d.Databases[i].Owner = firstRoleFor(d.Roles, d.Databases[i].Name)
 		}
+	}
+	d.applyBackupDefaults()
+}
+
+func (d *Database) applyBackupDefaults() {
+	// Only the self-hosted engine is dumped by infra; validation refuses
+	// backup settings the managed platform cannot honour, so they stay as
+	// written there.
+	if d.Engine != "selfhosted" {
+		return
+	}
+	if d.Backups == nil {
+		d.Backups = &Backups{}
+	}
+	if d.Backups.Schedule == "" {
+		d.Backups.Schedule = DefaultBackupSchedule
+	}
+	if d.Backups.RetentionDays == 0 {
+		// The deprecated key, then the default.
+		d.Backups.RetentionDays = d.BackupRetentionDays
+	}
+	if d.Backups.RetentionDays == 0 {
+		d.Backups.RetentionDays = DefaultBackupRetentionDays
 	}
 }
 

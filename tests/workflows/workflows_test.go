@@ -278,3 +278,29 @@ func TestReleaseWorkflow(t *testing.T) {
 		t.Errorf("internal/cli.version (a string var the linker can set) is gone: %v", err)
 	}
 }
+
+// The weekly restore drill: prod only, in its environment and the stack's
+// concurrency group, running the CLI's drill with SSH opened to the
+// runner's address for the time it runs.
+func TestRestoreDrillWorkflow(t *testing.T) {
+	w := load(t, "restore-drill.yml")
+	schedule, _ := w.On["schedule"].([]any)
+	if len(schedule) != 1 {
+		t.Fatalf("restore-drill.yml schedule %v, want one weekly cron", w.On["schedule"])
+	}
+	cron, _ := schedule[0].(map[string]any)["cron"].(string)
+	fields := strings.Fields(cron)
+	if len(fields) != 5 || fields[2] != "*" || fields[3] != "*" || strings.ContainsAny(fields[4], "*,-/") {
+		t.Errorf("cron %q does not run once a week", cron)
+	}
+	j := w.Jobs["restore-drill"]
+	if env, _ := j.Environment.(string); env != "prod" {
+		t.Errorf("environment %q, want prod", j.Environment)
+	}
+	r := w.runs("restore-drill")
+	for _, want := range []string{"scripts/ci/runner-address.sh", `infra restore-drill --stack prod --access-from "$RUNNER_ADDRESS"`} {
+		if !strings.Contains(r, want) {
+			t.Errorf("restore-drill job lacks %q:\n%s", want, r)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package render
 
 import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"time"
 
 	"infra/components/service"
 )
@@ -37,7 +38,7 @@ func fixtureSite() Site {
 		TLS:       TLS{Staging: true, Email: "ops@shop.example.com"},
 		RateLimit: &RateLimit{RPM: 600, Burst: 100},
 		Database:  &SiteDatabase{Version: "16", Databases: []string{"shop", "shop_jobs"}, Roles: []string{"shop_app"}},
-		Backup:    &SiteBackup{Region: "nyc3", Schedule: "30 3 * * *"},
+		Backup:    &SiteBackup{Region: "nyc3", Schedule: "30 3 * * *", RetentionDays: 14, MaxAge: 26 * time.Hour},
 		// A quote in a username: deploy.sh quotes what it is given.
 		Registries: []RegistryLogin{{Server: "ghcr.io", Username: "shop-bot"}, {Server: "registry.example.com:5000", Username: "o'neil"}},
 	}

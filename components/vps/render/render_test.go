@@ -190,11 +190,16 @@ func scripts(t *testing.T, site Site) map[string]string {
 	}
 	out := map[string]string{"deploy.sh": deploy, "run-nginx.sh": NginxRunScript, "renew.sh": RenewScript, "infra-swap.sh": SwapScript, "receive.sh": ReceiveScript}
 	if site.Backup != nil {
-		backup, err := BackupScript(site, "shop-prod-backups-abc123", 7)
+		backup, err := BackupScript(site, "shop-prod-backups-abc123")
 		if err != nil {
 			t.Fatal(err)
 		}
 		out["backup.sh"] = backup
+		drill, err := RestoreDrillScript(site, "shop-prod-backups-abc123")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out["restore-drill.sh"] = drill
 	}
 	return out
 }

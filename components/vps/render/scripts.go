@@ -98,19 +98,63 @@ func DeployInput(registryPasswords []string, bundle string) string {
 	return strings.Join(encoded, " ") + "\n" + bundle
 }
 
-// BackupScript renders backup.sh, which uploads to bucket.
-func BackupScript(site Site, bucket string, retentionDays int) (string, error) {
-	if site.Database == nil {
-		return "", fmt.Errorf("backup.sh needs the self-hosted database")
+// BackupScript renders backup.sh, which dumps every database and uploads
+// the dumps and their manifest to bucket.
+func BackupScript(site Site, bucket string) (string, error) {
+	data, err := backupData(site, bucket)
+	if err != nil {
+		return "", fmt.Errorf("backup.sh: %w", err)
 	}
-	return execute("backup.sh.tmpl", map[string]any{
-		"AppDir":          AppDir,
-		"Bucket":          bucket,
-		"RetentionDays":   retentionDays,
-		"Databases":       site.Database.Databases,
-		"BackupService":   BackupService,
-		"PostgresService": PostgresService,
-	})
+	return execute("backup.sh.tmpl", data)
+}
+
+// RestoreDrillScript renders restore-drill.sh, which restores the newest
+// backup in bucket into a scratch server and checks it against its
+// manifest.
+func RestoreDrillScript(site Site, bucket string) (string, error) {
+	data, err := backupData(site, bucket)
+	if err != nil {
+		return "", fmt.Errorf("restore-drill.sh: %w", err)
+	}
+	return execute("restore-drill.sh.tmpl", data)
+}
+
+// RowCountsSQL counts the rows of every table of a database into one JSON
+// object ("schema.table": rows): backup.sh runs it in pg_dump's snapshot,
+// restore-drill.sh in the restored copy.
+var RowCountsSQL = strings.TrimSpace(staticScript("rowcounts.sql"))
+
+// TextfileDir is where backup.sh leaves its metric for node-exporter's
+// textfile collector (on the host; node-exporter sees it under /host).
+const TextfileDir = AppDir + "/textfile"
+
+func backupData(site Site, bucket string) (map[string]any, error) {
+	b := site.Backup
+	if b == nil || site.Database == nil {
+		return nil, fmt.Errorf("needs the self-hosted database and its backup settings")
+	}
+	if b.MaxAge <= 0 {
+		return nil, fmt.Errorf("needs the oldest acceptable backup age, got %s", b.MaxAge)
+	}
+	textfile := ""
+	if site.Tools {
+		textfile = TextfileDir
+	}
+	return map[string]any{
+		"AppDir":        AppDir,
+		"Bucket":        bucket,
+		"Endpoint":      SpacesEndpoint(b.Region),
+		"Schedule":      b.Schedule,
+		"RetentionDays": b.RetentionDays,
+		"MaxAgeSeconds": int64(b.MaxAge.Seconds()),
+		"Databases":     site.Database.Databases,
+		"Version":       site.Database.Version,
+		"Image":         ImagePostgres(site.Database.Version),
+		"BackupService": BackupService,
+		"PGPrefix":      "docker compose exec -T --user postgres " + PostgresService,
+		"TextfileDir":   textfile,
+		"RowCounts":     RowCountsSQL,
+	}, nil
 }
 
 // Crontab renders the deploy user's crontab: the nightly backup and

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"infra/components/monitoring"
 	"infra/components/service"
@@ -93,6 +94,12 @@ type SiteBackup struct {
 	Region string
 	// Schedule is the crontab schedule of the dump (UTC).
 	Schedule string
+	// RetentionDays is how long the bucket keeps the dumps.
+	RetentionDays int
+	// MaxAge is the oldest the newest backup may be: the longest gap
+	// between two runs of Schedule plus the time a dump takes. The
+	// restore drill fails beyond it.
+	MaxAge time.Duration
 }
 
 // SpacesEndpoint is the S3 endpoint of a Spaces region.
@@ -127,7 +134,7 @@ func (s Site) specs() ([]service.Spec, map[string]bool) {
 		for _, sp := range s.Services {
 			names[sp.Name] = true
 		}
-		for _, t := range toolSpecs(s.ToolsHost) {
+		for _, t := range toolSpecs(s) {
 			// An extra service of the same name (monitoring's own
 			// node-exporter, say) replaces the tool.
 			if !names[t.Name] {
@@ -241,7 +248,8 @@ func AuthRealms(routes []Route) []string {
 // node-exporter and cAdvisor serve their metrics where
 // components/monitoring's scrape jobs read them: the flags come from the
 // same Exporter values.
-func toolSpecs(host string) []service.Spec {
+func toolSpecs(s Site) []service.Spec {
+	host := s.ToolsHost
 	res := service.Resources{CPU: "250m", Memory: "256Mi", RequestMemory: "64Mi"}
 	cadvisor, node := monitoring.CAdvisor(), monitoring.NodeExporter()
 	return []service.Spec{
@@ -252,7 +260,7 @@ func toolSpecs(host string) []service.Spec {
 			Env:    map[string]string{"DOZZLE_BASE": "/logs", "DOZZLE_NO_ANALYTICS": "true"},
 			Public: &service.Route{Host: host, Path: "/logs/", Auth: true}},
 		{Name: node.Job, Image: ImageNodeExporter, Port: node.Port, Resources: res, ReadOnlyRootFilesystem: true, User: 65534,
-			Command: append([]string{"--path.rootfs=/host"}, node.Flags...),
+			Command: append(nodeFlags(s), node.Flags...),
 			Public:  &service.Route{Host: host, Path: monitoring.NodeExporterPrefix + "/", Auth: true}},
 	}
 }
@@ -277,4 +285,14 @@ var toolOverrides = map[string]func(*ComposeService){
 		e := monitoring.NodeExporter()
 		c.Healthcheck = shellHealthcheck(fmt.Sprintf("wget -q -O /dev/null http://127.0.0.1:%d%s", e.Port, e.Path))
 	},
+}
+
+// nodeFlags are node-exporter's own flags: the host's root, and the
+// directory backup.sh leaves its metric in (seen through that root).
+func nodeFlags(s Site) []string {
+	flags := []string{"--path.rootfs=/host"}
+	if s.Backup != nil {
+		flags = append(flags, "--collector.textfile.directory=/host"+TextfileDir)
+	}
+	return flags
 }

@@ -1,0 +1,29 @@
+package cli
+
+import (
+	"fmt"
+
+	"infra/stacks/config"
+)
+
+// backupSummary says in one line who backs the stack's database up, how
+// often and for how long, and where each figure comes from.
+func backupSummary(cfg *config.Config) string {
+	d := cfg.Database
+	if d == nil {
+		return ""
+	}
+	switch d.Engine {
+	case "selfhosted":
+		b := d.Backups
+		maxAge, err := config.MaxBackupAge(b.Schedule)
+		if err != nil {
+			return fmt.Sprintf("Backups: %v", err)
+		}
+		return fmt.Sprintf("Backups: pg_dump of %d databases with a manifest to the stack's Spaces bucket on %q (UTC), kept %d days (infra:database.backups); alerts and `infra restore-drill` fail when the newest is older than %s (docs/backups.md).",
+			len(d.Databases), b.Schedule, b.RetentionDays, maxAge)
+	case "managed":
+		return fmt.Sprintf("Backups: DigitalOcean's own for the managed cluster: daily, with point-in-time recovery, kept %d days (fixed by the platform, not configurable); infra makes no dumps of it (docs/backups.md).", config.ManagedBackupDays)
+	}
+	return "Backups: the external database is backed up by whoever runs it; infra makes none."
+}

@@ -1,0 +1,275 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"infra/internal/remote"
+	"infra/stacks/config"
+)
+
+// RestoreDrillOptions are the flags of `infra restore-drill`.
+type RestoreDrillOptions struct {
+	StackOptions
+	// AccessFlags is --access-from: SSH to the Droplet opened to this
+	// machine while the drill runs (internal/access).
+	AccessFlags
+	Database string
+	// BeforeRun is called once the target is known, before the drill
+	// runs; its cleanup runs after. Nil opens what --access-from asks for.
+	BeforeRun func(ctx context.Context, t RemoteTarget) (cleanup func(), err error)
+	// Run runs the command line with env, streaming its stderr and
+	// writing its stdout to stdout, and returns its exit code (tests
+	// replace it).
+	Run func(ctx context.Context, argv, env []string, stdout, stderr io.Writer) (code int, err error)
+	// Environ is the environment the command inherits (nil: os.Environ).
+	Environ func() []string
+}
+
+// DrillOutcome is restore-drill.sh's one JSON line.
+type DrillOutcome struct {
+	OK              bool            `json:"ok"`
+	Backup          string          `json:"backup"`
+	Time            string          `json:"time"`
+	AgeSeconds      int64           `json:"ageSeconds"`
+	MaxAgeSeconds   int64           `json:"maxAgeSeconds"`
+	DurationSeconds int64           `json:"durationSeconds"`
+	Databases       []DrillDatabase `json:"databases"`
+	Problems        []string        `json:"problems"`
+}
+
+// DrillDatabase is one database the drill restored.
+type DrillDatabase struct {
+	Name   string `json:"name"`
+	Bytes  int64  `json:"bytes"`
+	Tables int    `json:"tables"`
+	Rows   int64  `json:"rows"`
+}
+
+// NewCmdRestoreDrill builds `infra restore-drill`. runF replaces the
+// action in tests.
+func NewCmdRestoreDrill(streams *IO, runF func(*RestoreDrillOptions) error) *cobra.Command {
+	opts := &RestoreDrillOptions{StackOptions: newStackOptions(streams), AccessFlags: newAccessFlags(), Run: runCommand}
+	cmd := &cobra.Command{
+		Use:   "restore-drill --stack NAME [--database NAME] [--access-from ADDR]",
+		Short: "Restore the newest backup into a scratch server and check it",
+		Long: `restore-drill proves the newest backup restores. Over SSH to the stack's
+Droplet (as the deploy user, with the stack's deploy key from infra:secrets,
+written to a private temporary file removed afterwards) it runs
+restore-drill.sh, which fetches the newest
+finished backup (postgres/<time>/manifest.json in the backups bucket), checks
+each dump's size and sha256 against the manifest, restores it into a
+throwaway postgres container, compares every table's row count with the
+manifest, removes the container, and reports the backup's age and the drill's
+duration.
+
+Exit 1 when the newest backup is older than infra:database.backups.schedule
+allows, or any database does not restore or check out. Only the selfhosted
+engine is dumped by infra; a managed cluster's backups are DigitalOcean's own
+(docs/backups.md).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.Stack == "" {
+				return usageError("--stack is required")
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return runRestoreDrill(cmd.Context(), opts)
+		},
+	}
+	opts.StackOptions.addFlags(cmd)
+	opts.AccessFlags.addFlags(cmd)
+	f := cmd.Flags()
+	f.StringVar(&opts.Database, "database", "", "restore only this database (default: every database in the backup)")
+	return cmd
+}
+
+var databaseName = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+
+func runRestoreDrill(ctx context.Context, o *RestoreDrillOptions) error {
+	proj, err := openProject(o.Dir, o.Stack)
+	if err != nil {
+		return err
+	}
+	raw, err := config.ReadFile(proj.StackFile())
+	if err != nil {
+		return err
+	}
+	cfg, err := config.Parse(raw)
+	if err != nil {
+		return err
+	}
+	if err := drillable(cfg, o.Database); err != nil {
+		return err
+	}
+	acc, err := o.checkAccess(o.IO, o.IO.ErrOut)
+	if err != nil {
+		return err
+	}
+	s, _, err := o.open(ctx, false)
+	if err != nil {
+		return err
+	}
+	if o.BeforeRun == nil && acc != nil {
+		o.BeforeRun = accessBeforeRun(s, o.Stack, acc, o.IO.ErrOut)
+	}
+	outs, err := s.Outputs(ctx)
+	if err != nil {
+		return classify(err, o.Stack, "read outputs")
+	}
+	target, builder, err := remoteBuilder(ctx, s, proj, outs)
+	if err != nil {
+		return err
+	}
+	dir, err := remote.TempDir()
+	if err != nil {
+		return err
+	}
+	c, err := builder.Build(remote.Request{Action: remote.Drill, Command: DrillArgs(o.Database)}, dir)
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return usageError("restore-drill of stack %s: %v", o.Stack, err)
+	}
+	if o.BeforeRun != nil {
+		cleanup, err := o.BeforeRun(ctx, target)
+		if err != nil {
+			_ = os.RemoveAll(dir)
+			return fmt.Errorf("prepare access to stack %s: %w", o.Stack, err)
+		}
+		if cleanup != nil {
+			defer cleanup()
+		}
+	}
+	environ := os.Environ
+	if o.Environ != nil {
+		environ = o.Environ
+	}
+	var stdout bytes.Buffer
+	code := 0
+	run := func(ctx context.Context, argv, env []string) error {
+		var err error
+		code, err = o.Run(ctx, argv, env, &stdout, o.IO.ErrOut)
+		return err
+	}
+	if err := remote.Run(ctx, c, dir, environ(), run); err != nil {
+		return fmt.Errorf("run the restore drill on %s: %w", target.Host, err)
+	}
+	outcome, err := ParseDrillOutcome(stdout.Bytes())
+	if err != nil {
+		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("restore drill on %s exited %d without its report: %w", target.Host, code, err)}
+	}
+	if err := printDrill(o, outcome); err != nil {
+		return err
+	}
+	if !outcome.OK || code != 0 {
+		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("restore drill failed: %s", strings.Join(outcome.Problems, "; "))}
+	}
+	return nil
+}
+
+// drillable says whether the stack has backups this drill can restore.
+func drillable(cfg *config.Config, database string) error {
+	d := cfg.Database
+	switch {
+	case cfg.Topology != config.TopologyVPS:
+		return usageError("restore-drill runs on the vps topology; the kubernetes topology's databases are managed (docs/backups.md)")
+	case d == nil:
+		return usageError("the stack declares no database")
+	case d.Engine == "managed":
+		return usageError("a managed cluster's backups are DigitalOcean's (daily, point-in-time recovery, %d days): restore one into a new cluster with doctl databases fork; infra dumps only the selfhosted engine", config.ManagedBackupDays)
+	case d.Engine != "selfhosted":
+		return usageError("an %s database is backed up by whoever runs it", d.Engine)
+	}
+	if database == "" {
+		return nil
+	}
+	if !databaseName.MatchString(database) {
+		return usageError("--database %q is not a database name", database)
+	}
+	var names []string
+	for _, db := range d.Databases {
+		names = append(names, db.Name)
+	}
+	if !slices.Contains(names, database) {
+		return usageError("--database %q is not one of the stack's databases (%s)", database, strings.Join(names, ", "))
+	}
+	return nil
+}
+
+// DrillArgs are restore-drill.sh's arguments.
+func DrillArgs(database string) []string {
+	if database == "" {
+		return nil
+	}
+	return []string{"--database", database}
+}
+
+// ParseDrillOutcome reads the script's stdout: exactly one JSON line of
+// the documented shape.
+func ParseDrillOutcome(stdout []byte) (*DrillOutcome, error) {
+	line := bytes.TrimSpace(stdout)
+	if len(line) == 0 {
+		return nil, errors.New("no output")
+	}
+	if bytes.Contains(line, []byte("\n")) {
+		return nil, fmt.Errorf("want one JSON line, got %d lines", bytes.Count(line, []byte("\n"))+1)
+	}
+	var o DrillOutcome
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&o); err != nil {
+		return nil, fmt.Errorf("not the drill's JSON: %w", err)
+	}
+	return &o, nil
+}
+
+func printDrill(o *RestoreDrillOptions, d *DrillOutcome) error {
+	w := o.IO.Out
+	if o.JSON {
+		return json.NewEncoder(w).Encode(d)
+	}
+	age := time.Duration(d.AgeSeconds) * time.Second
+	allowed := time.Duration(d.MaxAgeSeconds) * time.Second
+	verdict := "restorable"
+	if !d.OK {
+		verdict = "FAILED"
+	}
+	fmt.Fprintf(w, "restore drill: %s\nnewest backup: %s (%s), age %s of %s allowed\nduration: %s\n",
+		verdict, d.Backup, d.Time, age, allowed, time.Duration(d.DurationSeconds)*time.Second)
+	for _, db := range d.Databases {
+		fmt.Fprintf(w, "  %s: %d tables, %d rows, %d bytes\n", db.Name, db.Tables, db.Rows, db.Bytes)
+	}
+	for _, p := range d.Problems {
+		fmt.Fprintf(w, "problem: %s\n", p)
+	}
+	return nil
+}
+
+// runCommand runs argv with env, stdout captured and stderr streamed.
+func runCommand(ctx context.Context, argv, env []string, stdout, stderr io.Writer) (int, error) {
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env = env
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return exit.ExitCode(), nil
+	}
+	if err != nil {
+		return -1, err
+	}
+	return 0, nil
+}

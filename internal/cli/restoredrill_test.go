@@ -1,0 +1,211 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/spf13/cobra"
+
+	"infra/internal/planner"
+	"infra/internal/stacktest"
+	"infra/stacks/config"
+)
+
+// drillProject is a project holding the selfhosted dev stack of the repo
+// (secrets set) and the managed focusdeck stack.
+func drillProject(t *testing.T) string {
+	t.Helper()
+	dir := testProject(t)
+	b, err := os.ReadFile(filepath.Join("..", "..", "Pulumi.dev.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Pulumi.self.yaml"), []byte(stacktest.SetSecrets(t, string(b))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// fakeSSH records the command line and the deploy key file it names (read
+// while the command "runs"), and answers with a canned stdout and exit
+// code, as ssh relays the remote script's.
+type fakeSSH struct {
+	argv    []string
+	key     string
+	keyPath string
+	stdout  string
+	code    int
+}
+
+func (f *fakeSSH) run(_ context.Context, argv, _ []string, stdout, _ io.Writer) (int, error) {
+	f.argv = argv
+	for i, a := range argv {
+		if a == "-i" && i+1 < len(argv) {
+			f.keyPath = argv[i+1]
+			b, _ := os.ReadFile(f.keyPath)
+			f.key = string(b)
+		}
+	}
+	_, _ = io.WriteString(stdout, f.stdout)
+	return f.code, nil
+}
+
+func drillCmd(f Stack, ssh *fakeSSH) func(*IO) *cobra.Command {
+	return func(streams *IO) *cobra.Command {
+		return NewCmdRestoreDrill(streams, func(o *RestoreDrillOptions) error {
+			o.OpenStack = func(context.Context, StackRequest) (Stack, error) { return f, nil }
+			o.Run = ssh.run
+			o.Environ = func() []string { return []string{"PATH=/usr/bin"} }
+			return runRestoreDrill(context.Background(), o)
+		})
+	}
+}
+
+const goodDrill = `{"ok":true,"backup":"postgres/2026-12-06T033000Z/","time":"2026-12-06T03:30:00Z","ageSeconds":3600,"maxAgeSeconds":93600,"durationSeconds":12,"databases":[{"name":"app","bytes":4096,"tables":3,"rows":1242}],"problems":[]}`
+
+const oldDrill = `{"ok":false,"backup":"postgres/2026-12-01T033000Z/","time":"2026-12-01T03:30:00Z","ageSeconds":432000,"maxAgeSeconds":93600,"durationSeconds":12,"databases":[],"problems":["newest backup is too old: age 432000s (120h), the schedule allows 93600s (26h)"]}`
+
+// The command line that reaches the Droplet, and how the script's line
+// becomes the exit status.
+func TestRestoreDrillCommand(t *testing.T) {
+	dir := drillProject(t)
+	outs := auto.OutputMap{"topology": {Value: "vps"}, "vps": {Value: map[string]any{"reservedIp": "203.0.113.7", "ipv4": "198.51.100.1"}}}
+	sshArgv := func(remote string) []string {
+		return []string{"ssh", "-i", "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=accept-new", "deploy@203.0.113.7", remote}
+	}
+	cases := map[string]struct {
+		args     []string
+		stdout   string
+		code     int
+		wantCode int
+		wantArgv []string
+		wantOut  string
+	}{
+		"good": {nil, goodDrill, 0, ExitOK, sshArgv("cd /opt/app && exec bash restore-drill.sh"), "app: 3 tables, 1242 rows"},
+		"one database": {[]string{"--database", "focusdeck_jobs"}, goodDrill, 0, ExitOK,
+			sshArgv("cd /opt/app && exec bash restore-drill.sh --database focusdeck_jobs"), "restorable"},
+		"too old":            {nil, oldDrill, 1, ExitFailure, nil, "too old"},
+		"no report":          {nil, "", 255, ExitFailure, nil, ""},
+		"two lines":          {nil, goodDrill + "\n" + goodDrill, 0, ExitFailure, nil, ""},
+		"ok but exit 1":      {nil, goodDrill, 1, ExitFailure, nil, ""},
+		"unknown database":   {[]string{"--database", "nope"}, goodDrill, 0, ExitUsage, nil, ""},
+		"not a name":         {[]string{"--database", "a;rm -rf /"}, goodDrill, 0, ExitUsage, nil, ""},
+		"unknown JSON field": {nil, strings.Replace(goodDrill, `"ok"`, `"okay":1,"ok"`, 1), 0, ExitFailure, nil, ""},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			ssh := &fakeSSH{stdout: c.stdout, code: c.code}
+			f := &keyedStack{fakeStack: &fakeStack{outputs: outs}}
+			args := append([]string{"restore-drill", "--dir", dir, "--stack", "self"}, c.args...)
+			r := runWith(context.Background(), t, drillCmd(f, ssh), args...)
+			if r.code != c.wantCode {
+				t.Fatalf("exit %d, want %d: %v\n%s", r.code, c.wantCode, r.err, r.stdout)
+			}
+			if c.wantArgv != nil {
+				// The key file's path is a fresh temporary one.
+				got := slices.Delete(slices.Clone(ssh.argv), 2, 3)
+				if !reflect.DeepEqual(got, c.wantArgv) {
+					t.Errorf("ran %q\nwant %q", ssh.argv, c.wantArgv)
+				}
+				if ssh.key != testDeployKey {
+					t.Errorf("the deploy key file held %q while ssh ran", ssh.key)
+				}
+				if _, err := os.Stat(ssh.keyPath); !os.IsNotExist(err) {
+					t.Errorf("the deploy key file %s is still there: %v", ssh.keyPath, err)
+				}
+			}
+			if strings.Contains(r.stdout+r.stderr, "cli-remote-test-key-53") {
+				t.Error("the deploy key was printed")
+			}
+			if c.wantCode == ExitUsage && ssh.argv != nil {
+				t.Errorf("bad input still reached the host: %q", ssh.argv)
+			}
+			if !strings.Contains(r.stdout, c.wantOut) {
+				t.Errorf("stdout %q does not say %q", r.stdout, c.wantOut)
+			}
+		})
+	}
+}
+
+// A managed stack is refused before anything is contacted, naming what
+// DigitalOcean keeps.
+func TestRestoreDrillRefusesManaged(t *testing.T) {
+	ssh := &fakeSSH{stdout: goodDrill}
+	r := runWith(context.Background(), t, drillCmd(&keyedStack{fakeStack: &fakeStack{}}, ssh), "restore-drill", "--dir", testProject(t), "--stack", "prod")
+	if r.code != ExitUsage || !strings.Contains(r.err.Error(), "7 days") || ssh.argv != nil {
+		t.Errorf("exit %d, err %v, ran %q", r.code, r.err, ssh.argv)
+	}
+}
+
+// `infra plan` says who backs the database up and for how long: the
+// platform's fixed 7 days for a managed cluster, the stack's own schedule
+// and retention for a selfhosted one.
+func TestPlanSaysWhoKeepsBackups(t *testing.T) {
+	cases := map[string][]string{
+		"../../examples/jarvis-agents/prod": {"DigitalOcean's own", "point-in-time recovery", "kept 7 days (fixed by the platform"},
+		"../../dev":                         {`on "30 3 * * *" (UTC)`, "kept 7 days (infra:database.backups)", "older than 26h0m0s"},
+	}
+	for where, wants := range cases {
+		t.Run(where, func(t *testing.T) {
+			dir, stack := filepath.Dir(where), filepath.Base(where)
+			proj, err := openProject(dir, stack)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, err := config.ReadFile(proj.StackFile())
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := planner.Run(proj.Name, proj.Stack, raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			if err := writePlan(&out, p, t.TempDir(), false); err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range wants {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("plan output lacks %q:\n%s", want, out.String())
+				}
+			}
+		})
+	}
+}
+
+// The access hook (--access-from's opening) runs with the Droplet as
+// target before ssh, and its cleanup after.
+func TestRestoreDrillOpensAccessAroundTheRun(t *testing.T) {
+	outs := auto.OutputMap{"topology": {Value: "vps"}, "vps": {Value: map[string]any{"reservedIp": "203.0.113.7"}}}
+	var events []string
+	ssh := &fakeSSH{stdout: goodDrill}
+	build := func(streams *IO) *cobra.Command {
+		return NewCmdRestoreDrill(streams, func(o *RestoreDrillOptions) error {
+			o.OpenStack = func(context.Context, StackRequest) (Stack, error) {
+				return &keyedStack{fakeStack: &fakeStack{outputs: outs}}, nil
+			}
+			o.Environ = func() []string { return nil }
+			o.BeforeRun = func(_ context.Context, tg RemoteTarget) (func(), error) {
+				events = append(events, "open "+tg.Host)
+				return func() { events = append(events, "close") }, nil
+			}
+			o.Run = func(ctx context.Context, argv, env []string, stdout, stderr io.Writer) (int, error) {
+				events = append(events, "ssh")
+				return ssh.run(ctx, argv, env, stdout, stderr)
+			}
+			return runRestoreDrill(context.Background(), o)
+		})
+	}
+	r := runWith(context.Background(), t, build, "restore-drill", "--dir", drillProject(t), "--stack", "self")
+	if r.code != ExitOK || !reflect.DeepEqual(events, []string{"open 203.0.113.7", "ssh", "close"}) {
+		t.Errorf("exit %d (%v), events %v", r.code, r.err, events)
+	}
+}

@@ -1,0 +1,143 @@
+package config
+
+import (
+	"testing"
+	"time"
+)
+
+// devFile is the committed selfhosted VPS stack the backup cases edit.
+const devFile = "../../Pulumi.dev.yaml"
+
+// database.backups is checked before anything is declared: a 5-field
+// schedule, a retention of 1..365 days, a deprecated spelling that agrees,
+// and nothing the managed platform cannot honour.
+func TestBackupsConfigErrors(t *testing.T) {
+	dbOf := func(v map[string]any) map[string]any { return v["database"].(map[string]any) }
+	backups := func(v map[string]any, b map[string]any) { dbOf(v)["backups"] = b }
+	managed := func(v map[string]any) {
+		db := dbOf(v)
+		db["engine"] = "managed"
+	}
+	cases := map[string]struct {
+		file   string
+		mutate func(v map[string]any)
+		path   string
+		text   string
+	}{
+		"six fields": {devFile, func(v map[string]any) { backups(v, map[string]any{"schedule": "0 30 3 * * *"}) },
+			"infra:database.backups.schedule", "5-field"},
+		"descriptor": {devFile, func(v map[string]any) { backups(v, map[string]any{"schedule": "@daily   x"}) },
+			"infra:database.backups.schedule", "5-field"},
+		"never runs": {devFile, func(v map[string]any) { backups(v, map[string]any{"schedule": "0 0 31 2 *"}) },
+			"infra:database.backups.schedule", "never runs"},
+		"hour 25": {devFile, func(v map[string]any) { backups(v, map[string]any{"schedule": "0 25 * * *"}) },
+			"infra:database.backups.schedule", "not a cron expression"},
+		"retention zero days": {devFile, func(v map[string]any) { backups(v, map[string]any{"retentionDays": float64(-1)}) },
+			"infra:database.backups.retentionDays", ""},
+		"retention over a year": {devFile, func(v map[string]any) { backups(v, map[string]any{"retentionDays": float64(400)}) },
+			"infra:database.backups.retentionDays", ""},
+		"unknown key": {devFile, func(v map[string]any) { backups(v, map[string]any{"keep": float64(3)}) },
+			"infra:database.backups.keep", ""},
+		"both spellings disagree": {devFile, func(v map[string]any) {
+			backups(v, map[string]any{"retentionDays": float64(30)})
+			dbOf(v)["backupRetentionDays"] = float64(14)
+		}, "infra:database.backupRetentionDays", "keep only infra:database.backups.retentionDays"},
+		"managed longer retention": {jarvisFile, func(v map[string]any) { managed(v); backups(v, map[string]any{"retentionDays": float64(14)}) },
+			"infra:database.backups.retentionDays", "7 days, fixed"},
+		"managed deprecated retention": {jarvisFile, func(v map[string]any) { managed(v); dbOf(v)["backupRetentionDays"] = float64(14) },
+			"infra:database.backupRetentionDays", "14 cannot be honoured"},
+		"managed schedule": {jarvisFile, func(v map[string]any) { managed(v); backups(v, map[string]any{"schedule": "0 1 * * *"}) },
+			"infra:database.backups.schedule", "cannot be honoured"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			base, err := ReadFile(c.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw := cloneRaw(t, base)
+			c.mutate(raw.Values)
+			_, err = Parse(raw)
+			requireProblem(t, err, c.path, c.text)
+		})
+	}
+}
+
+// What is accepted: the deprecated spelling alone feeds the new key, a
+// managed cluster may state DigitalOcean's 7 days, and defaults fill in.
+func TestBackupsConfigAccepted(t *testing.T) {
+	cases := map[string]struct {
+		file      string
+		backups   any
+		legacy    any
+		engine    string
+		schedule  string
+		retention int
+	}{
+		"defaults":          {devFile, nil, nil, "", DefaultBackupSchedule, DefaultBackupRetentionDays},
+		"deprecated alone":  {devFile, nil, float64(21), "", DefaultBackupSchedule, 21},
+		"both agree":        {devFile, map[string]any{"retentionDays": float64(21)}, float64(21), "", DefaultBackupSchedule, 21},
+		"new key":           {devFile, map[string]any{"schedule": "15 */6 * * *", "retentionDays": float64(30)}, nil, "", "15 */6 * * *", 30},
+		"managed says 7":    {jarvisFile, map[string]any{"retentionDays": float64(7)}, nil, "managed", "", 7},
+		"managed no backup": {jarvisFile, nil, nil, "managed", "", 0},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			base, err := ReadFile(c.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw := cloneRaw(t, base)
+			db := raw.Values["database"].(map[string]any)
+			if c.backups != nil {
+				db["backups"] = c.backups
+			}
+			if c.legacy != nil {
+				db["backupRetentionDays"] = c.legacy
+			}
+			cfg, err := Parse(raw)
+			if err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			b := cfg.Database.Backups
+			if c.engine == "managed" {
+				if c.retention == 0 && b != nil {
+					t.Errorf("managed stack got backup defaults %+v", b)
+				}
+				return
+			}
+			if b == nil || b.Schedule != c.schedule || b.RetentionDays != c.retention {
+				t.Errorf("backups = %+v, want schedule %q, %d days", b, c.schedule, c.retention)
+			}
+		})
+	}
+}
+
+// The oldest acceptable backup is the schedule's longest gap plus the
+// time a dump may take; the gaps here are worked out by hand.
+func TestMaxBackupAge(t *testing.T) {
+	cases := map[string]time.Duration{
+		"30 3 * * *":   24 * time.Hour,
+		"15 */6 * * *": 6 * time.Hour,
+		"0 2 * * 0":    7 * 24 * time.Hour,
+		"0 1,23 * * *": 22 * time.Hour,      // 01:00 -> 23:00 is the long gap
+		"0 4 1 * *":    31 * 24 * time.Hour, // July -> August
+		"0 3 * * 1-5":  3 * 24 * time.Hour,  // Friday -> Monday
+		"*/30 * * * *": 30 * time.Minute,
+		"0 12 * * 6,0": 6 * 24 * time.Hour,   // Sunday -> Saturday
+		"0 0 1 1,7 *":  184 * 24 * time.Hour, // July 1 -> January 1
+	}
+	for schedule, gap := range cases {
+		got, err := MaxBackupAge(schedule)
+		if err != nil {
+			t.Errorf("%s: %v", schedule, err)
+			continue
+		}
+		if want := gap + DumpAllowance; got != want {
+			t.Errorf("%s: max age %s, want %s", schedule, got, want)
+		}
+	}
+	if _, err := MaxBackupAge("0 0 31 2 *"); err == nil {
+		t.Error("a schedule that never runs (February 31) was accepted")
+	}
+}
