@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/sig"
+
 	"infra/internal/access"
 	"infra/internal/cli"
 	"infra/internal/doapitest"
@@ -309,14 +311,11 @@ func comparable(rs []record) []string {
 	return out
 }
 
-// secretSig marks a secret in a checkpoint (Pulumi's resource.SecretSig).
-const secretSig = "4dabf18193072939515e22adb298388d"
-
 // sealed replaces each secret's ciphertext with a marker.
 func sealed(v any) any {
 	switch t := v.(type) {
 	case map[string]any:
-		if _, ok := t[secretSig]; ok {
+		if _, ok := t[sig.Key]; ok {
 			return "[secret]"
 		}
 		out := make(map[string]any, len(t))

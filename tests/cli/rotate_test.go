@@ -9,12 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/sig"
+
 	"infra/internal/cli"
 )
-
-// secretSig is the key Pulumi marks a secret value with in state and
-// outputs (sdk/go/common/resource/sig: Secret).
-const secretSig = "1b47061264138c4ac30d75fd1eb44270"
 
 // rotationView is what the test reads after each step: the digests of the
 // generated secrets (never the values), and the values themselves only to
@@ -108,16 +106,14 @@ func TestEngineRotate(t *testing.T) {
 	}
 
 	// The generator replaced; the Role updated (its password); the deploy
-	// command replaced (the bundle, and so its trigger, changed: the
-	// services' env files hold the connection strings). Nothing else.
+	// command updated (its stdin, the bundle, changed: the services' env
+	// files hold the connection strings), which runs it again. Nothing else.
 	gen := urnOf(t, stateResources(t, e, "staging"), "focusdeck-focusdeck_app-password")
 	want := []string{
 		"create-replacement focusdeck-focusdeck_app-password",
-		"create-replacement focusdeck-prod-deploy",
 		"delete-replaced focusdeck-focusdeck_app-password",
-		"delete-replaced focusdeck-prod-deploy",
 		"replace focusdeck-focusdeck_app-password",
-		"replace focusdeck-prod-deploy",
+		"update focusdeck-prod-deploy",
 		"update focusdeck-role-focusdeck_app",
 	}
 	digests := []string{v0.role}
@@ -135,8 +131,8 @@ func TestEngineRotate(t *testing.T) {
 			if st.Name == "focusdeck-role-focusdeck_app" && !slices.Equal(st.Diffs, []string{"password"}) {
 				t.Errorf("rotation %d changed the Role's %v, want its password alone", i, st.Diffs)
 			}
-			if st.Name == "focusdeck-prod-deploy" && st.Op == "replace" && !slices.Contains(st.Diffs, "stdin") {
-				t.Errorf("rotation %d replaced the deploy command without a new bundle (%v)", i, st.Diffs)
+			if st.Name == "focusdeck-prod-deploy" && !slices.Equal(st.Diffs, []string{"stdin"}) {
+				t.Errorf("rotation %d changed the deploy command's %v, want its stdin (the bundle) alone", i, st.Diffs)
 			}
 		}
 		if rep.Outputs["connectionStrings"] != cli.Redacted {
@@ -157,9 +153,8 @@ func TestEngineRotate(t *testing.T) {
 	// htpasswd file changed); the role and its Role are left alone.
 	admin := report(t, s.must(cli.ExitOK, with("rotate", "--secret", "admin", "--yes", "--json")...))
 	wantAdmin := []string{
-		"create-replacement focusdeck-prod-admin-password", "create-replacement focusdeck-prod-deploy",
-		"delete-replaced focusdeck-prod-admin-password", "delete-replaced focusdeck-prod-deploy",
-		"replace focusdeck-prod-admin-password", "replace focusdeck-prod-deploy",
+		"create-replacement focusdeck-prod-admin-password", "delete-replaced focusdeck-prod-admin-password",
+		"replace focusdeck-prod-admin-password", "update focusdeck-prod-deploy",
 	}
 	if got := changedSteps(admin); !slices.Equal(got, wantAdmin) {
 		t.Errorf("admin rotation changed %v, want %v", got, wantAdmin)
@@ -198,7 +193,7 @@ func TestEngineRotate(t *testing.T) {
 	for _, r := range cp.Checkpoint.Latest.Resources {
 		if r.URN == gen {
 			checked = true
-			if !strings.Contains(string(r.Outputs["result"]), secretSig) {
+			if !strings.Contains(string(r.Outputs["result"]), sig.Secret) {
 				t.Errorf("the generator's result is not a secret in the state: %.40s...", r.Outputs["result"])
 			}
 		}
