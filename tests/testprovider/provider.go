@@ -166,9 +166,14 @@ func (p *testProvider) Create(ctx context.Context, req plugin.CreateRequest) (pl
 	return plugin.CreateResponse{ID: r.id, Properties: outputsFor(spec, r, nil, false)}, nil
 }
 
-func (p *testProvider) Update(_ context.Context, req plugin.UpdateRequest) (plugin.UpdateResponse, error) {
+func (p *testProvider) Update(ctx context.Context, req plugin.UpdateRequest) (plugin.UpdateResponse, error) {
 	if failures := p.checkFailures(req.Type, req.NewInputs); len(failures) > 0 {
 		return plugin.UpdateResponse{}, refuse("update", req.URN, failures)
+	}
+	if !req.Preview {
+		if err := recordUpdate(ctx, req.URN, req.Type, string(req.ID)); err != nil {
+			return plugin.UpdateResponse{}, err
+		}
 	}
 	spec := specFor(req.Type)
 	r := newResourceInfo(req.URN, req.Type, req.NewInputs)

@@ -19,11 +19,13 @@ import (
 //   - creates.log: one line "<urn> <id>" per create the "cloud" carried
 //     out, written when the create starts, as a real cloud API would have
 //     the resource by then; a test counts how often each was created.
-//   - hold: holds the create of the resource type it names: the create
+//   - hold: holds the create or update of the resource type it names: it
 //     writes holding and waits until hold is removed (or its context ends).
-//   - fail: fails the create of the resource type it names, as a provider
-//     error fails an update: before the "cloud" creates anything, or, when
-//     the create was held, once it is released.
+//     (A deploy command's new bundle is an update: pulumi-command runs
+//     create again on it.)
+//   - fail: fails the create or update of the resource type it names, as a
+//     provider error fails an update: before the "cloud" changes anything,
+//     or, when it was held, once it is released.
 const (
 	createsLog  = "testprovider-creates.log"
 	holdFile    = "testprovider-hold"
@@ -51,6 +53,24 @@ func recordCreate(ctx context.Context, urn resource.URN, typ tokens.Type, id str
 	if err != nil {
 		return fmt.Errorf("record create: %w", err)
 	}
+	return holdIfAsked(ctx, home, urn, typ, id)
+}
+
+// recordUpdate holds or fails an update when the test asks for it.
+func recordUpdate(ctx context.Context, urn resource.URN, typ tokens.Type, id string) error {
+	home := os.Getenv("PULUMI_HOME")
+	if home == "" {
+		return nil
+	}
+	if err := failIfAsked(home, urn, typ); err != nil {
+		return err
+	}
+	return holdIfAsked(ctx, home, urn, typ, id)
+}
+
+// holdIfAsked holds a create or update of the type the hold file names
+// until the file is removed, then fails it if the fail file names the type.
+func holdIfAsked(ctx context.Context, home string, urn resource.URN, typ tokens.Type, id string) error {
 	hold := filepath.Join(home, holdFile)
 	want, err := os.ReadFile(hold)
 	if err != nil || strings.TrimSpace(string(want)) != string(typ) {
@@ -71,10 +91,10 @@ func recordCreate(ctx context.Context, urn resource.URN, typ tokens.Type, id str
 	}
 }
 
-// failIfAsked fails a create of the type the fail file names.
+// failIfAsked fails a create or update of the type the fail file names.
 func failIfAsked(home string, urn resource.URN, typ tokens.Type) error {
 	if want, err := os.ReadFile(filepath.Join(home, failFile)); err == nil && strings.TrimSpace(string(want)) == string(typ) {
-		return fmt.Errorf("create %s: failed, as the test asked (%s)", urn, failFile)
+		return fmt.Errorf("%s: failed, as the test asked (%s)", urn, failFile)
 	}
 	return nil
 }
