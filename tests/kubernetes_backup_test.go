@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/goccy/go-yaml"
+
+	"infra/components/monitoring"
 	"infra/internal/plan"
 )
 
@@ -35,8 +38,8 @@ func checkKubernetesBackup(t *testing.T, p *plan.Plan) {
 		return plan.Resource{}
 	}
 	bucket := child("digitalocean:index/spacesBucket:SpacesBucket", "jarvis-cluster-prod-backups")
-	want := []any{map[string]any{"id": "expire-backups", "enabled": true, "expiration": map[string]any{"days": float64(7)}, "abortIncompleteMultipartUploadDays": float64(1)}}
-	if !reflect.DeepEqual(bucket.Inputs["lifecycleRules"], want) || bucket.Inputs["acl"] != "private" || bucket.Inputs["region"] != "sfo3" {
+	lifecycle := []any{map[string]any{"id": "expire-backups", "enabled": true, "expiration": map[string]any{"days": float64(7)}, "abortIncompleteMultipartUploadDays": float64(1)}}
+	if !reflect.DeepEqual(bucket.Inputs["lifecycleRules"], lifecycle) || bucket.Inputs["acl"] != "private" || bucket.Inputs["region"] != "sfo3" {
 		t.Errorf("bucket = %v", bucket.Inputs)
 	}
 	if !bucket.Protect {
@@ -139,12 +142,28 @@ func checkKubernetesBackup(t *testing.T, p *plan.Plan) {
 		t.Errorf("secret references %v, want %v", refs, wantRefs)
 	}
 
-	rules := p.Artifacts["monitoring/rules.yml"]
+	var doc monitoring.RulesDoc
+	if err := yaml.Unmarshal([]byte(p.Artifacts["monitoring/rules.yml"]), &doc); err != nil {
+		t.Fatal(err)
+	}
 	// One hour between runs plus the two hours a dump may take.
-	for _, want := range []string{"alert: DatabaseBackupTooOld", `time() - max(kube_cronjob_status_last_successful_time{namespace="jarvis-system",cronjob="db-backup"}) > 10800`, "alert: DatabaseBackupMissing", "for: 10800s"} {
-		if !strings.Contains(rules, want) {
-			t.Errorf("rules.yml lacks %q", want)
+	series := `kube_cronjob_status_last_successful_time{namespace="jarvis-system",cronjob="db-backup"}`
+	want := map[string][2]string{
+		"DatabaseBackupTooOld":  {"time() - max(" + series + ") > 10800", "10m"},
+		"DatabaseBackupMissing": {"absent(" + series + ")", "10800s"},
+	}
+	for _, g := range doc.Groups {
+		for _, r := range g.Rules {
+			if w, ok := want[r.Alert]; ok {
+				if r.Expr != w[0] || r.For != w[1] {
+					t.Errorf("%s: expr %q for %s, want %q for %s", r.Alert, r.Expr, r.For, w[0], w[1])
+				}
+				delete(want, r.Alert)
+			}
 		}
+	}
+	if len(want) > 0 {
+		t.Errorf("rules.yml lacks %v", want)
 	}
 	if out, ok := p.Outputs["kubernetes"].(map[string]any); !ok || out["backupsBucket"] == nil {
 		t.Errorf("outputs.kubernetes has no backupsBucket: %v", p.Outputs["kubernetes"])

@@ -185,7 +185,7 @@ func drillable(cfg *config.Config, database string) error {
 	d := cfg.Database
 	switch {
 	case cfg.Topology != config.TopologyVPS:
-		return usageError("restore-drill runs on the vps topology; the kubernetes topology's databases are managed (docs/backups.md)")
+		return usageError("restore-drill runs on the vps topology; on kubernetes there is no drill of the backup CronJob's dumps yet, and the managed cluster's own backups are DigitalOcean's (docs/backups.md)")
 	case d == nil:
 		return usageError("the stack declares no database")
 	case d.Engine == "managed":
