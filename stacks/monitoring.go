@@ -7,8 +7,8 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"infra/components/database"
 	"infra/components/backup"
+	"infra/components/database"
 	"infra/components/monitoring"
 	"infra/internal/metric"
 	"infra/stacks/config"
