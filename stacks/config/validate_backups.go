@@ -62,7 +62,7 @@ func validateBackups(d *Database, topology Topology, p string, ps *problems) {
 			if d.Backups == nil {
 				path = legacy
 			}
-			ps.add(path, "an external database is backed up by whoever runs it; infra dumps only the selfhosted engine")
+			ps.add(path, "an external database is backed up by whoever runs it; infra dumps only the selfhosted engine and, on topology kubernetes, a managed one")
 		}
 	}
 }
