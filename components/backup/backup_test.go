@@ -8,6 +8,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"infra/internal/pulumitest"
+	"infra/internal/vpstest"
 )
 
 func validArgs() *KubernetesBackupArgs {
@@ -89,5 +90,17 @@ func TestKubernetesBackupRefusesIncompleteArgs(t *testing.T) {
 	}
 	if len(rec.Resources) > 1 {
 		t.Errorf("declared %d resources before refusing", len(rec.Resources))
+	}
+}
+
+// The script the ConfigMap carries passes shellcheck (vpstest.Shellcheck
+// fails an unquoted expansion: components/vps/render proves it can fail).
+func TestKubernetesScriptPassesShellcheck(t *testing.T) {
+	script, err := Script(validArgs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := vpstest.Shellcheck(t, "backup.sh", script); err != nil {
+		t.Error(err)
 	}
 }
