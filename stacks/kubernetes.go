@@ -79,11 +79,20 @@ func deployKubernetes(ctx *pulumi.Context, d *Deployment) error {
 		return fmt.Errorf("declare workloads: %w", err)
 	}
 	d.addManifests(app.Manifests)
-	d.Outputs["kubernetes"] = pulumi.Map{
+	// After the workloads: their namespace and its default deny exist.
+	dumps, err := d.declareKubernetesBackup(ctx, []pulumi.Resource{app}, providers)
+	if err != nil {
+		return err
+	}
+	out := pulumi.Map{
 		"clusterName": k8s.Name,
 		"endpoint":    k8s.Endpoint,
 		"namespace":   pulumi.String(cl.Namespace),
 	}
+	if dumps != nil {
+		out["backupsBucket"] = dumps.BucketName
+	}
+	d.Outputs["kubernetes"] = out
 	d.Outputs["kubeconfig"] = pulumi.ToSecret(k8s.Kubeconfig)
 	d.exportAdminCredentials(app.AdminPasswords)
 	return nil

@@ -7,6 +7,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"infra/components/backup"
 	"infra/components/database"
 	"infra/components/monitoring"
 	"infra/internal/metric"
@@ -102,6 +103,15 @@ func (d *Deployment) declareKubeMonitoring(ctx *pulumi.Context) error {
 	if appNS == "" {
 		appNS = d.Config.Cluster.Namespace
 	}
+	var backupJob string
+	var maxAge time.Duration
+	if db := d.Config.Database; db != nil && db.DumpedOn(d.Config.Topology) {
+		var err error
+		if maxAge, err = config.MaxBackupAge(db.Backups.Schedule); err != nil {
+			return fmt.Errorf("database backups: %w", err)
+		}
+		backupJob = backup.Name
+	}
 	st, err := monitoring.NewKubeStack(ctx, d.Name+"-monitoring", &monitoring.KubeStackArgs{
 		Namespace:       MonitoringNamespace,
 		AppNamespace:    appNS,
@@ -116,6 +126,8 @@ func (d *Deployment) declareKubeMonitoring(ctx *pulumi.Context) error {
 		IngressClass:    d.IngressClass,
 		ClusterIssuer:   d.Config.Ingress.Issuer,
 		ChartRepository: d.Config.Cluster.ChartRepository,
+		BackupCronJob:   backupJob,
+		BackupMaxAge:    maxAge,
 	}, pulumi.Provider(d.KubeProvider))
 	if err != nil {
 		return err

@@ -30,9 +30,11 @@ func TestBackupsPerTopologyAndEngine(t *testing.T) {
 		if !reflect.DeepEqual(b.Inputs["lifecycleRules"], want) || b.Inputs["acl"] != "private" {
 			t.Errorf("bucket = %v", b.Inputs)
 		}
-		for _, art := range []string{"vps/backup.sh", "vps/restore-drill.sh"} {
-			script := p.Artifacts[art]
-			if !strings.Contains(script, "bucket='"+b.Inputs["name"].(string)+"'") {
+		for art, line := range map[string]string{
+			"vps/backup.sh":        "bucket=${INFRA_BACKUP_BUCKET-'" + b.Inputs["name"].(string) + "'}",
+			"vps/restore-drill.sh": "bucket='" + b.Inputs["name"].(string) + "'",
+		} {
+			if !strings.Contains(p.Artifacts[art], "\n"+line+"\n") {
 				t.Errorf("%s does not name the bucket %v", art, b.Inputs["name"])
 			}
 		}
@@ -69,13 +71,27 @@ func TestBackupsPerTopologyAndEngine(t *testing.T) {
 			t.Error("a managed stack got backup alerts for dumps it never makes")
 		}
 	})
-	t.Run("kubernetes managed", func(t *testing.T) {
-		p := runPlan(t, "jarvis-cluster", "prod", readRaw(t, "../examples/jarvis-cluster/Pulumi.prod.yaml"))
-		if rs := resourcesOf(p, "digitalocean:index/spacesBucket:SpacesBucket"); len(rs) != 0 {
-			t.Errorf("the kubernetes stack declares %d buckets", len(rs))
-		}
+	t.Run("kubernetes managed, no backups", func(t *testing.T) {
+		raw := cloneRaw(t, readRaw(t, "../examples/jarvis-cluster/Pulumi.prod.yaml"))
+		delete(raw.Values["database"].(map[string]any), "backups")
+		p := runPlan(t, "jarvis-cluster", "prod", raw)
 		if len(p.Resources) < 10 {
 			t.Fatalf("the kubernetes plan has only %d resources", len(p.Resources))
 		}
+		if rs := resourcesOf(p, "digitalocean:index/spacesBucket:SpacesBucket"); len(rs) != 0 {
+			t.Errorf("a kubernetes stack without database.backups declares %d buckets", len(rs))
+		}
+		for _, r := range p.Resources {
+			if r.Type == "infra:backup:KubernetesBackup" || strings.Contains(r.Name, "db-backup") {
+				t.Errorf("a kubernetes stack without database.backups declares %s %s", r.Type, r.Name)
+			}
+		}
+		if strings.Contains(p.Artifacts["monitoring/rules.yml"], "DatabaseBackup") {
+			t.Error("a kubernetes stack without dumps got backup alerts")
+		}
+	})
+	t.Run("kubernetes managed, hourly", func(t *testing.T) {
+		p := runPlan(t, "jarvis-cluster", "prod", readRaw(t, "../examples/jarvis-cluster/Pulumi.prod.yaml"))
+		checkKubernetesBackup(t, p)
 	})
 }

@@ -28,7 +28,9 @@ var flipEdits = map[string][][2]string{
 	// A self-hosted database runs on the Droplet only.
 	"dev@kubernetes": {{"engine: selfhosted", "engine: managed"}},
 	// The VPS topology needs its Droplet's size and keys.
-	"examples/jarvis-cluster/prod@vps": {{"  infra:region: sfo3", "  infra:region: sfo3\n  infra:vps:\n    size: s-4vcpu-8gb\n    sshKeys: [\"3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa\"]\n    sshPrivateKeySecret: api-keys"}},
+	"examples/jarvis-cluster/prod@vps": {{"  infra:region: sfo3", "  infra:region: sfo3\n  infra:vps:\n    size: s-4vcpu-8gb\n    sshKeys: [\"3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa\"]\n    sshPrivateKeySecret: api-keys"},
+		// The managed cluster is dumped only on Kubernetes.
+		{"    backups: { schedule: \"0 * * * *\" }\n", ""}},
 }
 
 func checkAdvertised(t *testing.T, p *plan.Plan) {

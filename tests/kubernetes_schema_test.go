@@ -189,7 +189,7 @@ func TestSchemaCheckFailsOnBrokenObjects(t *testing.T) {
 // renderingComponents are the components that render each object they
 // declare under kubernetes/ (Helm releases aside, which render their
 // values under kubernetes/helm/).
-var renderingComponents = []string{"::infra:workload:Workload::", "::infra:ingress:Ingress::"}
+var renderingComponents = []string{"::infra:workload:Workload::", "::infra:ingress:Ingress::", "::infra:backup:KubernetesBackup::"}
 
 func renderedByItsComponent(r plan.Resource) bool {
 	if !strings.HasPrefix(r.Type, "kubernetes:") || strings.HasPrefix(r.Type, "kubernetes:helm.sh/") {

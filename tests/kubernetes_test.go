@@ -146,6 +146,7 @@ func TestJarvisClusterSeedNumbers(t *testing.T) {
 	}
 	if got := p.Outputs["kubernetes"]; !sameJSON(got, map[string]any{
 		"clusterName": "jarvis-cluster-prod", "endpoint": "https://jarvis-cluster-cluster.k8s.ondigitalocean.com", "namespace": "jarvis-system",
+		"backupsBucket": "jarvis-cluster-prod-backups-k3x9qa", // the mocks' random suffix
 	}) {
 		t.Errorf("kubernetes output = %v", got)
 	}
@@ -239,7 +240,7 @@ func TestJarvisNetworkPolicies(t *testing.T) {
 	}
 	sort.Strings(names)
 	want := []string{
-		"acme-solver-from-ingress", "allow-dns", "default-deny", "jarvis-backend-from-ingress",
+		"acme-solver-from-ingress", "allow-dns", "db-backup-egress", "default-deny", "jarvis-backend-from-ingress",
 		"jarvis-backend-from-monitoring", "jarvis-backend-peers", "jarvis-backend-to-database",
 	}
 	if !reflect.DeepEqual(names, want) {
@@ -304,6 +305,10 @@ func TestJarvisEveryChildHasItsComponentAsParent(t *testing.T) {
 			strings.Contains(r.Type, "traefik.io") && kube.Object(r.Inputs).Namespace() != "jarvis-system",
 			r.Type == "kubernetes:helm.sh/v3:Release" && (r.Inputs["chart"] == "traefik" || r.Inputs["chart"] == "cert-manager"):
 			return "infra:ingress:Ingress"
+		case strings.Contains(kube.Object(r.Inputs).Name(), "db-backup"),
+			r.Type == "digitalocean:index/spacesBucket:SpacesBucket", r.Type == "pulumi:providers:digitalocean",
+			strings.HasPrefix(r.Name, "jarvis-cluster-prod-backups"):
+			return "infra:backup:KubernetesBackup"
 		case strings.HasPrefix(r.Type, "kubernetes:") && !strings.Contains(r.Type, "monitoring.coreos.com") &&
 			(kube.Object(r.Inputs).Namespace() == "jarvis-system" || kube.Object(r.Inputs).Name() == "jarvis-system"):
 			return "infra:workload:Workload"

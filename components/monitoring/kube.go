@@ -3,6 +3,7 @@ package monitoring
 import (
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
@@ -48,6 +49,10 @@ type KubeStackArgs struct {
 	// ChartRepository is a Helm repository that mirrors the charts at
 	// their pinned versions; "" fetches each from its upstream repository.
 	ChartRepository string
+	// BackupCronJob (in AppNamespace) dumps the database; BackupMaxAge is
+	// the oldest its last success may be. Zero: no dumps, no alerts.
+	BackupCronJob string
+	BackupMaxAge  time.Duration
 }
 
 // KubeStack is the in-cluster monitoring.
@@ -82,7 +87,7 @@ func NewKubeStack(ctx *pulumi.Context, name string, args *KubeStackArgs, opts ..
 	for _, m := range args.ServiceMonitors {
 		mons = append(mons, m.Service)
 	}
-	doc, err := Build(args.Rules, Target{Platform: Kubernetes, Namespace: args.AppNamespace, MetricsServices: mons, Services: args.Services})
+	doc, err := Build(args.Rules, Target{Platform: Kubernetes, Namespace: args.AppNamespace, MetricsServices: mons, Services: args.Services, BackupCronJob: args.BackupCronJob, BackupMaxAge: args.BackupMaxAge})
 	if err != nil {
 		return nil, err
 	}

@@ -148,8 +148,12 @@ type Target struct {
 	// Services are all the application's services (their containers).
 	Services []string
 	// BackupMaxAge is the oldest the newest database backup may be (VPS,
-	// selfhosted database); zero: the stack makes no backups.
+	// selfhosted database; Kubernetes, BackupCronJob's last success); zero:
+	// the stack makes no backups.
 	BackupMaxAge time.Duration
+	// BackupCronJob is the CronJob in Namespace that dumps the database
+	// (Kubernetes).
+	BackupCronJob string
 }
 
 func (t Target) selectors(service string) selectors {

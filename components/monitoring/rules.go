@@ -68,8 +68,16 @@ func Build(rules []Rule, t Target) (RulesDoc, error) {
 	if t.Platform == VPS {
 		group.Rules = append(group.Rules, watchdog())
 		if t.BackupMaxAge > 0 {
-			group.Rules = append(group.Rules, backupRules(t.BackupMaxAge)...)
+			group.Rules = append(group.Rules, backupRules(BackupMetric, "node-exporter", t.BackupMaxAge, vpsBackupHint)...)
 		}
+	}
+	if t.Platform == Kubernetes && t.BackupMaxAge > 0 {
+		if t.BackupCronJob == "" || t.Namespace == "" {
+			return RulesDoc{}, fmt.Errorf("backup alerts need the CronJob and its namespace")
+		}
+		series := fmt.Sprintf(`%s{namespace=%q,cronjob=%q}`, CronJobSuccessMetric, t.Namespace, t.BackupCronJob)
+		hint := fmt.Sprintf("Check `kubectl -n %s get jobs -l app.kubernetes.io/name=%s` and the failed pod's logs.", t.Namespace, t.BackupCronJob)
+		group.Rules = append(group.Rules, backupRules(series, "kube-state-metrics", t.BackupMaxAge, hint)...)
 	}
 	for i, r := range rules {
 		pr, err := build(r, t)

@@ -185,11 +185,11 @@ func drillable(cfg *config.Config, database string) error {
 	d := cfg.Database
 	switch {
 	case cfg.Topology != config.TopologyVPS:
-		return usageError("restore-drill runs on the vps topology; the kubernetes topology's databases are managed (docs/backups.md)")
+		return usageError("restore-drill runs on the vps topology; on kubernetes there is no drill of the backup CronJob's dumps yet, and the managed cluster's own backups are DigitalOcean's (docs/backups.md)")
 	case d == nil:
 		return usageError("the stack declares no database")
 	case d.Engine == "managed":
-		return usageError("a managed cluster's backups are DigitalOcean's (daily, point-in-time recovery, %d days): restore one into a new cluster with doctl databases fork; infra dumps only the selfhosted engine", config.ManagedBackupDays)
+		return usageError("a managed cluster's backups are DigitalOcean's (daily, point-in-time recovery, %d days): restore one into a new cluster with doctl databases fork; infra dumps a managed cluster only on topology kubernetes, and has no drill there yet", config.ManagedBackupDays)
 	case d.Engine != "selfhosted":
 		return usageError("an %s database is backed up by whoever runs it", d.Engine)
 	}

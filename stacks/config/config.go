@@ -293,6 +293,15 @@ type Cluster struct {
 	// prometheus-operator-crds, metrics-server. Unset, each chart comes from
 	// its upstream repository.
 	ChartRepository string `json:"chartRepository,omitempty"`
+	// SpacesKeySecret and SpacesSecretSecret name the secrets holding a
+	// Spaces access key: with a managed database and database.backups set,
+	// they create the backups bucket and the backup CronJob uploads with
+	// them (docs/backups.md).
+	SpacesKeySecret    string `json:"spacesKeySecret,omitempty"`
+	SpacesSecretSecret string `json:"spacesSecretSecret,omitempty"`
+	// SpacesRegion holds the backups bucket; by default the stack's region
+	// when it has Spaces.
+	SpacesRegion string `json:"spacesRegion,omitempty" jsonschema:"pattern=^[a-z]{3}[0-9]$"`
 }
 
 // NodePool is a group of identical worker nodes.

@@ -101,7 +101,7 @@ func applyDefaults(c *Config) {
 	}
 	c.Network.applyDefaults()
 	if c.Database != nil {
-		c.Database.applyDefaults()
+		c.Database.applyDefaults(c.Topology)
 	}
 	for i := range c.Services {
 		c.Services[i].applyDefaults()
@@ -113,7 +113,7 @@ func applyDefaults(c *Config) {
 	if c.Cluster == nil {
 		c.Cluster = &Cluster{}
 	}
-	c.Cluster.applyDefaults(prod)
+	c.Cluster.applyDefaults(prod, c.Region)
 	if c.VPS != nil {
 		c.VPS.applyDefaults(c.Region)
 	}
@@ -132,7 +132,7 @@ func (n *Network) applyDefaults() {
 	}
 }
 
-func (d *Database) applyDefaults() {
+func (d *Database) applyDefaults(topology Topology) {
 	if d.Version == "" {
 		d.Version = DefaultPostgresVersion
 	}
@@ -153,14 +153,14 @@ func (d *Database) applyDefaults() {
 			d.Databases[i].Owner = firstRoleFor(d.Roles, d.Databases[i].Name)
 		}
 	}
-	d.applyBackupDefaults()
+	d.applyBackupDefaults(topology)
 }
 
-func (d *Database) applyBackupDefaults() {
-	// Only the self-hosted engine is dumped by infra; validation refuses
-	// backup settings the managed platform cannot honour, so they stay as
-	// written there.
-	if d.Engine != "selfhosted" {
+func (d *Database) applyBackupDefaults(topology Topology) {
+	// infra dumps the self-hosted engine, and a managed one on Kubernetes
+	// when database.backups is set; validation refuses backup settings
+	// nothing honours, so they stay as written elsewhere.
+	if d.Engine != "selfhosted" && !d.DumpedOn(topology) {
 		return
 	}
 	if d.Backups == nil {
@@ -236,7 +236,7 @@ func (in *Ingress) applyDefaults(prod bool) {
 	}
 }
 
-func (cl *Cluster) applyDefaults(prod bool) {
+func (cl *Cluster) applyDefaults(prod bool, region string) {
 	if cl.VersionPrefix == "" {
 		cl.VersionPrefix = DefaultKubernetesVersion
 	}
@@ -263,6 +263,9 @@ func (cl *Cluster) applyDefaults(prod bool) {
 	}
 	if cl.Namespace == "" {
 		cl.Namespace = DefaultNamespace
+	}
+	if cl.SpacesRegion == "" && offered.SpacesRegions.Has(region) {
+		cl.SpacesRegion = region
 	}
 }
 

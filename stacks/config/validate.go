@@ -136,7 +136,7 @@ func validateDatabase(c *Config, ps *problems) *databaseIndex {
 		}
 		requireSecret(c, key(p, "externalUrlSecret"), d.ExternalURLSecret, ps)
 	}
-	validateBackups(d, p, ps)
+	validateBackups(d, c.Topology, p, ps)
 	for i, db := range d.Databases {
 		dp := index(key(p, "databases"), i)
 		if _, dup := idx.dbs[db.Name]; dup {

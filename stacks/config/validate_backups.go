@@ -19,17 +19,25 @@ const ManagedBackupDays = 7
 // longest gap before the newest backup counts as missing.
 const DumpAllowance = 2 * time.Hour
 
+// DumpedOn says whether infra dumps this managed database on topology: on
+// Kubernetes, when database.backups is set, a CronJob dumps it into a
+// bucket of the stack's own (docs/backups.md). The self-hosted engine is
+// always dumped.
+func (d *Database) DumpedOn(topology Topology) bool {
+	return d.Engine == "managed" && topology == TopologyKubernetes && d.Backups != nil
+}
+
 // validateBackups checks database.backups (and its deprecated spelling
 // backupRetentionDays): a 5-field schedule and a retention the engine can
-// honour. Defaults are applied for the self-hosted engine only.
-func validateBackups(d *Database, p string, ps *problems) {
+// honour. Defaults are applied only where infra dumps.
+func validateBackups(d *Database, topology Topology, p string, ps *problems) {
 	bp := key(p, "backups")
 	legacy := key(p, "backupRetentionDays")
 	if d.BackupRetentionDays != 0 && d.Backups != nil && d.Backups.RetentionDays != 0 && d.Backups.RetentionDays != d.BackupRetentionDays {
 		ps.add(legacy, "deprecated spelling of %s.retentionDays, which says %d: keep only %s.retentionDays", bp, d.Backups.RetentionDays, bp)
 	}
-	switch d.Engine {
-	case "selfhosted":
+	switch {
+	case d.Engine == "selfhosted" || d.DumpedOn(topology):
 		b := d.Backups
 		if _, err := MaxBackupAge(b.Schedule); err != nil {
 			ps.add(key(bp, "schedule"), "%v", err)
@@ -37,8 +45,8 @@ func validateBackups(d *Database, p string, ps *problems) {
 		if b.RetentionDays < 1 || b.RetentionDays > 365 {
 			ps.add(key(bp, "retentionDays"), "must be between 1 and 365, got %d", b.RetentionDays)
 		}
-	case "managed":
-		why := fmt.Sprintf("DigitalOcean keeps a managed cluster's daily backups and point-in-time recovery for %d days, fixed; infra dumps only the selfhosted engine (docs/backups.md)", ManagedBackupDays)
+	case d.Engine == "managed":
+		why := fmt.Sprintf("DigitalOcean keeps a managed cluster's daily backups and point-in-time recovery for %d days, fixed; infra dumps only the selfhosted engine, and a managed one on topology kubernetes (docs/backups.md)", ManagedBackupDays)
 		if d.Backups != nil && d.Backups.Schedule != "" {
 			ps.add(key(bp, "schedule"), "cannot be honoured: %s", why)
 		}
@@ -48,13 +56,13 @@ func validateBackups(d *Database, p string, ps *problems) {
 		if d.BackupRetentionDays != 0 && d.BackupRetentionDays != ManagedBackupDays {
 			ps.add(legacy, "%d cannot be honoured: %s", d.BackupRetentionDays, why)
 		}
-	case "external":
+	case d.Engine == "external":
 		if d.Backups != nil || d.BackupRetentionDays != 0 {
 			path := bp
 			if d.Backups == nil {
 				path = legacy
 			}
-			ps.add(path, "an external database is backed up by whoever runs it; infra dumps only the selfhosted engine")
+			ps.add(path, "an external database is backed up by whoever runs it; infra dumps only the selfhosted engine and, on topology kubernetes, a managed one")
 		}
 	}
 }

@@ -141,3 +141,111 @@ func TestMaxBackupAge(t *testing.T) {
 		t.Error("a schedule that never runs (February 31) was accepted")
 	}
 }
+
+// clusterFile is the committed Kubernetes stack with a managed database
+// and hourly dumps (seed 001).
+const clusterFile = "../../examples/jarvis-cluster/Pulumi.prod.yaml"
+
+// On Kubernetes a managed database with database.backups is dumped by a
+// CronJob: the schedule and retention are checked as on the VPS, and the
+// Spaces key it uploads with is required, both halves, as named secrets.
+func TestKubernetesBackupsConfigErrors(t *testing.T) {
+	dbOf := func(v map[string]any) map[string]any { return v["database"].(map[string]any) }
+	clusterOf := func(v map[string]any) map[string]any { return v["cluster"].(map[string]any) }
+	cases := map[string]struct {
+		mutate func(v map[string]any)
+		path   string
+		text   string
+	}{
+		"bad schedule": {func(v map[string]any) { dbOf(v)["backups"] = map[string]any{"schedule": "0 25 * * *"} },
+			"infra:database.backups.schedule", "not a cron expression"},
+		"never runs": {func(v map[string]any) { dbOf(v)["backups"] = map[string]any{"schedule": "0 0 31 2 *"} },
+			"infra:database.backups.schedule", "never runs"},
+		"retention over a year": {func(v map[string]any) { dbOf(v)["backups"] = map[string]any{"retentionDays": float64(400)} },
+			"infra:database.backups.retentionDays", ""},
+		"no spaces key": {func(v map[string]any) {
+			delete(clusterOf(v), "spacesKeySecret")
+			delete(clusterOf(v), "spacesSecretSecret")
+		}, "infra:cluster.spacesKeySecret", "required with infra:database.backups"},
+		"half a key": {func(v map[string]any) { delete(clusterOf(v), "spacesSecretSecret") },
+			"infra:cluster", "set both spacesKeySecret and spacesSecretSecret"},
+		"unknown secret": {func(v map[string]any) { clusterOf(v)["spacesKeySecret"] = "nope" },
+			"infra:cluster.spacesKeySecret", "nope"},
+		"spaces region unknown": {func(v map[string]any) { clusterOf(v)["spacesRegion"] = "lon2" },
+			"infra:cluster.spacesRegion", "has no Spaces"},
+		"deprecated retention disagrees": {func(v map[string]any) {
+			dbOf(v)["backups"] = map[string]any{"retentionDays": float64(30)}
+			dbOf(v)["backupRetentionDays"] = float64(14)
+		}, "infra:database.backupRetentionDays", "keep only infra:database.backups.retentionDays"},
+		"no backups, deprecated retention": {func(v map[string]any) {
+			delete(dbOf(v), "backups")
+			dbOf(v)["backupRetentionDays"] = float64(14)
+		}, "infra:database.backupRetentionDays", "14 cannot be honoured"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			base, err := ReadFile(clusterFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw := cloneRaw(t, base)
+			c.mutate(raw.Values)
+			_, err = Parse(raw)
+			requireProblem(t, err, c.path, c.text)
+		})
+	}
+}
+
+// What is accepted on Kubernetes: the example's hourly schedule with the
+// default retention, any retention once infra dumps, and a managed stack
+// without database.backups that gets no defaults (no dumps).
+func TestKubernetesBackupsConfigAccepted(t *testing.T) {
+	cases := map[string]struct {
+		backups   any // nil: as the file says; "none": removed
+		schedule  string
+		retention int
+	}{
+		"example":     {nil, "0 * * * *", DefaultBackupRetentionDays},
+		"longer":      {map[string]any{"retentionDays": float64(30)}, DefaultBackupSchedule, 30},
+		"empty":       {map[string]any{}, DefaultBackupSchedule, DefaultBackupRetentionDays},
+		"not dumped":  {"none", "", 0},
+		"weekly kept": {map[string]any{"schedule": "0 3 * * 1-5", "retentionDays": float64(90)}, "0 3 * * 1-5", 90},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			base, err := ReadFile(clusterFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw := cloneRaw(t, base)
+			db := raw.Values["database"].(map[string]any)
+			switch c.backups {
+			case nil:
+			case "none":
+				delete(db, "backups")
+			default:
+				db["backups"] = c.backups
+			}
+			cfg, err := Parse(raw)
+			if err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			b := cfg.Database.Backups
+			if c.retention == 0 {
+				if b != nil || cfg.Database.DumpedOn(cfg.Topology) {
+					t.Errorf("a stack without database.backups got dumps: %+v", b)
+				}
+				return
+			}
+			if !cfg.Database.DumpedOn(cfg.Topology) {
+				t.Errorf("DumpedOn = false with database.backups set")
+			}
+			if b == nil || b.Schedule != c.schedule || b.RetentionDays != c.retention {
+				t.Errorf("backups = %+v, want schedule %q, %d days", b, c.schedule, c.retention)
+			}
+			if cfg.Cluster.SpacesRegion != cfg.Region {
+				t.Errorf("spacesRegion = %q, want the stack's region %q", cfg.Cluster.SpacesRegion, cfg.Region)
+			}
+		})
+	}
+}

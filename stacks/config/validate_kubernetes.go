@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"net/url"
+	"strings"
 )
 
 // validateKubernetes checks what topology kubernetes needs beyond the
@@ -37,6 +38,7 @@ func validateKubernetes(c *Config, ps *problems) {
 			ps.add(key(svc, "volumes"), "a service with volumes runs one replica on kubernetes (block storage attaches to one node)")
 		}
 	}
+	validateClusterSpaces(c, ps)
 }
 
 // checkChartRepository accepts an https URL with a host, or http on a
@@ -57,5 +59,35 @@ func checkChartRepository(raw string) error {
 		return errors.New("http only on a loopback address: use https")
 	default:
 		return errors.New("a Helm repository URL: https://host/path")
+	}
+}
+
+// validateClusterSpaces checks the Spaces key of the Kubernetes backups: both
+// halves or neither, required when a managed database is dumped, and a
+// region with Spaces for the bucket.
+func validateClusterSpaces(c *Config, ps *problems) {
+	cp := key(Namespace, "cluster")
+	cl := c.Cluster
+	dumped := c.Database != nil && c.Database.DumpedOn(c.Topology)
+	switch {
+	case (cl.SpacesKeySecret == "") != (cl.SpacesSecretSecret == ""):
+		ps.add(cp, "set both spacesKeySecret and spacesSecretSecret, or neither")
+	case cl.SpacesKeySecret == "" && dumped:
+		ps.add(key(cp, "spacesKeySecret"), "required with infra:database.backups on a managed database: the backup CronJob uploads the dumps to Spaces with it")
+	}
+	requireSecret(c, key(cp, "spacesKeySecret"), cl.SpacesKeySecret, ps)
+	requireSecret(c, key(cp, "spacesSecretSecret"), cl.SpacesSecretSecret, ps)
+	if !dumped {
+		return
+	}
+	// An empty spacesRegion follows infra:region; when that is missing or
+	// malformed the schema has said so already.
+	if (cl.SpacesRegion != "" || c.Region != "") && !offered.SpacesRegions.Has(cl.SpacesRegion) {
+		regions := strings.Join(offered.SpacesRegions.Values, ", ")
+		if cl.SpacesRegion == "" {
+			ps.add(key(cp, "spacesRegion"), "region %s has no Spaces: choose one of %s for the backups bucket", c.Region, regions)
+		} else {
+			ps.add(key(cp, "spacesRegion"), "%s has no Spaces: choose one of %s", cl.SpacesRegion, regions)
+		}
 	}
 }

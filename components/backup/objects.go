@@ -1,0 +1,233 @@
+package backup
+
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"infra/components/kube"
+	"infra/components/vps/render"
+	"infra/components/workload"
+)
+
+// Keys of the Secret the pods read.
+const (
+	accessKeyKey = "spaces-access-key"
+	secretKeyKey = "spaces-secret-key"
+	// bucketKey holds the bucket's name: not a secret, but known only once
+	// the bucket exists, and a value Pulumi computes reaches an object only
+	// through the Secret (kube.Render masks every such value alike).
+	bucketKey = "bucket"
+)
+
+// URLKey is the Secret key of a database's connection string.
+func URLKey(database string) string { return "url-" + database }
+
+// Labels select the job's pods (the network policy) and group them with
+// the application's.
+func labels(args *KubernetesBackupArgs) map[string]any {
+	l := map[string]any{workload.NameLabel: Name, workload.ComponentLabel: Name, workload.ManagedLabel: "pulumi"}
+	if args.PartOf != "" {
+		l[workload.PartOfLabel] = args.PartOf
+	}
+	return l
+}
+
+func meta(args *KubernetesBackupArgs, name string) map[string]any {
+	return map[string]any{"name": name, "namespace": args.Namespace, "labels": labels(args)}
+}
+
+// networkPolicy lets the job's pods reach the database and Spaces (https
+// on the internet, not the private ranges); DNS is the namespace's
+// allow-dns, and everything else stays denied.
+func networkPolicy(args *KubernetesBackupArgs) kube.Object {
+	var rules []any
+	for _, e := range args.DatabaseEgress {
+		rule := map[string]any{"to": []any{map[string]any{"ipBlock": map[string]any{"cidr": e.CIDR}}}}
+		var ports []any
+		for _, p := range e.Ports {
+			ports = append(ports, map[string]any{"protocol": "TCP", "port": p})
+		}
+		if ports != nil {
+			rule["ports"] = ports
+		}
+		rules = append(rules, rule)
+	}
+	except := make([]any, len(workload.InternetExcept))
+	for i, c := range workload.InternetExcept {
+		except[i] = c
+	}
+	rules = append(rules, map[string]any{
+		"to":    []any{map[string]any{"ipBlock": map[string]any{"cidr": workload.InternetCIDR, "except": except}}},
+		"ports": []any{map[string]any{"protocol": "TCP", "port": 443}},
+	})
+	return kube.Object{
+		"apiVersion": "networking.k8s.io/v1",
+		"kind":       "NetworkPolicy",
+		"metadata":   meta(args, Name+"-egress"),
+		"spec": map[string]any{
+			"podSelector": map[string]any{"matchLabels": map[string]any{workload.ComponentLabel: Name}},
+			"policyTypes": []any{"Egress"},
+			"egress":      rules,
+		},
+	}
+}
+
+// configMap holds the script, and nothing secret.
+func configMap(args *KubernetesBackupArgs, script string) kube.Object {
+	return kube.Object{
+		"apiVersion": "v1",
+		"kind":       "ConfigMap",
+		"metadata":   meta(args, Name+"-script"),
+		"data":       map[string]any{"backup.sh": script},
+	}
+}
+
+// secret holds each database's owner connection string and the Spaces
+// key, all Pulumi secrets, and the bucket's name.
+func secret(args *KubernetesBackupArgs, bucket pulumi.StringOutput) kube.Object {
+	data := map[string]any{accessKeyKey: args.AccessKey, secretKeyKey: args.SecretKey, bucketKey: pulumi.ToSecret(bucket)}
+	for _, d := range args.Databases {
+		data[URLKey(d.Name)] = d.URL
+	}
+	return kube.Object{
+		"apiVersion": "v1",
+		"kind":       "Secret",
+		"metadata":   meta(args, Name),
+		"type":       "Opaque",
+		"stringData": data,
+	}
+}
+
+func fromSecret(key string) map[string]any {
+	return map[string]any{"secretKeyRef": map[string]any{"name": Name, "key": key}}
+}
+
+func plain(name, value string) map[string]any { return map[string]any{"name": name, "value": value} }
+
+// DumpEnv is the dump container's environment: the script's overrides
+// (no container prefix, no textfile metric) and each database's owner
+// connection string from the Secret; the roles are read as the first
+// database's owner.
+func DumpEnv(args *KubernetesBackupArgs) []any {
+	env := []any{
+		plain("INFRA_BACKUP_PG", ""),
+		plain("INFRA_BACKUP_TEXTFILE", ""),
+		plain("INFRA_APP_DIR", DumpDir),
+		plain("HOME", "/tmp"),
+	}
+	names := databaseNames(args)
+	for _, db := range names {
+		env = append(env, map[string]any{"name": "INFRA_BACKUP_URL_" + db, "valueFrom": fromSecret(URLKey(db))})
+	}
+	env = append(env, map[string]any{"name": "INFRA_BACKUP_GLOBALS_URL", "valueFrom": fromSecret(URLKey(names[0]))})
+	return env
+}
+
+// UploadEnv is the upload container's environment: the AWS CLI as is, and
+// the bucket and the Spaces key from the Secret. The CLI settings are the
+// VPS's backup-upload service's (components/vps/render).
+func UploadEnv() []any {
+	return []any{
+		map[string]any{"name": "INFRA_BACKUP_BUCKET", "valueFrom": fromSecret(bucketKey)},
+		plain("INFRA_BACKUP_AWS", "aws"),
+		plain("INFRA_BACKUP_TEXTFILE", ""),
+		plain("INFRA_APP_DIR", DumpDir),
+		plain("HOME", "/tmp"),
+		plain("AWS_DEFAULT_REGION", "us-east-1"), // Spaces ignores it; the CLI needs one
+		plain("AWS_REQUEST_CHECKSUM_CALCULATION", "when_required"),
+		plain("AWS_RESPONSE_CHECKSUM_VALIDATION", "when_required"),
+		map[string]any{"name": "AWS_ACCESS_KEY_ID", "valueFrom": fromSecret(accessKeyKey)},
+		map[string]any{"name": "AWS_SECRET_ACCESS_KEY", "valueFrom": fromSecret(secretKeyKey)},
+	}
+}
+
+// Commands the containers run: the one script, in two halves.
+var (
+	DumpCommand   = []any{"bash", ScriptDir + "/backup.sh", "dump", DumpDir}
+	UploadCommand = []any{"bash", ScriptDir + "/backup.sh", "upload", DumpDir}
+)
+
+func container(name, image string, command, env []any) map[string]any {
+	return map[string]any{
+		"name":            name,
+		"image":           image,
+		"imagePullPolicy": "IfNotPresent",
+		"command":         command,
+		"env":             env,
+		"resources": map[string]any{
+			"requests": map[string]any{"cpu": "100m", "memory": "256Mi"},
+			"limits":   map[string]any{"cpu": "1", "memory": "1Gi"},
+		},
+		"securityContext": map[string]any{
+			"allowPrivilegeEscalation": false,
+			"readOnlyRootFilesystem":   true,
+			"runAsNonRoot":             true,
+			"runAsUser":                UID,
+			"capabilities":             map[string]any{"drop": []any{"ALL"}},
+		},
+		"volumeMounts": []any{
+			map[string]any{"name": "script", "mountPath": ScriptDir, "readOnly": true},
+			map[string]any{"name": "dumps", "mountPath": DumpDir},
+			map[string]any{"name": "tmp", "mountPath": "/tmp"},
+		},
+	}
+}
+
+// StartingDeadlineSeconds: a run the controller could not start within
+// ten minutes is skipped (the next one runs, and the alert counts the gap).
+const StartingDeadlineSeconds = 600
+
+// CronJob runs the dump, then the upload, on the schedule (UTC), one run
+// at a time.
+func CronJob(args *KubernetesBackupArgs) kube.Object {
+	pod := map[string]any{
+		"restartPolicy":                "Never",
+		"automountServiceAccountToken": false,
+		"enableServiceLinks":           false,
+		"securityContext": map[string]any{
+			"runAsNonRoot":   true,
+			"runAsUser":      UID,
+			"runAsGroup":     UID,
+			"fsGroup":        UID,
+			"seccompProfile": map[string]any{"type": "RuntimeDefault"},
+		},
+		"initContainers": []any{container("dump", render.ImagePostgres(args.Version), DumpCommand, DumpEnv(args))},
+		"containers":     []any{container("upload", render.ImageAWSCLI, UploadCommand, UploadEnv())},
+		"volumes": []any{
+			map[string]any{"name": "script", "configMap": map[string]any{"name": Name + "-script", "defaultMode": 0o555}},
+			map[string]any{"name": "dumps", "emptyDir": map[string]any{}},
+			map[string]any{"name": "tmp", "emptyDir": map[string]any{"sizeLimit": "256Mi"}},
+		},
+	}
+	if args.Pool != "" {
+		pod["nodeSelector"] = map[string]any{workload.PoolLabel: args.Pool}
+	}
+	if len(args.Tolerations) > 0 {
+		var tol []any
+		for _, t := range args.Tolerations {
+			tol = append(tol, t)
+		}
+		pod["tolerations"] = tol
+	}
+	return kube.Object{
+		"apiVersion": "batch/v1",
+		"kind":       "CronJob",
+		"metadata":   meta(args, Name),
+		"spec": map[string]any{
+			"schedule":                   args.Schedule,
+			"timeZone":                   "Etc/UTC",
+			"concurrencyPolicy":          "Forbid",
+			"startingDeadlineSeconds":    StartingDeadlineSeconds,
+			"successfulJobsHistoryLimit": 3,
+			"failedJobsHistoryLimit":     3,
+			"jobTemplate": map[string]any{"spec": map[string]any{
+				"backoffLimit": 2,
+				// A hung run ends by the time the alert would fire.
+				"activeDeadlineSeconds": int(args.MaxAge.Seconds()),
+				"template": map[string]any{
+					"metadata": map[string]any{"labels": labels(args)},
+					"spec":     pod,
+				},
+			}},
+		},
+	}
+}

@@ -1,0 +1,35 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+
+	"infra/stacks/config"
+)
+
+// The plan's backup line names who dumps what, per topology and engine:
+// the Kubernetes CronJob only when database.backups is set on a managed
+// database there.
+func TestBackupSummary(t *testing.T) {
+	hourly := &config.Backups{Schedule: "0 * * * *", RetentionDays: 7}
+	db := func(engine string, b *config.Backups) *config.Database {
+		return &config.Database{Engine: engine, Backups: b, Databases: []config.DatabaseEntry{{Name: "jarvis"}}}
+	}
+	cases := map[string]struct {
+		cfg       config.Config
+		want, not string
+	}{
+		"kubernetes dumps":      {config.Config{Topology: config.TopologyKubernetes, Database: db("managed", hourly)}, `CronJob db-backup to the stack's Spaces bucket on "0 * * * *"`, "no dumps"},
+		"kubernetes no backups": {config.Config{Topology: config.TopologyKubernetes, Database: db("managed", nil)}, "set infra:database.backups", "CronJob"},
+		"vps managed":           {config.Config{Topology: config.TopologyVPS, Database: db("managed", nil)}, "infra makes no dumps of it on the vps topology", "CronJob"},
+		"vps selfhosted":        {config.Config{Topology: config.TopologyVPS, Database: db("selfhosted", &config.Backups{Schedule: "30 3 * * *", RetentionDays: 7})}, "restore-drill", "CronJob"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := backupSummary(&c.cfg)
+			if !strings.Contains(got, c.want) || strings.Contains(got, c.not) {
+				t.Errorf("summary %q: want %q, not %q", got, c.want, c.not)
+			}
+		})
+	}
+}
