@@ -150,7 +150,7 @@ func TestRestoreDrillRefusesManaged(t *testing.T) {
 // and retention for a selfhosted one.
 func TestPlanSaysWhoKeepsBackups(t *testing.T) {
 	cases := map[string][]string{
-		"../../examples/jarvis-agents/prod": {"DigitalOcean's own", "point-in-time recovery", "kept 7 days (fixed by the platform"},
+		"../../examples/jarvis-agents/prod": {"DigitalOcean's own", "point-in-time recovery, 7 days, fixed", `by the Droplet's cron to the stack's Spaces bucket on "30 3 * * *" (UTC), kept 14 days (infra:database.backups)`},
 		"../../dev":                         {`on "30 3 * * *" (UTC)`, "kept 7 days (infra:database.backups)", "older than 26h0m0s"},
 	}
 	for where, wants := range cases {
