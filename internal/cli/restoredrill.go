@@ -189,7 +189,7 @@ func drillable(cfg *config.Config, database string) error {
 	case d == nil:
 		return usageError("the stack declares no database")
 	case d.Engine == "managed":
-		return usageError("a managed cluster's backups are DigitalOcean's (daily, point-in-time recovery, %d days): restore one into a new cluster with doctl databases fork; infra dumps a managed cluster only on topology kubernetes, and has no drill there yet", config.ManagedBackupDays)
+		return usageError("a managed cluster's backups are DigitalOcean's (daily, point-in-time recovery, %d days): restore one into a new cluster with doctl databases fork; infra's own dumps of it (infra:database.backups) have no drill yet", config.ManagedBackupDays)
 	case d.Engine != "selfhosted":
 		return usageError("an %s database is backed up by whoever runs it", d.Engine)
 	}
