@@ -209,3 +209,29 @@ func TestRestoreDrillOpensAccessAroundTheRun(t *testing.T) {
 		t.Errorf("exit %d (%v), events %v", r.code, r.err, events)
 	}
 }
+
+// The drill restores what the Droplet dumps: the selfhosted engine, and a
+// managed cluster once infra:database.backups is set (tests/backup
+// restores such a dump); a managed cluster without it, and an external
+// database, are refused.
+func TestDrillableEngines(t *testing.T) {
+	b := &config.Backups{Schedule: "30 3 * * *", RetentionDays: 7}
+	cases := map[string]struct {
+		engine  string
+		backups *config.Backups
+		ok      bool
+	}{
+		"selfhosted":         {"selfhosted", b, true},
+		"managed dumped":     {"managed", b, true},
+		"managed not dumped": {"managed", nil, false},
+		"external":           {"external", nil, false},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			cfg := &config.Config{Topology: config.TopologyVPS, Database: &config.Database{Engine: c.engine, Backups: c.backups}}
+			if err := drillable(cfg, ""); (err == nil) != c.ok {
+				t.Errorf("drillable = %v, want ok %v", err, c.ok)
+			}
+		})
+	}
+}
