@@ -123,6 +123,10 @@ func TestManagedBackupWiring(t *testing.T) {
 	if !strings.Contains(script, "docker compose run --rm --no-deps -T "+BackupPGService) {
 		t.Error("backup.sh does not run the clients in the one-shot")
 	}
+	// The file's .sh suffix must not make it executable and readable.
+	if m := FileMode(BackupURLsPath); m != 0o600 {
+		t.Errorf("%s has mode %o, want 0600", BackupURLsPath, m)
+	}
 	both := managedSite()
 	both.Database = fixtureSite().Database
 	if _, err := BuildProject(both); err == nil {
