@@ -34,7 +34,7 @@ func (d *Deployment) prepareMonitoring(ctx *pulumi.Context) error {
 		}
 	}
 	var maxAge time.Duration
-	if db := d.Config.Database; db != nil && db.Engine == "selfhosted" {
+	if db := d.Config.Database; db != nil && (db.Engine == "selfhosted" || db.DumpedOn(d.Config.Topology)) {
 		var err error
 		if maxAge, err = config.MaxBackupAge(db.Backups.Schedule); err != nil {
 			return fmt.Errorf("database backups: %w", err)

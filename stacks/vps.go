@@ -5,6 +5,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"infra/components/database"
 	"infra/components/vps"
 	"infra/components/vps/render"
 	"infra/stacks/config"
@@ -54,6 +55,27 @@ func deployVPS(ctx *pulumi.Context, d *Deployment) error {
 			db.Passwords = d.Database.Passwords
 		case "managed":
 			db.ClusterID = d.Database.ClusterID
+			if !cfg.Database.DumpedOn(cfg.Topology) {
+				break
+			}
+			// The Droplet's cron dumps the cluster over the VPC, each
+			// database as its owner (a direct connection: pg_dump needs a
+			// session of its own).
+			m := d.Database.Model
+			sd := &render.SiteDatabase{Version: cfg.Database.Version}
+			db.BackupURLs = map[string]pulumi.StringOutput{}
+			for _, x := range m.Databases {
+				sd.Databases = append(sd.Databases, x.Name)
+				db.BackupURLs[x.Name] = d.Database.ConnectionString(x.Name, x.Owner, database.FormatURL, true)
+			}
+			site.Managed = sd
+			b := cfg.Database.Backups
+			maxAge, err := config.MaxBackupAge(b.Schedule)
+			if err != nil {
+				return fmt.Errorf("database backups: %w", err)
+			}
+			retention = b.RetentionDays
+			site.Backup = &render.SiteBackup{Region: v.SpacesRegion, Schedule: b.Schedule, RetentionDays: b.RetentionDays, MaxAge: maxAge}
 		}
 	}
 	backups := vps.BackupArgs{Region: v.SpacesRegion, RetentionDays: retention}

@@ -10,7 +10,8 @@ import (
 // mocks, offline): the selfhosted VPS stack gets the cron line on the
 // configured schedule, backup.sh and restore-drill.sh naming the bucket,
 // the lifecycle at the configured retention and the backup alerts; the
-// managed VPS stack gets no dump job, no drill, no alerts; the kubernetes
+// managed VPS stack without database.backups gets no dump job, no drill,
+// no alerts (with it: backups_managed_vps_test.go); the kubernetes
 // stack (managed) gets no bucket at all.
 func TestBackupsPerTopologyAndEngine(t *testing.T) {
 	t.Run("vps selfhosted", func(t *testing.T) {
@@ -52,9 +53,11 @@ func TestBackupsPerTopologyAndEngine(t *testing.T) {
 			t.Error("node-exporter does not read the backup metric's directory")
 		}
 	})
-	t.Run("vps managed", func(t *testing.T) {
+	t.Run("vps managed, no backups", func(t *testing.T) {
 		s := vpsStacks["jarvis-agents/prod"]
-		p := runPlan(t, s.project, s.stack, readRaw(t, s.file))
+		raw := cloneRaw(t, readRaw(t, s.file))
+		delete(raw.Values["database"].(map[string]any), "backups")
+		p := runPlan(t, s.project, s.stack, raw)
 		for _, art := range []string{"vps/backup.sh", "vps/restore-drill.sh"} {
 			if _, ok := p.Artifacts[art]; ok {
 				t.Errorf("a managed stack got %s", art)

@@ -97,8 +97,10 @@ func TestJarvisAgentsPlan(t *testing.T) {
 		if c.Inputs["size"] != "db-s-1vcpu-1gb" || c.Inputs["engine"] != "pg" || c.Inputs["version"] != "16" {
 			t.Errorf("cluster = %v", c.Inputs)
 		}
-		if _, ok := p.Artifacts["vps/backup.sh"]; ok {
-			t.Error("a managed database gets no dump job: DigitalOcean backs it up")
+		// database.backups: the Droplet dumps the cluster as well
+		// (backups_managed_vps_test.go), with no PostgreSQL of its own.
+		if _, ok := p.Artifacts["vps/backup.sh"]; !ok {
+			t.Error("the managed database with database.backups gets no dump job")
 		}
 		m := decodeCompose(t, p.Artifacts["vps/compose.yaml"])
 		if _, ok := m.Services["postgres"]; ok {
@@ -108,10 +110,8 @@ func TestJarvisAgentsPlan(t *testing.T) {
 
 	t.Run("backups bucket and project", func(t *testing.T) {
 		b := oneOf(t, p, "digitalocean:index/spacesBucket:SpacesBucket")
-		// A managed cluster's backups are DigitalOcean's (7 days, fixed):
-		// the stack can no longer ask for 14 days the bucket would never
-		// hold, and the bucket keeps the default.
-		want := []any{map[string]any{"id": "expire-backups", "enabled": true, "expiration": map[string]any{"days": float64(7)}, "abortIncompleteMultipartUploadDays": float64(1)}}
+		// The example asks for 14 days of the Droplet's dumps.
+		want := []any{map[string]any{"id": "expire-backups", "enabled": true, "expiration": map[string]any{"days": float64(14)}, "abortIncompleteMultipartUploadDays": float64(1)}}
 		if !reflect.DeepEqual(b.Inputs["lifecycleRules"], want) {
 			t.Errorf("lifecycle rules = %v", b.Inputs["lifecycleRules"])
 		}

@@ -157,6 +157,13 @@ func (c *VPS) secretFiles(ctx *pulumi.Context, name string, args *VPSArgs, proje
 		}
 		c.Files[path] = envFileOutput(vars)
 	}
+	if m := args.Site.Managed; m != nil && args.Site.Backup != nil {
+		dbs := m.Databases
+		out := stringMap(args.Database.BackupURLs).ApplyT(func(urls map[string]string) (string, error) {
+			return render.BackupURLs(dbs, urls)
+		}).(pulumi.StringOutput)
+		c.Files[render.BackupURLsPath] = pulumi.ToSecret(out).(pulumi.StringOutput)
+	}
 	return c.realmPasswords(ctx, name, routes)
 }
 

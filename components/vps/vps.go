@@ -76,6 +76,9 @@ type DatabaseArgs struct {
 	Passwords map[string]pulumi.StringOutput
 	// ClusterID is the managed cluster, put in the project ("" otherwise).
 	ClusterID pulumi.StringInput
+	// BackupURLs (secrets) are, by database, the owner's private-network
+	// connection string backup.sh dumps it with (Site.Managed set).
+	BackupURLs map[string]pulumi.StringOutput
 }
 
 // BackupArgs is the backups bucket.

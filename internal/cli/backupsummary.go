@@ -20,8 +20,12 @@ func backupSummary(cfg *config.Config) string {
 		if err != nil {
 			return fmt.Sprintf("Backups: %v", err)
 		}
-		return fmt.Sprintf("Backups: DigitalOcean's own for the managed cluster (daily, point-in-time recovery, %d days, fixed), and pg_dump of %d databases with a manifest by the CronJob db-backup to the stack's Spaces bucket on %q (UTC), kept %d days (infra:database.backups); an alert fires when the newest is older than %s (docs/backups.md).",
-			config.ManagedBackupDays, len(d.Databases), b.Schedule, b.RetentionDays, maxAge)
+		by := "the CronJob db-backup"
+		if cfg.Topology == config.TopologyVPS {
+			by = "the Droplet's cron"
+		}
+		return fmt.Sprintf("Backups: DigitalOcean's own for the managed cluster (daily, point-in-time recovery, %d days, fixed), and pg_dump of %d databases with a manifest by %s to the stack's Spaces bucket on %q (UTC), kept %d days (infra:database.backups); an alert fires when the newest is older than %s (docs/backups.md).",
+			config.ManagedBackupDays, len(d.Databases), by, b.Schedule, b.RetentionDays, maxAge)
 	case d.Engine == "selfhosted":
 		b := d.Backups
 		maxAge, err := config.MaxBackupAge(b.Schedule)
@@ -31,10 +35,7 @@ func backupSummary(cfg *config.Config) string {
 		return fmt.Sprintf("Backups: pg_dump of %d databases with a manifest to the stack's Spaces bucket on %q (UTC), kept %d days (infra:database.backups); alerts and `infra restore-drill` fail when the newest is older than %s (docs/backups.md).",
 			len(d.Databases), b.Schedule, b.RetentionDays, maxAge)
 	case d.Engine == "managed":
-		how := "infra makes no dumps of it on the vps topology"
-		if cfg.Topology == config.TopologyKubernetes {
-			how = "set infra:database.backups for dumps of infra's own"
-		}
+		how := "set infra:database.backups for dumps of infra's own"
 		return fmt.Sprintf("Backups: DigitalOcean's own for the managed cluster: daily, with point-in-time recovery, kept %d days (fixed by the platform, not configurable); %s (docs/backups.md).", config.ManagedBackupDays, how)
 	}
 	return "Backups: the external database is backed up by whoever runs it; infra makes none."

@@ -8,8 +8,8 @@ import (
 )
 
 // The plan's backup line names who dumps what, per topology and engine:
-// the Kubernetes CronJob only when database.backups is set on a managed
-// database there.
+// a managed database is dumped (by the Kubernetes CronJob or the
+// Droplet's cron) only when database.backups is set.
 func TestBackupSummary(t *testing.T) {
 	hourly := &config.Backups{Schedule: "0 * * * *", RetentionDays: 7}
 	db := func(engine string, b *config.Backups) *config.Database {
@@ -21,7 +21,8 @@ func TestBackupSummary(t *testing.T) {
 	}{
 		"kubernetes dumps":      {config.Config{Topology: config.TopologyKubernetes, Database: db("managed", hourly)}, `CronJob db-backup to the stack's Spaces bucket on "0 * * * *"`, "no dumps"},
 		"kubernetes no backups": {config.Config{Topology: config.TopologyKubernetes, Database: db("managed", nil)}, "set infra:database.backups", "CronJob"},
-		"vps managed":           {config.Config{Topology: config.TopologyVPS, Database: db("managed", nil)}, "infra makes no dumps of it on the vps topology", "CronJob"},
+		"vps managed":           {config.Config{Topology: config.TopologyVPS, Database: db("managed", nil)}, "set infra:database.backups", "cron"},
+		"vps managed dumps":     {config.Config{Topology: config.TopologyVPS, Database: db("managed", hourly)}, `the Droplet's cron to the stack's Spaces bucket on "0 * * * *"`, "CronJob"},
 		"vps selfhosted":        {config.Config{Topology: config.TopologyVPS, Database: db("selfhosted", &config.Backups{Schedule: "30 3 * * *", RetentionDays: 7})}, "restore-drill", "CronJob"},
 	}
 	for name, c := range cases {

@@ -76,9 +76,9 @@ manifest, removes the container, and reports the backup's age and the drill's
 duration.
 
 Exit 1 when the newest backup is older than infra:database.backups.schedule
-allows, or any database does not restore or check out. Only the selfhosted
-engine is dumped by infra; a managed cluster's backups are DigitalOcean's own
-(docs/backups.md).`,
+allows, or any database does not restore or check out. infra dumps the
+selfhosted engine, and a managed cluster with infra:database.backups set;
+a managed cluster's own backups are DigitalOcean's (docs/backups.md).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.Stack == "" {
@@ -188,9 +188,9 @@ func drillable(cfg *config.Config, database string) error {
 		return usageError("restore-drill runs on the vps topology; on kubernetes there is no drill of the backup CronJob's dumps yet, and the managed cluster's own backups are DigitalOcean's (docs/backups.md)")
 	case d == nil:
 		return usageError("the stack declares no database")
-	case d.Engine == "managed":
-		return usageError("a managed cluster's backups are DigitalOcean's (daily, point-in-time recovery, %d days): restore one into a new cluster with doctl databases fork; infra dumps a managed cluster only on topology kubernetes, and has no drill there yet", config.ManagedBackupDays)
-	case d.Engine != "selfhosted":
+	case d.Engine == "managed" && !d.DumpedOn(cfg.Topology):
+		return usageError("a managed cluster's backups are DigitalOcean's (daily, point-in-time recovery, %d days): restore one into a new cluster with doctl databases fork; set infra:database.backups for dumps of infra's own, which this drill restores", config.ManagedBackupDays)
+	case d.Engine != "selfhosted" && !d.DumpedOn(cfg.Topology):
 		return usageError("an %s database is backed up by whoever runs it", d.Engine)
 	}
 	if database == "" {

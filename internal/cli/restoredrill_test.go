@@ -150,7 +150,7 @@ func TestRestoreDrillRefusesManaged(t *testing.T) {
 // and retention for a selfhosted one.
 func TestPlanSaysWhoKeepsBackups(t *testing.T) {
 	cases := map[string][]string{
-		"../../examples/jarvis-agents/prod": {"DigitalOcean's own", "point-in-time recovery", "kept 7 days (fixed by the platform"},
+		"../../examples/jarvis-agents/prod": {"DigitalOcean's own", "point-in-time recovery, 7 days, fixed", `by the Droplet's cron to the stack's Spaces bucket on "30 3 * * *" (UTC), kept 14 days (infra:database.backups)`},
 		"../../dev":                         {`on "30 3 * * *" (UTC)`, "kept 7 days (infra:database.backups)", "older than 26h0m0s"},
 	}
 	for where, wants := range cases {
@@ -207,5 +207,31 @@ func TestRestoreDrillOpensAccessAroundTheRun(t *testing.T) {
 	r := runWith(context.Background(), t, build, "restore-drill", "--dir", drillProject(t), "--stack", "self")
 	if r.code != ExitOK || !reflect.DeepEqual(events, []string{"open 203.0.113.7", "ssh", "close"}) {
 		t.Errorf("exit %d (%v), events %v", r.code, r.err, events)
+	}
+}
+
+// The drill restores what the Droplet dumps: the selfhosted engine, and a
+// managed cluster once infra:database.backups is set (tests/backup
+// restores such a dump); a managed cluster without it, and an external
+// database, are refused.
+func TestDrillableEngines(t *testing.T) {
+	b := &config.Backups{Schedule: "30 3 * * *", RetentionDays: 7}
+	cases := map[string]struct {
+		engine  string
+		backups *config.Backups
+		ok      bool
+	}{
+		"selfhosted":         {"selfhosted", b, true},
+		"managed dumped":     {"managed", b, true},
+		"managed not dumped": {"managed", nil, false},
+		"external":           {"external", nil, false},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			cfg := &config.Config{Topology: config.TopologyVPS, Database: &config.Database{Engine: c.engine, Backups: c.backups}}
+			if err := drillable(cfg, ""); (err == nil) != c.ok {
+				t.Errorf("drillable = %v, want ok %v", err, c.ok)
+			}
+		})
 	}
 }

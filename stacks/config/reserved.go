@@ -11,11 +11,12 @@ import "strings"
 const GrafanaHost = "grafana"
 
 // VPSServices are the compose services the VPS topology adds itself: the
-// proxy and its certificates, the self-hosted database and its jobs, and
+// proxy and its certificates, the database's jobs (the self-hosted server,
+// its init, the dumps of either engine and their upload), and
 // the host tools.
 func VPSServices() []string {
 	return []string{
-		"proxy", "certbot", "postgres", "postgres-init", "backup-upload", "volume-init",
+		"proxy", "certbot", "postgres", "postgres-init", "backup-upload", "backup-pg", "volume-init",
 		"cadvisor", "dozzle", "node-exporter",
 	}
 }

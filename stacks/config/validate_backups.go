@@ -19,12 +19,12 @@ const ManagedBackupDays = 7
 // longest gap before the newest backup counts as missing.
 const DumpAllowance = 2 * time.Hour
 
-// DumpedOn says whether infra dumps this managed database on topology: on
-// Kubernetes, when database.backups is set, a CronJob dumps it into a
-// bucket of the stack's own (docs/backups.md). The self-hosted engine is
-// always dumped.
+// DumpedOn says whether infra dumps this managed database on topology:
+// when database.backups is set, a CronJob (kubernetes) or the Droplet's
+// cron (vps) dumps it into a bucket of the stack's own (docs/backups.md).
+// The self-hosted engine is always dumped.
 func (d *Database) DumpedOn(topology Topology) bool {
-	return d.Engine == "managed" && topology == TopologyKubernetes && d.Backups != nil
+	return d.Engine == "managed" && (topology == TopologyKubernetes || topology == TopologyVPS) && d.Backups != nil
 }
 
 // validateBackups checks database.backups (and its deprecated spelling
@@ -46,7 +46,7 @@ func validateBackups(d *Database, topology Topology, p string, ps *problems) {
 			ps.add(key(bp, "retentionDays"), "must be between 1 and 365, got %d", b.RetentionDays)
 		}
 	case d.Engine == "managed":
-		why := fmt.Sprintf("DigitalOcean keeps a managed cluster's daily backups and point-in-time recovery for %d days, fixed; infra dumps only the selfhosted engine, and a managed one on topology kubernetes (docs/backups.md)", ManagedBackupDays)
+		why := fmt.Sprintf("DigitalOcean keeps a managed cluster's daily backups and point-in-time recovery for %d days, fixed; infra dumps a managed one only when infra:database.backups is set (docs/backups.md)", ManagedBackupDays)
 		if d.Backups != nil && d.Backups.Schedule != "" {
 			ps.add(key(bp, "schedule"), "cannot be honoured: %s", why)
 		}
@@ -62,7 +62,7 @@ func validateBackups(d *Database, topology Topology, p string, ps *problems) {
 			if d.Backups == nil {
 				path = legacy
 			}
-			ps.add(path, "an external database is backed up by whoever runs it; infra dumps only the selfhosted engine and, on topology kubernetes, a managed one")
+			ps.add(path, "an external database is backed up by whoever runs it; infra dumps only the selfhosted and managed engines")
 		}
 	}
 }

@@ -14,9 +14,11 @@ const devFile = "../../Pulumi.dev.yaml"
 func TestBackupsConfigErrors(t *testing.T) {
 	dbOf := func(v map[string]any) map[string]any { return v["database"].(map[string]any) }
 	backups := func(v map[string]any, b map[string]any) { dbOf(v)["backups"] = b }
+	// managed: the example's managed database, without its backups.
 	managed := func(v map[string]any) {
 		db := dbOf(v)
 		db["engine"] = "managed"
+		delete(db, "backups")
 	}
 	cases := map[string]struct {
 		file   string
@@ -42,12 +44,25 @@ func TestBackupsConfigErrors(t *testing.T) {
 			backups(v, map[string]any{"retentionDays": float64(30)})
 			dbOf(v)["backupRetentionDays"] = float64(14)
 		}, "infra:database.backupRetentionDays", "keep only infra:database.backups.retentionDays"},
-		"managed longer retention": {jarvisFile, func(v map[string]any) { managed(v); backups(v, map[string]any{"retentionDays": float64(14)}) },
-			"infra:database.backups.retentionDays", "7 days, fixed"},
+		// Without database.backups nothing dumps a managed cluster: the
+		// deprecated spelling alone asks for what DigitalOcean fixes.
 		"managed deprecated retention": {jarvisFile, func(v map[string]any) { managed(v); dbOf(v)["backupRetentionDays"] = float64(14) },
 			"infra:database.backupRetentionDays", "14 cannot be honoured"},
-		"managed schedule": {jarvisFile, func(v map[string]any) { managed(v); backups(v, map[string]any{"schedule": "0 1 * * *"}) },
-			"infra:database.backups.schedule", "cannot be honoured"},
+		"managed dumped, bad schedule": {jarvisFile, func(v map[string]any) { managed(v); backups(v, map[string]any{"schedule": "0 25 * * *"}) },
+			"infra:database.backups.schedule", "not a cron expression"},
+		"managed dumped, retention over a year": {jarvisFile, func(v map[string]any) { managed(v); backups(v, map[string]any{"retentionDays": float64(400)}) },
+			"infra:database.backups.retentionDays", ""},
+		"managed dumped, no spaces key": {jarvisFile, func(v map[string]any) {
+			managed(v)
+			backups(v, map[string]any{"retentionDays": float64(14)})
+			vps := v["vps"].(map[string]any)
+			delete(vps, "spacesKeySecret")
+			delete(vps, "spacesSecretSecret")
+		}, "infra:vps.spacesKeySecret", "required with infra:database.backups on a managed database"},
+		"external backups": {jarvisFile, func(v map[string]any) {
+			dbOf(v)["engine"] = "external"
+			backups(v, map[string]any{"retentionDays": float64(14)})
+		}, "infra:database.backups", "backed up by whoever runs it"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -78,7 +93,9 @@ func TestBackupsConfigAccepted(t *testing.T) {
 		"deprecated alone":  {devFile, nil, float64(21), "", DefaultBackupSchedule, 21},
 		"both agree":        {devFile, map[string]any{"retentionDays": float64(21)}, float64(21), "", DefaultBackupSchedule, 21},
 		"new key":           {devFile, map[string]any{"schedule": "15 */6 * * *", "retentionDays": float64(30)}, nil, "", "15 */6 * * *", 30},
-		"managed says 7":    {jarvisFile, map[string]any{"retentionDays": float64(7)}, nil, "managed", "", 7},
+		"managed says 7":    {jarvisFile, map[string]any{"retentionDays": float64(7)}, nil, "managed", DefaultBackupSchedule, 7},
+		"managed dumped":    {jarvisFile, map[string]any{"retentionDays": float64(14)}, nil, "managed", DefaultBackupSchedule, 14},
+		"managed schedule":  {jarvisFile, map[string]any{"schedule": "0 1 * * *"}, nil, "managed", "0 1 * * *", DefaultBackupRetentionDays},
 		"managed no backup": {jarvisFile, nil, nil, "managed", "", 0},
 	}
 	for name, c := range cases {
@@ -89,6 +106,9 @@ func TestBackupsConfigAccepted(t *testing.T) {
 			}
 			raw := cloneRaw(t, base)
 			db := raw.Values["database"].(map[string]any)
+			if c.engine == "managed" {
+				delete(db, "backups") // the example's own
+			}
 			if c.backups != nil {
 				db["backups"] = c.backups
 			}
@@ -101,10 +121,17 @@ func TestBackupsConfigAccepted(t *testing.T) {
 			}
 			b := cfg.Database.Backups
 			if c.engine == "managed" {
-				if c.retention == 0 && b != nil {
-					t.Errorf("managed stack got backup defaults %+v", b)
+				// On the VPS the Droplet dumps a managed cluster once
+				// database.backups is set, and only then.
+				if dumped := cfg.Database.DumpedOn(cfg.Topology); dumped != (c.retention != 0) {
+					t.Errorf("DumpedOn = %v with database.backups %v", dumped, c.backups)
 				}
-				return
+				if c.retention == 0 {
+					if b != nil {
+						t.Errorf("managed stack got backup defaults %+v", b)
+					}
+					return
+				}
 			}
 			if b == nil || b.Schedule != c.schedule || b.RetentionDays != c.retention {
 				t.Errorf("backups = %+v, want schedule %q, %d days", b, c.schedule, c.retention)

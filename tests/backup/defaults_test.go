@@ -12,8 +12,9 @@ import (
 // dockerShim stands in for the Droplet's docker, strictly: it accepts only
 // the command forms the rendered scripts use on the host, each checked
 // against the compose project the VPS renders (components/vps/render:
-// the postgres and backup-upload services, the aws-cli image's entrypoint
-// `aws`), and fails on anything else. The Spaces endpoint the production
+// the postgres, backup-pg and backup-upload services, the aws-cli image's
+// entrypoint `aws`, the postgres image's entrypoint running any command
+// that is not `postgres`), and fails on anything else. The Spaces endpoint the production
 // script passes is checked and swapped for the stand-in's.
 const dockerShim = `#!/usr/bin/env bash
 set -euo pipefail
@@ -25,6 +26,12 @@ case "$1 ${2-}" in
     [ "$3 $4 $5 $6" = "-T --user postgres postgres" ] || fail "$@"
     shift 6; exec "$@" ;;
   "compose run")
+    if [ "$3 $4 $5 $6" = "--rm --no-deps -T backup-pg" ]; then
+      # docker compose run --rm --no-deps -T backup-pg CMD... (a managed
+      # cluster's clients; the image's entrypoint execs CMD)
+      case "${7-}" in pg_dump|pg_dumpall|psql) ;; *) fail "$@" ;; esac
+      shift 6; exec "$@"
+    fi
     # docker compose run --rm --no-deps -T backup-upload ARGS (entrypoint aws)
     [ "$3 $4 $5 $6" = "--rm --no-deps -T backup-upload" ] || fail "$@"
     shift 6

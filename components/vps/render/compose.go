@@ -159,8 +159,13 @@ func BuildProject(site Site) (*Project, error) {
 		p.addVolumeInit(owners)
 	}
 	if site.Backup != nil {
-		if site.Database == nil {
-			return nil, fmt.Errorf("backups need the self-hosted database")
+		switch {
+		case site.Database != nil && site.Managed != nil:
+			return nil, fmt.Errorf("backups dump either the self-hosted database or a managed cluster, not both")
+		case site.Managed != nil:
+			p.addBackupPG(site.Managed)
+		case site.Database == nil:
+			return nil, fmt.Errorf("backups need the self-hosted database or a managed cluster")
 		}
 		p.addBackupUpload(site.Backup)
 	}
@@ -176,6 +181,7 @@ const (
 	PostgresService     = "postgres"
 	PostgresInitService = "postgres-init"
 	BackupService       = "backup-upload"
+	BackupPGService     = "backup-pg"
 	VolumeInitService   = "volume-init"
 )
 

@@ -60,7 +60,7 @@ func loadCompose(t *testing.T, site Site, env map[string]string) (*Project, *typ
 }
 
 func TestComposeLoadsWithTheReferenceLoader(t *testing.T) {
-	for name, site := range map[string]Site{"fixture": fixtureSite(), "minimal": minimalSite()} {
+	for name, site := range map[string]Site{"fixture": fixtureSite(), "minimal": minimalSite(), "managed": managedSite()} {
 		t.Run(name, func(t *testing.T) {
 			p, project := loadCompose(t, site, nil)
 			if len(project.Services)+len(project.DisabledServices) != len(p.File.Services) {

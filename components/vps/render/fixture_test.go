@@ -52,3 +52,13 @@ func minimalSite() Site {
 		Services: []service.Spec{{Name: "worker", Image: "busybox:1.37", Replicas: 1, User: 10001, Command: []string{"sleep", "infinity"}}},
 	}
 }
+
+// managedSite is the fixture with a managed cluster instead of the
+// self-hosted database: backup.sh dumps the cluster through the
+// BackupPGService one-shot.
+func managedSite() Site {
+	s := fixtureSite()
+	s.Database = nil
+	s.Managed = &SiteDatabase{Version: "15", Databases: []string{"shop", "shop_jobs"}}
+	return s
+}

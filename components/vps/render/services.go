@@ -305,6 +305,23 @@ func (p *Project) addBackupUpload(b *SiteBackup) {
 	p.EnvFiles[BackupService] = EnvFilePath(BackupService)
 }
 
+// addBackupPG adds the one-shot that runs pg_dump, pg_dumpall and psql
+// of the managed cluster's major version for backup.sh: the connection
+// strings come from backup.sh's environment (BackupURLsPath), so the
+// container holds no credentials of its own.
+func (p *Project) addBackupPG(db *SiteDatabase) {
+	p.File.Services[BackupPGService] = hardened(&ComposeService{
+		Image:       ImagePostgres(db.Version),
+		Profiles:    []string{"backup"},
+		User:        "10001:10001",
+		Restart:     "no",
+		Environment: map[string]string{"HOME": "/tmp"},
+		Tmpfs:       []string{"/tmp"},
+		ReadOnly:    true,
+		Deploy:      limited(backupPGLimits),
+	})
+}
+
 // The limits of the one-shot helpers the VPS adds itself: like every
 // container they have limits, sized for what each one runs.
 var (
@@ -316,6 +333,8 @@ var (
 	// up in 8 MiB parts, up to 10 of them in memory, on top of the CLI's
 	// own ~100 MiB.
 	backupUploadLimits = ResourceSet{CPUs: "0.5", Memory: "384M"}
+	// pg_dump streams rows to stdout; it holds little beyond one row.
+	backupPGLimits = ResourceSet{CPUs: "0.5", Memory: "256M"}
 )
 
 func limited(set ResourceSet) *Deploy { return &Deploy{Resources: Resources{Limits: &set}} }

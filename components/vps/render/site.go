@@ -50,8 +50,14 @@ type Site struct {
 	RateLimit *RateLimit
 	// Database is the self-hosted PostgreSQL (nil for managed or external).
 	Database *SiteDatabase
-	// Backup uploads nightly dumps of the self-hosted database (nil: none).
+	// Backup uploads nightly dumps of the self-hosted database, or of
+	// Managed (nil: none).
 	Backup *SiteBackup
+	// Managed is the managed cluster backup.sh dumps over the VPC when
+	// Backup is set (nil: none): each database as its owner, with the
+	// connection strings of BackupURLsPath; BackupPGService runs the
+	// PostgreSQL clients, so the host needs no PostgreSQL. Roles is unused.
+	Managed *SiteDatabase
 	// Registries are the private registries deploy.sh logs in to before
 	// anything is pulled; their passwords travel apart (DeployInput).
 	Registries []RegistryLogin
