@@ -143,56 +143,82 @@ func runRemote(ctx context.Context, o *RemoteOptions) error {
 	if err := o.Request.Validate(); err != nil {
 		return usageError("%v", err)
 	}
-	acc, err := o.checkAccess(o.IO, o.IO.ErrOut)
+	p, err := prepareRemote(ctx, &o.StackOptions, &o.AccessFlags, o.BeforeRun, o.Request, o.Environ)
 	if err != nil {
 		return err
 	}
-	s, proj, err := o.open(ctx, false)
-	if err != nil {
-		return err
-	}
-	if o.BeforeRun == nil && acc != nil {
-		o.BeforeRun = accessBeforeRun(s, o.Stack, acc, o.IO.ErrOut)
-	}
-	outs, err := s.Outputs(ctx)
-	if err != nil {
-		return classify(err, o.Stack, "read the outputs")
-	}
-	target, builder, err := remoteBuilder(ctx, s, proj, outs)
-	if err != nil {
-		return err
-	}
-	dir, err := remote.TempDir()
-	if err != nil {
-		return err
-	}
-	c, err := builder.Build(o.Request, dir)
-	if err != nil {
-		_ = os.RemoveAll(dir)
-		return usageError("%s of stack %s: %v", o.Request.Action, o.Stack, err)
-	}
-	if o.BeforeRun != nil {
-		cleanup, err := o.BeforeRun(ctx, target)
-		if err != nil {
-			_ = os.RemoveAll(dir)
-			return fmt.Errorf("prepare access to stack %s: %w", o.Stack, err)
-		}
-		if cleanup != nil {
-			defer cleanup()
-		}
-	}
-	environ := os.Environ
-	if o.Environ != nil {
-		environ = o.Environ
-	}
+	defer p.close()
 	run := o.Run
 	if run == nil {
 		run = o.execRunner
 	}
-	if err := remote.Run(ctx, c, dir, doctlEnv(environ()), run); err != nil {
+	if err := remote.Run(ctx, p.cmd, p.dir, p.env, run); err != nil {
 		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("%s on stack %s: %w", o.Request.Action, o.Stack, err)}
 	}
 	return nil
+}
+
+// preparedRemote is a remote command ready to run: where it goes, the
+// command with its credential files in dir (remote.Run removes dir), the
+// environment it inherits, and close, which ends the temporary access.
+type preparedRemote struct {
+	target RemoteTarget
+	cmd    remote.Command
+	dir    string
+	env    []string
+	close  func()
+}
+
+// prepareRemote is what logs, ssh, exec and restore-drill share: check
+// --access-from (before anything runs), open the stack, read where it runs
+// and its credentials from the outputs, build req's command in a private
+// temporary directory, then open the access (beforeRun, or by default what
+// --access-from asks for). The caller runs the command and calls close.
+func prepareRemote(ctx context.Context, so *StackOptions, af *AccessFlags, beforeRun func(context.Context, RemoteTarget) (func(), error), req remote.Request, environ func() []string) (*preparedRemote, error) {
+	acc, err := af.checkAccess(so.IO, so.IO.ErrOut)
+	if err != nil {
+		return nil, err
+	}
+	s, proj, err := so.open(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	if beforeRun == nil && acc != nil {
+		beforeRun = accessBeforeRun(s, so.Stack, acc, so.IO.ErrOut)
+	}
+	outs, err := s.Outputs(ctx)
+	if err != nil {
+		return nil, classify(err, so.Stack, "read the outputs")
+	}
+	target, builder, err := remoteBuilder(ctx, s, proj, outs)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := remote.TempDir()
+	if err != nil {
+		return nil, err
+	}
+	c, err := builder.Build(req, dir)
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, usageError("%s of stack %s: %v", req.Action, so.Stack, err)
+	}
+	p := &preparedRemote{target: target, cmd: c, dir: dir, close: func() {}}
+	if beforeRun != nil {
+		cleanup, err := beforeRun(ctx, target)
+		if err != nil {
+			_ = os.RemoveAll(dir)
+			return nil, fmt.Errorf("prepare access to stack %s: %w", so.Stack, err)
+		}
+		if cleanup != nil {
+			p.close = cleanup
+		}
+	}
+	if environ == nil {
+		environ = os.Environ
+	}
+	p.env = doctlEnv(environ())
+	return p, nil
 }
 
 // accessBeforeRun opens --access-from's temporary access around a remote

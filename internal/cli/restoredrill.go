@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
 	"regexp"
 	"slices"
@@ -115,48 +114,13 @@ func runRestoreDrill(ctx context.Context, o *RestoreDrillOptions) error {
 	if err := drillable(cfg, o.Database); err != nil {
 		return err
 	}
-	acc, err := o.checkAccess(o.IO, o.IO.ErrOut)
+	p, err := prepareRemote(ctx, &o.StackOptions, &o.AccessFlags, o.BeforeRun,
+		remote.Request{Action: remote.Drill, Command: DrillArgs(o.Database)}, o.Environ)
 	if err != nil {
 		return err
 	}
-	s, _, err := o.open(ctx, false)
-	if err != nil {
-		return err
-	}
-	if o.BeforeRun == nil && acc != nil {
-		o.BeforeRun = accessBeforeRun(s, o.Stack, acc, o.IO.ErrOut)
-	}
-	outs, err := s.Outputs(ctx)
-	if err != nil {
-		return classify(err, o.Stack, "read outputs")
-	}
-	target, builder, err := remoteBuilder(ctx, s, proj, outs)
-	if err != nil {
-		return err
-	}
-	dir, err := remote.TempDir()
-	if err != nil {
-		return err
-	}
-	c, err := builder.Build(remote.Request{Action: remote.Drill, Command: DrillArgs(o.Database)}, dir)
-	if err != nil {
-		_ = os.RemoveAll(dir)
-		return usageError("restore-drill of stack %s: %v", o.Stack, err)
-	}
-	if o.BeforeRun != nil {
-		cleanup, err := o.BeforeRun(ctx, target)
-		if err != nil {
-			_ = os.RemoveAll(dir)
-			return fmt.Errorf("prepare access to stack %s: %w", o.Stack, err)
-		}
-		if cleanup != nil {
-			defer cleanup()
-		}
-	}
-	environ := os.Environ
-	if o.Environ != nil {
-		environ = o.Environ
-	}
+	defer p.close()
+	target := p.target
 	var stdout bytes.Buffer
 	code := 0
 	run := func(ctx context.Context, argv, env []string) error {
@@ -164,7 +128,7 @@ func runRestoreDrill(ctx context.Context, o *RestoreDrillOptions) error {
 		code, err = o.Run(ctx, argv, env, &stdout, o.IO.ErrOut)
 		return err
 	}
-	if err := remote.Run(ctx, c, dir, environ(), run); err != nil {
+	if err := remote.Run(ctx, p.cmd, p.dir, p.env, run); err != nil {
 		return fmt.Errorf("run the restore drill on %s: %w", target.Host, err)
 	}
 	outcome, err := ParseDrillOutcome(stdout.Bytes())
