@@ -51,15 +51,15 @@ func GeneratedSecrets(project string, cfg *config.Config) []GeneratedSecret {
 			})
 		}
 		if db.Engine == "selfhosted" && cfg.Topology == config.TopologyVPS {
+			// The postgres image reads POSTGRES_PASSWORD only when it
+			// creates the data directory: the deploy sets it in the running
+			// server before the role script logs in with it
+			// (components/vps/render's deploy.sh).
 			out = append(out, GeneratedSecret{
 				Name:       "database.superuser",
 				What:       "password of the self-hosted server's superuser",
 				Resource:   project + "-" + cfg.Environment + "-postgres-superuser",
 				ParentType: "infra:vps:VPS",
-				// The postgres image reads POSTGRES_PASSWORD only when it
-				// creates the data directory.
-				Refused: "the postgres image sets the superuser's password only when it creates the data directory: " +
-					"a new one would lock the role setup out of the server",
 			})
 		}
 	}

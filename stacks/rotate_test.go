@@ -24,7 +24,7 @@ var rotateCases = []struct {
 	want          []string // the rotatable names
 }{
 	{"focusdeck managed vps", "focusdeck/Pulumi.prod.yaml", same, []string{"admin", "database.roles.focusdeck_app"}},
-	{"focusdeck selfhosted", "focusdeck/Pulumi.prod.yaml", selfhosted, []string{"admin", "database.roles.focusdeck_app"}},
+	{"focusdeck selfhosted", "focusdeck/Pulumi.prod.yaml", selfhosted, []string{"admin", "database.roles.focusdeck_app", "database.superuser"}},
 	{"focusdeck kubernetes", "focusdeck/Pulumi.prod.yaml", onKubernetes, []string{"database.roles.focusdeck_app"}},
 	{"cesar external vps with auth", "cesar/Pulumi.prod.yaml", same, []string{"admin", "admin.dashboard"}},
 	{"cesar kubernetes with auth", "cesar/Pulumi.prod.yaml", onKubernetes, []string{"admin.dashboard"}},

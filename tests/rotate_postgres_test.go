@@ -44,7 +44,7 @@ func (m *rotatedMonitor) NewResource(args pulumi.MockResourceArgs) (string, reso
 // selfhostedFiles is what one deploy of the self-hosted stack hands the
 // host: the role script, the init container's env and the app's env.
 type selfhostedFiles struct {
-	sql, initEnv, appEnv string
+	sql, initEnv, appEnv, serverEnv, deploy string
 }
 
 // deployRotated runs Deploy with the generator answering value ("" = the
@@ -69,6 +69,8 @@ func deployRotated(t *testing.T, raw *config.Raw, service, generator, value stri
 		f.sql = await(t, ctx.Context(), d.VPS.Files[render.RolesSQLPath])
 		f.initEnv = await(t, ctx.Context(), d.VPS.Files[render.EnvFilePath(render.PostgresInitService)])
 		f.appEnv = await(t, ctx.Context(), d.VPS.Files[render.EnvFilePath(service)])
+		f.serverEnv = await(t, ctx.Context(), d.VPS.Files[render.EnvFilePath(render.PostgresService)])
+		f.deploy = await(t, ctx.Context(), d.VPS.Files["deploy.sh"])
 		return nil
 	}, pulumi.WithMocks("infra", "dev", mon), func(ri *pulumi.RunInfo) {
 		ri.Config, ri.ConfigSecretKeys = conf, secretKeys

@@ -23,6 +23,8 @@ if [ "$1" = login ]; then
   env >>"$FAKE_STATE/login-env"
 fi
 case "$*" in
+  # What psql in the postgres container was given on stdin.
+  "compose exec -T postgres psql "*) cat >>"$FAKE_STATE/postgres-exec-stdin" ;;
   *"--entrypoint test"*) [ -f "$FAKE_STATE/cert" ] ;;
   *"certonly --standalone"*) touch "$FAKE_STATE/cert" ;;
 esac
@@ -168,11 +170,15 @@ func indexOf(cmds []string, parts ...string) int {
 func TestDeployScriptRunsTheStepsInOrder(t *testing.T) {
 	s := newSandbox(t)
 	site := fixtureSite()
-	cmds := s.deploy(site, File{Path: "stale.txt", Mode: 0o644, Content: "old"})
+	const superuser = "superuser-s3cret"
+	cmds := s.deploy(site, File{Path: "stale.txt", Mode: 0o644, Content: "old"},
+		File{Path: EnvFilePath(PostgresService), Mode: 0o600, Content: "POSTGRES_PASSWORD=\"" + superuser + "\"\n"})
 
 	steps := [][]string{
 		{"compose run --rm -T volume-init"},
 		{"compose up -d --wait postgres"},
+		// The superuser's password is set before roles.sql logs in with it.
+		{"compose exec -T postgres psql", "--username=postgres", "--set=ON_ERROR_STOP=1"},
 		{"compose run --rm -T postgres-init"},
 		{"compose run --rm -T api-migrate"},
 		{"--entrypoint test", "/etc/letsencrypt/live/app/fullchain.pem"},
@@ -193,6 +199,21 @@ func TestDeployScriptRunsTheStepsInOrder(t *testing.T) {
 			t.Errorf("%q ran out of order:\n%s", step, strings.Join(cmds, "\n"))
 		}
 		last = i
+	}
+
+	// The superuser's password reaches psql through the container's
+	// environment: neither its command line nor its stdin holds it.
+	stdin, err := os.ReadFile(filepath.Join(s.state, "postgres-exec-stdin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(stdin), `\getenv superuser_password POSTGRES_PASSWORD`) || !strings.Contains(string(stdin), "ALTER ROLE CURRENT_USER PASSWORD :'superuser_password';") {
+		t.Errorf("psql in the postgres container was given:\n%s", stdin)
+	}
+	for _, c := range append(cmds, string(stdin)) {
+		if strings.Contains(c, superuser) {
+			t.Errorf("the superuser's password is on a command line or stdin: %s", c)
+		}
 	}
 
 	// The files are installed, the mounts hashed, the password hashed.
