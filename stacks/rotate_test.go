@@ -23,15 +23,15 @@ var rotateCases = []struct {
 	edit          func(string) string
 	want          []string // the rotatable names
 }{
-	{"focusdeck managed vps", "focusdeck/Pulumi.prod.yaml", same, []string{"admin", "database.roles.focusdeck_app"}},
-	{"focusdeck selfhosted", "focusdeck/Pulumi.prod.yaml", selfhosted, []string{"admin", "database.roles.focusdeck_app", "database.superuser"}},
-	{"focusdeck kubernetes", "focusdeck/Pulumi.prod.yaml", onKubernetes, []string{"database.roles.focusdeck_app"}},
-	{"cesar external vps with auth", "cesar/Pulumi.prod.yaml", same, []string{"admin", "admin.dashboard"}},
-	{"cesar kubernetes with auth", "cesar/Pulumi.prod.yaml", onKubernetes, []string{"admin.dashboard"}},
-	{"hotdash production", "hotdash/Pulumi.production.yaml", same, []string{"admin"}},
-	{"hotdash staging", "hotdash/Pulumi.staging.yaml", same, []string{"admin"}},
-	{"jarvis-agents", "jarvis-agents/Pulumi.prod.yaml", same, []string{"admin", "database.roles.jarvis_auth", "database.roles.jarvis_registry"}},
-	{"jarvis-cluster", "jarvis-cluster/Pulumi.prod.yaml", same, []string{"database.roles.jarvis_app"}},
+	{"focusdeck managed vps", "focusdeck/Pulumi.prod.yaml", same, []string{"admin", "database.roles.focusdeck_app", "grafana.admin"}},
+	{"focusdeck selfhosted", "focusdeck/Pulumi.prod.yaml", selfhosted, []string{"admin", "database.roles.focusdeck_app", "database.superuser", "grafana.admin"}},
+	{"focusdeck kubernetes", "focusdeck/Pulumi.prod.yaml", onKubernetes, []string{"database.roles.focusdeck_app", "grafana.admin"}},
+	{"cesar external vps with auth", "cesar/Pulumi.prod.yaml", same, []string{"admin", "admin.dashboard", "grafana.admin"}},
+	{"cesar kubernetes with auth", "cesar/Pulumi.prod.yaml", onKubernetes, []string{"admin.dashboard", "grafana.admin"}},
+	{"hotdash production", "hotdash/Pulumi.production.yaml", same, []string{"admin", "grafana.admin"}},
+	{"hotdash staging", "hotdash/Pulumi.staging.yaml", same, []string{"admin", "grafana.admin"}},
+	{"jarvis-agents", "jarvis-agents/Pulumi.prod.yaml", same, []string{"admin", "database.roles.jarvis_auth", "database.roles.jarvis_registry", "grafana.admin"}},
+	{"jarvis-cluster", "jarvis-cluster/Pulumi.prod.yaml", same, []string{"database.roles.jarvis_app", "grafana.admin"}},
 }
 
 func same(s string) string { return s }

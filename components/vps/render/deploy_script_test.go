@@ -12,6 +12,10 @@ import (
 	"testing"
 )
 
+// grafanaPassword is the grafana container's admin password in the
+// sandbox: every character a shell treats specially.
+const grafanaPassword = `gr'af"a$na` + "`x`" + `\ %s`
+
 // fakeTools are stand-ins for the host's commands: each logs its
 // arguments. The certbot container's `test -s` succeeds once a certificate
 // was "issued".
@@ -25,6 +29,12 @@ fi
 case "$*" in
   # What psql in the postgres container was given on stdin.
   "compose exec -T postgres psql "*) cat >>"$FAKE_STATE/postgres-exec-stdin" ;;
+  # The command runs, in the environment the grafana container has (the
+  # image's GF_PATHS_*, its env file's admin password).
+  "compose exec -T grafana "*)
+    shift 4
+    GF_SECURITY_ADMIN_PASSWORD=$FAKE_GRAFANA_PASSWORD GF_PATHS_HOME=/usr/share/grafana GF_PATHS_CONFIG=/etc/grafana/grafana.ini "$@"
+    ;;
   *"--entrypoint test"*) [ -f "$FAKE_STATE/cert" ] ;;
   *"certonly --standalone"*) touch "$FAKE_STATE/cert" ;;
 esac
@@ -36,6 +46,8 @@ var fakeTools = map[string]string{
 	// A stand-in hash that tells the passwords apart without holding them.
 	"openssl": "#!/bin/sh\nprintf '$6$salt$%s\\n' \"$(sha256sum | cut -c1-16)\"\n",
 	"crontab": "#!/bin/sh\ncp \"$1\" \"$FAKE_STATE/installed-crontab\"\n",
+	// Grafana's CLI in its container: what it was given.
+	"grafana": "#!/bin/sh\nprintf '%s\\n' \"$*\" >>\"$FAKE_STATE/grafana-argv\"\ncat >>\"$FAKE_STATE/grafana-stdin\"\n",
 }
 
 type sandbox struct {
@@ -109,7 +121,7 @@ func (s *sandbox) run(cmd *exec.Cmd) []string {
 // try runs a deploy with the fake tools and returns its output.
 func (s *sandbox) try(cmd *exec.Cmd) (string, error) {
 	_ = os.Remove(s.logf)
-	cmd.Env = append(os.Environ(), "PATH="+s.bin+":"+os.Getenv("PATH"), "FAKE_LOG="+s.logf, "FAKE_STATE="+s.state)
+	cmd.Env = append(os.Environ(), "PATH="+s.bin+":"+os.Getenv("PATH"), "FAKE_LOG="+s.logf, "FAKE_STATE="+s.state, "FAKE_GRAFANA_PASSWORD="+grafanaPassword)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
@@ -185,6 +197,8 @@ func TestDeployScriptRunsTheStepsInOrder(t *testing.T) {
 		{"compose rm --stop --force proxy"},
 		{"-p 80:80 --entrypoint certbot", "certonly --standalone", "--test-cert", "--email ops@shop.example.com", "-d shop.example.com", "-d ops.shop.example.com"},
 		{"compose up -d --wait --wait-timeout 600 --remove-orphans"},
+		// Grafana's admin password, once Grafana is up.
+		{"compose exec -T grafana sh -c", "reset-admin-password --password-from-stdin"},
 		{"certonly --webroot --webroot-path /var/www/acme"},
 		{"compose exec -T proxy nginx", "-s reload"},
 		{"image prune"},
@@ -214,6 +228,19 @@ func TestDeployScriptRunsTheStepsInOrder(t *testing.T) {
 		if strings.Contains(c, superuser) {
 			t.Errorf("the superuser's password is on a command line or stdin: %s", c)
 		}
+	}
+
+	// Grafana's CLI got the container's password on stdin, one line, and
+	// not among its arguments.
+	argv, err := os.ReadFile(filepath.Join(s.state, "grafana-argv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "cli --homepath /usr/share/grafana --config /etc/grafana/grafana.ini admin reset-admin-password --password-from-stdin\n"; string(argv) != want {
+		t.Errorf("grafana ran with %q, want %q", argv, want)
+	}
+	if got, err := os.ReadFile(filepath.Join(s.state, "grafana-stdin")); err != nil || string(got) != grafanaPassword+"\n" {
+		t.Errorf("grafana read %q from stdin (%v), want the container's password and a newline", got, err)
 	}
 
 	// The files are installed, the mounts hashed, the password hashed.
