@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 
@@ -111,21 +110,6 @@ func urnType(urn string) string {
 	return chain[strings.LastIndex(chain, "$")+1:]
 }
 
-// rotatedMonitor is the mock monitor, except that one generator answers
-// with a value of the test's choosing: the new generator after a rotation.
-type rotatedMonitor struct {
-	*mockmonitor.Monitor
-	generator, value string
-}
-
-func (m *rotatedMonitor) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	id, state, err := m.Monitor.NewResource(args)
-	if err == nil && args.TypeToken == PasswordType && args.Name == m.generator {
-		state["result"] = resource.MakeSecret(resource.NewStringProperty(m.value))
-	}
-	return id, state, err
-}
-
 // TestManagedRoleFollowsItsGenerator: on the managed engine the
 // postgresql Role's password is whatever the role's generator returns, a
 // secret, and so are the services' connection strings; a rotated
@@ -146,7 +130,7 @@ func TestManagedRoleFollowsItsGenerator(t *testing.T) {
 			}
 			var podHashes []any
 			for _, value := range []string{"FirstValue0123456789abcdefghijklm", "RotatedValue9876543210zyxwvutsrqp"} {
-				mon := &rotatedMonitor{Monitor: mockmonitor.New("focusdeck", "prod"), generator: gen, value: value}
+				mon := &stacktest.RotatedMonitor{Monitor: mockmonitor.New("focusdeck", "prod"), Type: PasswordType, Name: gen, Value: value}
 				var d *Deployment
 				err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 					var err error
