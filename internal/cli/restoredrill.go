@@ -47,6 +47,17 @@ type DrillOutcome struct {
 	DurationSeconds int64           `json:"durationSeconds"`
 	Databases       []DrillDatabase `json:"databases"`
 	Problems        []string        `json:"problems"`
+	// Restorable is the newest backup that restored and checked out: the
+	// newest itself, or, when it failed, the first of the next older ones
+	// the script tried (INFRA_DRILL_TRIES); nil when none did.
+	Restorable *DrillRestorable `json:"restorable"`
+}
+
+// DrillRestorable names a backup that restores, and its age.
+type DrillRestorable struct {
+	Backup     string `json:"backup"`
+	Time       string `json:"time"`
+	AgeSeconds int64  `json:"ageSeconds"`
 }
 
 // DrillDatabase is one database the drill restored.
@@ -215,6 +226,12 @@ func printDrill(o *RestoreDrillOptions, d *DrillOutcome) error {
 		verdict, d.Backup, d.Time, age, allowed, time.Duration(d.DurationSeconds)*time.Second)
 	for _, db := range d.Databases {
 		fmt.Fprintf(w, "  %s: %d tables, %d rows, %d bytes\n", db.Name, db.Tables, db.Rows, db.Bytes)
+	}
+	switch r := d.Restorable; {
+	case r == nil:
+		fmt.Fprintf(w, "newest restorable backup: none of those tried\n")
+	case r.Backup != d.Backup:
+		fmt.Fprintf(w, "newest restorable backup: %s (%s), age %s\n", r.Backup, r.Time, time.Duration(r.AgeSeconds)*time.Second)
 	}
 	for _, p := range d.Problems {
 		fmt.Fprintf(w, "problem: %s\n", p)
