@@ -193,3 +193,33 @@ func sameObjects(t *testing.T, r *rig, dir string, runs []string) {
 		}
 	}
 }
+
+// --fetch that finds nothing leaves the drill something to say: an empty
+// bucket gives "no finished backup" in the directory; a listing that fails
+// (a bucket that does not exist) is exit 0 for the fetch, and its error
+// reaches the drill's report through fetch.err.
+func TestRestoreDrillFetchFindsNothing(t *testing.T) {
+	r := newRig(t, []string{"bk_nothing"}, 26*time.Hour)
+	base := r.env
+	for name, c := range map[string]struct {
+		env  []string
+		want string
+	}{
+		"empty bucket":   {nil, "no finished backup (postgres/<time>/manifest.json) in "},
+		"missing bucket": {[]string{"INFRA_BACKUP_BUCKET=no-such-bucket"}, "NoSuchBucket"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			r.env = append(append([]string(nil), base...), c.env...)
+			if runs := fetchInto(t, r, dir); len(runs) != 0 {
+				t.Fatalf("fetched %q from nothing", runs)
+			}
+			r.env = append(append([]string(nil), base...), "INFRA_DRILL_SOURCE=dir:"+dir, "INFRA_BACKUP_AWS=false")
+			stdout, stderr, code := r.run(r.drill)
+			o := parseOutcome(t, stdout)
+			if code != 1 || o.Restorable != nil || !anyContains(o.Problems, c.want) || !anyContains(o.Problems, dir) {
+				t.Errorf("exit %d, %+v, want a problem naming %q and %s\n%s", code, o, c.want, dir, stderr)
+			}
+		})
+	}
+}
