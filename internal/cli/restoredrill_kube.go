@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"infra/components/backup"
@@ -75,14 +76,18 @@ func (o *RestoreDrillOptions) runDrillJob(ctx context.Context, p *preparedRemote
 // The Job is deleted on the way out, on a context of its own.
 func (o *RestoreDrillOptions) drillJob(ctx context.Context, lines remote.KubeDrill, manifest []byte, env []string, report io.Writer) (code int, err error) {
 	errOut := o.IO.ErrOut
+	var createErr bytes.Buffer
 	defer func() {
+		if strings.Contains(createErr.String(), "AlreadyExists") {
+			return // another drill's Job, of the same second: not ours to delete
+		}
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), drillDeleteTimeout)
 		defer cancel()
 		if c, derr := o.Run(dctx, lines.Delete, env, nil, errOut, errOut); derr != nil || c != 0 {
 			fmt.Fprintf(errOut, "infra: could not delete the drill job (kubectl exited %d: %v); it removes itself %d s after it ends\n", c, derr, backup.DrillTTLSeconds)
 		}
 	}()
-	c, err := o.Run(ctx, lines.Create, env, bytes.NewReader(manifest), errOut, errOut)
+	c, err := o.Run(ctx, lines.Create, env, bytes.NewReader(manifest), errOut, io.MultiWriter(errOut, &createErr))
 	if err != nil {
 		return 0, fmt.Errorf("create the job: %w", err)
 	}

@@ -52,13 +52,15 @@ type fakeKubectl struct {
 	kcContent string
 	condition string // the condition that comes: complete, failed, timeout (both waits give up), or "" (none: the caller is stopped)
 	createErr int
-	report    string
-	fetchLog  string
-	stop      context.CancelFunc // Ctrl-C while waiting
-	deleteCtx error              // the delete's context's error when it ran
+	// createStderr is what a refused create says.
+	createStderr string
+	report       string
+	fetchLog     string
+	stop         context.CancelFunc // Ctrl-C while waiting
+	deleteCtx    error              // the delete's context's error when it ran
 }
 
-func (f *fakeKubectl) run(ctx context.Context, argv, env []string, stdin io.Reader, stdout, _ io.Writer) (int, error) {
+func (f *fakeKubectl) run(ctx context.Context, argv, env []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
 	f.mu.Lock()
 	f.prefixes[strings.Join(argv[:5], " ")] = true
 	verb := strings.Join(argv[5:], " ")
@@ -82,6 +84,9 @@ func (f *fakeKubectl) run(ctx context.Context, argv, env []string, stdin io.Read
 		f.mu.Lock()
 		f.manifest = string(b)
 		f.mu.Unlock()
+		if f.createErr != 0 {
+			_, _ = io.WriteString(stderr, f.createStderr)
+		}
 		return f.createErr, nil
 	case "wait":
 		if f.condition == "timeout" {
@@ -126,7 +131,8 @@ const (
 // The drill on Kubernetes, step by step: the command lines (as data, no
 // cluster), the Job on create's stdin, the kubeconfig private while
 // kubectl runs and gone after, the Job deleted whatever happened (on a
-// fresh context after Ctrl-C), and the exit status from the report.
+// fresh context after Ctrl-C) unless its name was another's, and the exit
+// status from the report.
 func TestRestoreDrillKubernetes(t *testing.T) {
 	outs := auto.OutputMap{
 		"topology":       {Value: "kubernetes"},
@@ -150,7 +156,9 @@ func TestRestoreDrillKubernetes(t *testing.T) {
 		"fell back":      {nil, fakeKubectl{condition: "failed", report: fellBack}, false, ExitFailure, []string{create, waitC, waitF, logs, del}, "newest restorable backup: postgres/2026-12-05T033000Z/", "sha256 checksum mismatch"},
 		"ok but failed":  {nil, fakeKubectl{condition: "failed", report: goodDrill}, false, ExitFailure, []string{create, waitC, waitF, logs, del}, "", ""},
 		"no report":      {nil, fakeKubectl{condition: "failed", fetchLog: "fatal error: Access Denied\n"}, false, ExitFailure, []string{create, waitC, waitF, logs, fetch, del}, "", "without its report"},
-		"create refused": {nil, fakeKubectl{createErr: 1}, false, ExitFailure, []string{create, del}, "", "kubectl create exited 1"},
+		"create refused": {nil, fakeKubectl{createErr: 1, createStderr: "error: unable to connect\n"}, false, ExitFailure, []string{create, del}, "", "kubectl create exited 1"},
+		// kubectl's message for a name in use (apimachinery StatusReasonAlreadyExists).
+		"name taken":     {nil, fakeKubectl{createErr: 1, createStderr: `Error from server (AlreadyExists): jobs.batch "` + drillJob + `" already exists` + "\n"}, false, ExitFailure, []string{create}, "", "kubectl create exited 1"},
 		"ctrl-c":         {nil, fakeKubectl{}, true, ExitFailure, []string{create, waitC, waitF, del}, "", "context canceled"},
 		"unknown db":     {[]string{"--database", "nope"}, fakeKubectl{}, false, ExitUsage, nil, "", "not one of the stack's databases"},
 		"two reports":    {nil, fakeKubectl{condition: "complete", report: goodDrill + "\n" + goodDrill}, false, ExitFailure, []string{create, waitC, waitF, logs, fetch, del}, "", "one JSON line"},

@@ -20,7 +20,9 @@ import (
 // `infra restore-drill` builds it for examples/jarvis-cluster, goes
 // through the CLI's own create line (the kubeconfig written by
 // remote.Run, the manifest on stdin) into a real kube-apiserver, which
-// admits and stores it; the CLI's delete line removes it. The same Job
+// admits and stores it, refuses it a second time as AlreadyExists (what
+// the CLI reads to leave another drill's Job alone), and the CLI's delete
+// line removes it. The same Job
 // with restartPolicy Always, which a Job may not have, is refused: the
 // server's validation is what is checked. No pod runs (no kubelet).
 func TestRestoreDrillJobOnARealAPIServer(t *testing.T) {
@@ -52,6 +54,11 @@ func TestRestoreDrillJobOnARealAPIServer(t *testing.T) {
 	stored := api.Kubectl(t, "get", "job", job, "-n", ns, "-o", "jsonpath={.spec.backoffLimit} {.spec.template.spec.initContainers[0].name} {.spec.template.spec.containers[0].name} {.spec.template.spec.securityContext.runAsUser}")
 	if want := fmt.Sprintf("0 %s %s %d", backup.FetchContainer, backup.DrillContainer, backup.PostgresUID); strings.TrimSpace(stored) != want {
 		t.Errorf("stored job: %q, want %q", stored, want)
+	}
+	// A second drill of the same second: the server's refusal says
+	// AlreadyExists, which is how the CLI knows not to delete that Job.
+	if out, err := runLine(t, k, job, func(d remote.KubeDrill) []string { return d.Create }, body); err == nil || !strings.Contains(out, "AlreadyExists") {
+		t.Errorf("a second create of %s: %v\n%s", job, err, out)
 	}
 	if out, err := runLine(t, k, job, func(d remote.KubeDrill) []string { return d.Delete }, nil); err != nil {
 		t.Fatalf("delete: %v\n%s", err, out)
