@@ -211,9 +211,8 @@ func TestRestoreDrillOpensAccessAroundTheRun(t *testing.T) {
 }
 
 // The drill restores what the Droplet dumps: the selfhosted engine, and a
-// managed cluster once infra:database.backups is set (tests/backup
-// restores such a dump); a managed cluster without it, and an external
-// database, are refused.
+// managed cluster or an external database once infra:database.backups is
+// set (tests/backup restores such dumps); without it they are refused.
 func TestDrillableEngines(t *testing.T) {
 	b := &config.Backups{Schedule: "30 3 * * *", RetentionDays: 7}
 	cases := map[string]struct {
@@ -225,6 +224,7 @@ func TestDrillableEngines(t *testing.T) {
 		"managed dumped":     {"managed", b, true},
 		"managed not dumped": {"managed", nil, false},
 		"external":           {"external", nil, false},
+		"external dumped":    {"external", b, true},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
