@@ -220,9 +220,10 @@ func TestRestoreDrillOpensAccessAroundTheRun(t *testing.T) {
 }
 
 // The drill restores what infra dumps: the selfhosted engine, and a
-// managed cluster once infra:database.backups is set, from the Droplet or
-// the CronJob (tests/backup restores such dumps); a managed cluster
-// without it, and an external database, are refused on either topology.
+// managed cluster or an external database once infra:database.backups is
+// set, from the Droplet, or a managed cluster's from the CronJob
+// (tests/backup restores such dumps); without it they are refused, and an
+// external database on kubernetes is never dumped.
 func TestDrillableEngines(t *testing.T) {
 	b := &config.Backups{Schedule: "30 3 * * *", RetentionDays: 7}
 	vps, kube := config.TopologyVPS, config.TopologyKubernetes
@@ -236,9 +237,10 @@ func TestDrillableEngines(t *testing.T) {
 		"managed dumped":                 {vps, "managed", b, true},
 		"managed not dumped":             {vps, "managed", nil, false},
 		"external":                       {vps, "external", nil, false},
+		"external dumped":                {vps, "external", b, true},
 		"kubernetes, managed dumped":     {kube, "managed", b, true},
 		"kubernetes, managed not dumped": {kube, "managed", nil, false},
-		"kubernetes, external":           {kube, "external", nil, false},
+		"kubernetes, external":           {kube, "external", b, false},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

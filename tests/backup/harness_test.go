@@ -196,6 +196,8 @@ type manifest struct {
 		Bytes  int64  `json:"bytes"`
 		SHA256 string `json:"sha256"`
 	} `json:"globals"`
+	// RolesSkipped says why there is no roles file (an external database).
+	RolesSkipped string `json:"rolesSkipped,omitempty"`
 }
 
 // outcome is restore-drill.sh's one JSON line.
