@@ -39,17 +39,10 @@ func (d *Deployment) declareKubernetesBackup(ctx *pulumi.Context, after []pulumi
 		// The dumps connect directly, not through a pool: pg_dump needs a
 		// session of its own (a transaction pool would break --snapshot).
 		DatabaseEgress: []backup.Egress{{CIDR: cfg.Network.VPCCIDR, Ports: managedPostgresPorts[:1]}},
-		Pool:           cl.Pools[0].Name,
 		Protect:        cfg.Production(),
 		After:          append(after, d.Database),
 	}
-	for _, t := range cl.Pools[0].Taints {
-		tol := map[string]any{"key": t.Key, "effect": t.Effect, "operator": "Exists"}
-		if t.Value != "" {
-			tol["operator"], tol["value"] = "Equal", t.Value
-		}
-		args.Tolerations = append(args.Tolerations, tol)
-	}
+	args.Pool, args.Tolerations = BackupPlacement(cfg)
 	for _, db := range d.Database.Model.Databases {
 		args.Databases = append(args.Databases, backup.Database{
 			Name: db.Name,
@@ -62,4 +55,21 @@ func (d *Deployment) declareKubernetesBackup(ctx *pulumi.Context, after []pulumi
 	}
 	d.addManifests(kb.Manifests)
 	return kb, nil
+}
+
+// BackupPlacement is where the backup CronJob's pods run, and the restore
+// drill's Job's: the first node pool, its taints tolerated.
+func BackupPlacement(cfg *config.Config) (pool string, tolerations []map[string]any) {
+	if cfg.Cluster == nil || len(cfg.Cluster.Pools) == 0 {
+		return "", nil
+	}
+	p := cfg.Cluster.Pools[0]
+	for _, t := range p.Taints {
+		tol := map[string]any{"key": t.Key, "effect": t.Effect, "operator": "Exists"}
+		if t.Value != "" {
+			tol["operator"], tol["value"] = "Equal", t.Value
+		}
+		tolerations = append(tolerations, tol)
+	}
+	return p.Name, tolerations
 }

@@ -61,21 +61,20 @@ func deployVPS(ctx *pulumi.Context, d *Deployment) error {
 			// The Droplet's cron dumps the cluster over the VPC, each
 			// database as its owner (a direct connection: pg_dump needs a
 			// session of its own).
-			m := d.Database.Model
-			sd := &render.SiteDatabase{Version: cfg.Database.Version}
-			db.BackupURLs = map[string]pulumi.StringOutput{}
-			for _, x := range m.Databases {
-				sd.Databases = append(sd.Databases, x.Name)
-				db.BackupURLs[x.Name] = d.Database.ConnectionString(x.Name, x.Owner, database.FormatURL, true)
+			var err error
+			if retention, err = d.remoteDumps(&site, &db); err != nil {
+				return err
 			}
-			site.Managed = sd
-			b := cfg.Database.Backups
-			maxAge, err := config.MaxBackupAge(b.Schedule)
-			if err != nil {
-				return fmt.Errorf("database backups: %w", err)
+		case "external":
+			if !cfg.Database.DumpedOn(cfg.Topology) {
+				break
 			}
-			retention = b.RetentionDays
-			site.Backup = &render.SiteBackup{Region: v.SpacesRegion, Schedule: b.Schedule, RetentionDays: b.RetentionDays, MaxAge: maxAge}
+			// The Droplet's cron dumps the one database the URL names, as
+			// the URL's user, with the URL as given (its sslmode included).
+			var err error
+			if retention, err = d.remoteDumps(&site, &db); err != nil {
+				return err
+			}
 		}
 	}
 	backups := vps.BackupArgs{Region: v.SpacesRegion, RetentionDays: retention}
@@ -123,6 +122,31 @@ func deployVPS(ctx *pulumi.Context, d *Deployment) error {
 	// Each service with auth has its own login, as on Kubernetes.
 	d.exportAdminCredentials(host.ServicePasswords)
 	return nil
+}
+
+// remoteDumps sets site up for backup.sh to dump a managed cluster or an
+// external database over the network through the backup-pg one-shot, with
+// each database's connection string in db.BackupURLs (a secret), and
+// returns the retention of the dumps.
+func (d *Deployment) remoteDumps(site *render.Site, db *vps.DatabaseArgs) (int, error) {
+	cfg := d.Config
+	b := cfg.Database.Backups
+	maxAge, err := config.MaxBackupAge(b.Schedule)
+	if err != nil {
+		return 0, fmt.Errorf("database backups: %w", err)
+	}
+	sd := &render.SiteDatabase{Version: cfg.Database.Version}
+	db.BackupURLs = map[string]pulumi.StringOutput{}
+	for _, x := range d.Database.Model.Databases {
+		sd.Databases = append(sd.Databases, x.Name)
+		db.BackupURLs[x.Name] = d.Database.ConnectionString(x.Name, x.Owner, database.FormatURL, true)
+	}
+	site.Managed = sd
+	site.Backup = &render.SiteBackup{Region: cfg.VPS.SpacesRegion, Schedule: b.Schedule, RetentionDays: b.RetentionDays, MaxAge: maxAge}
+	if !cfg.Database.RolesDumped() {
+		site.Backup.RolesSkipped = "the " + cfg.Database.Engine + " database's roles are managed where it lives"
+	}
+	return b.RetentionDays, nil
 }
 
 // projectEnvironment is the DigitalOcean project environment of a stack:

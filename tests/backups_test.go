@@ -33,7 +33,7 @@ func TestBackupsPerTopologyAndEngine(t *testing.T) {
 		}
 		for art, line := range map[string]string{
 			"vps/backup.sh":        "bucket=${INFRA_BACKUP_BUCKET-'" + b.Inputs["name"].(string) + "'}",
-			"vps/restore-drill.sh": "bucket='" + b.Inputs["name"].(string) + "'",
+			"vps/restore-drill.sh": "bucket=${INFRA_BACKUP_BUCKET-'" + b.Inputs["name"].(string) + "'}",
 		} {
 			if !strings.Contains(p.Artifacts[art], "\n"+line+"\n") {
 				t.Errorf("%s does not name the bucket %v", art, b.Inputs["name"])

@@ -29,6 +29,8 @@ var flipEdits = map[string][][2]string{
 	"dev@kubernetes": {{"engine: selfhosted", "engine: managed"}},
 	// The dumps of the managed cluster upload with infra:vps's Spaces key.
 	"examples/jarvis-agents/prod@kubernetes": {{"    backups: { retentionDays: 14 }\n", ""}},
+	// Only the Droplet's cron dumps an external database.
+	"examples/hotdash/production@kubernetes": {{"    backups: { schedule: \"30 3 * * *\", retentionDays: 14 }\n", ""}},
 	// The VPS topology needs its Droplet's size and keys.
 	"examples/jarvis-cluster/prod@vps": {{"  infra:region: sfo3", "  infra:region: sfo3\n  infra:vps:\n    size: s-4vcpu-8gb\n    sshKeys: [\"3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa\"]\n    sshPrivateKeySecret: api-keys"},
 		// The dumps upload with infra:cluster's Spaces key, which the

@@ -240,7 +240,7 @@ func TestJarvisNetworkPolicies(t *testing.T) {
 	}
 	sort.Strings(names)
 	want := []string{
-		"acme-solver-from-ingress", "allow-dns", "db-backup-egress", "default-deny", "jarvis-backend-from-ingress",
+		"acme-solver-from-ingress", "allow-dns", "db-backup-egress", "db-restore-drill-egress", "default-deny", "jarvis-backend-from-ingress",
 		"jarvis-backend-from-monitoring", "jarvis-backend-peers", "jarvis-backend-to-database",
 	}
 	if !reflect.DeepEqual(names, want) {
@@ -305,7 +305,7 @@ func TestJarvisEveryChildHasItsComponentAsParent(t *testing.T) {
 			strings.Contains(r.Type, "traefik.io") && kube.Object(r.Inputs).Namespace() != "jarvis-system",
 			r.Type == "kubernetes:helm.sh/v3:Release" && (r.Inputs["chart"] == "traefik" || r.Inputs["chart"] == "cert-manager"):
 			return "infra:ingress:Ingress"
-		case strings.Contains(kube.Object(r.Inputs).Name(), "db-backup"),
+		case strings.Contains(kube.Object(r.Inputs).Name(), "db-backup"), strings.Contains(kube.Object(r.Inputs).Name(), "db-restore-drill"),
 			r.Type == "digitalocean:index/spacesBucket:SpacesBucket", r.Type == "pulumi:providers:digitalocean",
 			strings.HasPrefix(r.Name, "jarvis-cluster-prod-backups"):
 			return "infra:backup:KubernetesBackup"

@@ -26,6 +26,13 @@ import (
 // NetworkPolicy's stem); the alert selects kube-state-metrics' series by it.
 const Name = "db-backup"
 
+// ScriptConfigMap holds backup.sh and, under DrillScriptKey,
+// restore-drill.sh.
+const (
+	ScriptConfigMap = Name + "-script"
+	DrillScriptKey  = "restore-drill.sh"
+)
+
 // UID runs both containers: not root, and not an id the images give a home.
 const UID = 10001
 
@@ -140,10 +147,15 @@ func NewKubernetesBackup(ctx *pulumi.Context, name string, args *KubernetesBacku
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes backup %q: %w", name, err)
 	}
+	drill, err := DrillScript(args)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes backup %q: %w", name, err)
+	}
 	after := pulumi.DependsOn(args.After)
 	objects := []kube.Object{
 		networkPolicy(args),
-		configMap(args, script),
+		drillNetworkPolicy(args),
+		configMap(args, script, drill),
 		secret(args, bucket.Name),
 	}
 	var before []pulumi.Resource
@@ -212,12 +224,22 @@ func (c *KubernetesBackup) declareBucket(ctx *pulumi.Context, name string, args 
 // Script is backup.sh as the VPS renders it, for these databases; the
 // bucket comes from INFRA_BACKUP_BUCKET at run time.
 func Script(args *KubernetesBackupArgs) (string, error) {
-	site := render.Site{
+	return render.BackupScript(site(args), "")
+}
+
+// DrillScript is restore-drill.sh as the VPS renders it (the same checks
+// and the same oldest acceptable age); the bucket comes from
+// INFRA_BACKUP_BUCKET at run time.
+func DrillScript(args *KubernetesBackupArgs) (string, error) {
+	return render.RestoreDrillScript(site(args), "")
+}
+
+func site(args *KubernetesBackupArgs) render.Site {
+	return render.Site{
 		Project:  args.Project,
 		Database: &render.SiteDatabase{Version: args.Version, Databases: databaseNames(args)},
 		Backup:   &render.SiteBackup{Region: args.Region, Schedule: args.Schedule, RetentionDays: args.RetentionDays, MaxAge: args.MaxAge},
 	}
-	return render.BackupScript(site, "")
 }
 
 func databaseNames(args *KubernetesBackupArgs) []string {

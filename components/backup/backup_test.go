@@ -50,6 +50,10 @@ func TestKubernetesBackupChildren(t *testing.T) {
 			t.Errorf("%s %s: parent %s, want the component", typ, name, r.Parent)
 		}
 	}
+	// The restore drill's egress (its Job is the CLI's, not the stack's).
+	if r := rec.Get(t, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "shop-prod-networkpolicy-db-restore-drill-egress"); r.Parent != comp.URN {
+		t.Errorf("drill network policy: parent %s, want the component", r.Parent)
+	}
 	bucket := pulumitest.Plain(rec.Get(t, "digitalocean:index/spacesBucket:SpacesBucket", "shop-prod-backups").Inputs)
 	if bucket["acl"] != "private" || pulumitest.Path(bucket, "lifecycleRules").([]any)[0].(map[string]any)["expiration"].(map[string]any)["days"] != float64(14) {
 		t.Errorf("bucket = %v", bucket)
@@ -61,6 +65,10 @@ func TestKubernetesBackupChildren(t *testing.T) {
 	script := pulumitest.Path(cm, "data").(map[string]any)["backup.sh"].(string)
 	if strings.Contains(script, "pw@") || !strings.Contains(script, "databases=('audit' 'shop' )") {
 		t.Errorf("the script's ConfigMap names the databases and holds no connection string:\n%s", script)
+	}
+	drill := pulumitest.Path(cm, "data").(map[string]any)[DrillScriptKey].(string)
+	if strings.Contains(drill, "pw@") || !strings.Contains(drill, "max_age=${INFRA_DRILL_MAX_AGE:-10800}") {
+		t.Errorf("the ConfigMap's restore-drill.sh checks the schedule's 3 h and holds no connection string:\n%s", drill)
 	}
 	cj := pulumitest.Plain(rec.Get(t, "kubernetes:batch/v1:CronJob", "shop-prod-cronjob-db-backup").Inputs)
 	pod := pulumitest.Path(cj, "spec.jobTemplate.spec.template.spec").(map[string]any)

@@ -51,33 +51,51 @@ func networkPolicy(args *KubernetesBackupArgs) kube.Object {
 		}
 		rules = append(rules, rule)
 	}
+	return egressPolicy(args, Name, append(rules, httpsToInternet()))
+}
+
+// drillNetworkPolicy lets the restore drill's pods reach Spaces and
+// nothing else: the drill's scratch server runs inside its own pod.
+func drillNetworkPolicy(args *KubernetesBackupArgs) kube.Object {
+	return egressPolicy(args, DrillName, []any{httpsToInternet()})
+}
+
+// httpsToInternet is TCP 443 anywhere but the private, shared and
+// link-local ranges.
+func httpsToInternet() map[string]any {
 	except := make([]any, len(workload.InternetExcept))
 	for i, c := range workload.InternetExcept {
 		except[i] = c
 	}
-	rules = append(rules, map[string]any{
+	return map[string]any{
 		"to":    []any{map[string]any{"ipBlock": map[string]any{"cidr": workload.InternetCIDR, "except": except}}},
 		"ports": []any{map[string]any{"protocol": "TCP", "port": 443}},
-	})
+	}
+}
+
+// egressPolicy is <component>-egress: rules for the pods labelled with
+// that component.
+func egressPolicy(args *KubernetesBackupArgs, component string, rules []any) kube.Object {
 	return kube.Object{
 		"apiVersion": "networking.k8s.io/v1",
 		"kind":       "NetworkPolicy",
-		"metadata":   meta(args, Name+"-egress"),
+		"metadata":   meta(args, component+"-egress"),
 		"spec": map[string]any{
-			"podSelector": map[string]any{"matchLabels": map[string]any{workload.ComponentLabel: Name}},
+			"podSelector": map[string]any{"matchLabels": map[string]any{workload.ComponentLabel: component}},
 			"policyTypes": []any{"Egress"},
 			"egress":      rules,
 		},
 	}
 }
 
-// configMap holds the script, and nothing secret.
-func configMap(args *KubernetesBackupArgs, script string) kube.Object {
+// configMap holds the scripts (backup.sh for the CronJob,
+// restore-drill.sh for the drill's Job), and nothing secret.
+func configMap(args *KubernetesBackupArgs, script, drill string) kube.Object {
 	return kube.Object{
 		"apiVersion": "v1",
 		"kind":       "ConfigMap",
-		"metadata":   meta(args, Name+"-script"),
-		"data":       map[string]any{"backup.sh": script},
+		"metadata":   meta(args, ScriptConfigMap),
+		"data":       map[string]any{"backup.sh": script, DrillScriptKey: drill},
 	}
 }
 
@@ -123,14 +141,18 @@ func DumpEnv(args *KubernetesBackupArgs) []any {
 }
 
 // UploadEnv is the upload container's environment: the AWS CLI as is, and
-// the bucket and the Spaces key from the Secret. The CLI settings are the
-// VPS's backup-upload service's (components/vps/render).
+// the bucket and the Spaces key from the Secret.
 func UploadEnv() []any {
+	return append([]any{plain("INFRA_BACKUP_TEXTFILE", ""), plain("INFRA_APP_DIR", DumpDir)}, awsEnv()...)
+}
+
+// awsEnv runs the scripts' AWS CLI as is, with the bucket and the Spaces
+// key from the Secret. The CLI settings are the VPS's backup-upload
+// service's (components/vps/render).
+func awsEnv() []any {
 	return []any{
 		map[string]any{"name": "INFRA_BACKUP_BUCKET", "valueFrom": fromSecret(bucketKey)},
 		plain("INFRA_BACKUP_AWS", "aws"),
-		plain("INFRA_BACKUP_TEXTFILE", ""),
-		plain("INFRA_APP_DIR", DumpDir),
 		plain("HOME", "/tmp"),
 		plain("AWS_DEFAULT_REGION", "us-east-1"), // Spaces ignores it; the CLI needs one
 		plain("AWS_REQUEST_CHECKSUM_CALCULATION", "when_required"),
@@ -157,18 +179,36 @@ func container(name, image string, command, env []any) map[string]any {
 			"requests": map[string]any{"cpu": "100m", "memory": "256Mi"},
 			"limits":   map[string]any{"cpu": "1", "memory": "1Gi"},
 		},
-		"securityContext": map[string]any{
-			"allowPrivilegeEscalation": false,
-			"readOnlyRootFilesystem":   true,
-			"runAsNonRoot":             true,
-			"runAsUser":                UID,
-			"capabilities":             map[string]any{"drop": []any{"ALL"}},
-		},
+		"securityContext": containerSecurity(UID),
 		"volumeMounts": []any{
 			map[string]any{"name": "script", "mountPath": ScriptDir, "readOnly": true},
 			map[string]any{"name": "dumps", "mountPath": DumpDir},
 			map[string]any{"name": "tmp", "mountPath": "/tmp"},
 		},
+	}
+}
+
+// containerSecurity is every backup container's: not root, no privilege
+// to gain, no capability, a read-only root filesystem (what they write
+// goes to emptyDirs).
+func containerSecurity(uid int) map[string]any {
+	return map[string]any{
+		"allowPrivilegeEscalation": false,
+		"readOnlyRootFilesystem":   true,
+		"runAsNonRoot":             true,
+		"runAsUser":                uid,
+		"capabilities":             map[string]any{"drop": []any{"ALL"}},
+	}
+}
+
+// podSecurity is the pods' own: uid's user and group, seccomp's default.
+func podSecurity(uid int) map[string]any {
+	return map[string]any{
+		"runAsNonRoot":   true,
+		"runAsUser":      uid,
+		"runAsGroup":     uid,
+		"fsGroup":        uid,
+		"seccompProfile": map[string]any{"type": "RuntimeDefault"},
 	}
 }
 
@@ -183,31 +223,16 @@ func CronJob(args *KubernetesBackupArgs) kube.Object {
 		"restartPolicy":                "Never",
 		"automountServiceAccountToken": false,
 		"enableServiceLinks":           false,
-		"securityContext": map[string]any{
-			"runAsNonRoot":   true,
-			"runAsUser":      UID,
-			"runAsGroup":     UID,
-			"fsGroup":        UID,
-			"seccompProfile": map[string]any{"type": "RuntimeDefault"},
-		},
-		"initContainers": []any{container("dump", render.ImagePostgres(args.Version), DumpCommand, DumpEnv(args))},
-		"containers":     []any{container("upload", render.ImageAWSCLI, UploadCommand, UploadEnv())},
+		"securityContext":              podSecurity(UID),
+		"initContainers":               []any{container("dump", render.ImagePostgres(args.Version), DumpCommand, DumpEnv(args))},
+		"containers":                   []any{container("upload", render.ImageAWSCLI, UploadCommand, UploadEnv())},
 		"volumes": []any{
-			map[string]any{"name": "script", "configMap": map[string]any{"name": Name + "-script", "defaultMode": 0o555}},
+			map[string]any{"name": "script", "configMap": map[string]any{"name": ScriptConfigMap, "defaultMode": 0o555}},
 			map[string]any{"name": "dumps", "emptyDir": map[string]any{}},
 			map[string]any{"name": "tmp", "emptyDir": map[string]any{"sizeLimit": "256Mi"}},
 		},
 	}
-	if args.Pool != "" {
-		pod["nodeSelector"] = map[string]any{workload.PoolLabel: args.Pool}
-	}
-	if len(args.Tolerations) > 0 {
-		var tol []any
-		for _, t := range args.Tolerations {
-			tol = append(tol, t)
-		}
-		pod["tolerations"] = tol
-	}
+	place(pod, args.Pool, args.Tolerations)
 	return kube.Object{
 		"apiVersion": "batch/v1",
 		"kind":       "CronJob",
@@ -229,5 +254,19 @@ func CronJob(args *KubernetesBackupArgs) kube.Object {
 				},
 			}},
 		},
+	}
+}
+
+// place puts a pod on the pool ("": anywhere), its taints tolerated.
+func place(pod map[string]any, pool string, tolerations []map[string]any) {
+	if pool != "" {
+		pod["nodeSelector"] = map[string]any{workload.PoolLabel: pool}
+	}
+	if len(tolerations) > 0 {
+		var tol []any
+		for _, t := range tolerations {
+			tol = append(tol, t)
+		}
+		pod["tolerations"] = tol
 	}
 }

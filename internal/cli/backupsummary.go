@@ -14,6 +14,14 @@ func backupSummary(cfg *config.Config) string {
 		return ""
 	}
 	switch {
+	case d.Engine == "external" && d.DumpedOn(cfg.Topology):
+		b := d.Backups
+		maxAge, err := config.MaxBackupAge(b.Schedule)
+		if err != nil {
+			return fmt.Sprintf("Backups: %v", err)
+		}
+		return fmt.Sprintf("Backups: what the external database's provider keeps is the provider's business; infra's own: pg_dump of the database its URL names, with a manifest and no roles file, by the Droplet's cron to the stack's Spaces bucket on %q (UTC), kept %d days (infra:database.backups); alerts and `infra restore-drill` fail when the newest is older than %s (docs/backups.md).",
+			b.Schedule, b.RetentionDays, maxAge)
 	case d.DumpedOn(cfg.Topology):
 		b := d.Backups
 		maxAge, err := config.MaxBackupAge(b.Schedule)
@@ -38,5 +46,5 @@ func backupSummary(cfg *config.Config) string {
 		how := "set infra:database.backups for dumps of infra's own"
 		return fmt.Sprintf("Backups: DigitalOcean's own for the managed cluster: daily, with point-in-time recovery, kept %d days (fixed by the platform, not configurable); %s (docs/backups.md).", config.ManagedBackupDays, how)
 	}
-	return "Backups: the external database is backed up by whoever runs it; infra makes none."
+	return "Backups: the external database is backed up by whoever runs it; infra makes none (set infra:database.backups on the vps topology for dumps of infra's own)."
 }

@@ -29,12 +29,14 @@ type RestoreDrillOptions struct {
 	// BeforeRun is called once the target is known, before the drill
 	// runs; its cleanup runs after. Nil opens what --access-from asks for.
 	BeforeRun func(ctx context.Context, t RemoteTarget) (cleanup func(), err error)
-	// Run runs the command line with env, streaming its stderr and
-	// writing its stdout to stdout, and returns its exit code (tests
-	// replace it).
-	Run func(ctx context.Context, argv, env []string, stdout, stderr io.Writer) (code int, err error)
+	// Run runs the command line with env and stdin (nil: none), writing
+	// its stdout and stderr to the writers, and returns its exit code
+	// (tests replace it).
+	Run func(ctx context.Context, argv, env []string, stdin io.Reader, stdout, stderr io.Writer) (code int, err error)
 	// Environ is the environment the command inherits (nil: os.Environ).
 	Environ func() []string
+	// Now names the drill's Job on Kubernetes (nil: time.Now).
+	Now func() time.Time
 }
 
 // DrillOutcome is restore-drill.sh's one JSON line.
@@ -47,6 +49,17 @@ type DrillOutcome struct {
 	DurationSeconds int64           `json:"durationSeconds"`
 	Databases       []DrillDatabase `json:"databases"`
 	Problems        []string        `json:"problems"`
+	// Restorable is the newest backup that restored and checked out: the
+	// newest itself, or, when it failed, the first of the next older ones
+	// the script tried (INFRA_DRILL_TRIES); nil when none did.
+	Restorable *DrillRestorable `json:"restorable"`
+}
+
+// DrillRestorable names a backup that restores, and its age.
+type DrillRestorable struct {
+	Backup     string `json:"backup"`
+	Time       string `json:"time"`
+	AgeSeconds int64  `json:"ageSeconds"`
 }
 
 // DrillDatabase is one database the drill restored.
@@ -64,20 +77,31 @@ func NewCmdRestoreDrill(streams *IO, runF func(*RestoreDrillOptions) error) *cob
 	cmd := &cobra.Command{
 		Use:   "restore-drill --stack NAME [--database NAME] [--access-from ADDR]",
 		Short: "Restore the newest backup into a scratch server and check it",
-		Long: `restore-drill proves the newest backup restores. Over SSH to the stack's
-Droplet (as the deploy user, with the stack's deploy key from infra:secrets,
-written to a private temporary file removed afterwards) it runs
-restore-drill.sh, which fetches the newest
-finished backup (postgres/<time>/manifest.json in the backups bucket), checks
-each dump's size and sha256 against the manifest, restores it into a
-throwaway postgres container, compares every table's row count with the
-manifest, removes the container, and reports the backup's age and the drill's
-duration.
+		Long: `restore-drill proves the newest backup restores. It runs the stack's
+restore-drill.sh, which takes the newest finished backup
+(postgres/<time>/manifest.json in the backups bucket), checks each dump's
+size and sha256 against the manifest, restores it into a throwaway
+PostgreSQL, compares every table's row count with the manifest, and reports
+the backup's age and the drill's duration. When the newest does not restore
+or check out, it tries the next older ones (three in all) and reports the
+newest that restores ("newest restorable backup"), or none.
+
+On topology vps it runs over SSH on the Droplet (as the deploy user, with
+the stack's deploy key from infra:secrets, written to a private temporary
+file removed afterwards), the scratch server a throwaway container. On
+topology kubernetes it runs as the Job db-restore-drill-<unix time> in the
+application's namespace, with the stack's kubeconfig (written to a private
+temporary file, removed afterwards; doctl gives the token): kubectl create,
+wait until it completes or fails, read the drill container's report, and
+delete the Job whatever happened. The Job reads the Spaces key and bucket
+from the backup CronJob's Secret db-backup and the script from its
+ConfigMap db-backup-script.
 
 Exit 1 when the newest backup is older than infra:database.backups.schedule
-allows, or any database does not restore or check out. infra dumps the
-selfhosted engine, and a managed cluster with infra:database.backups set;
-a managed cluster's own backups are DigitalOcean's (docs/backups.md).`,
+allows, or any database does not restore or check out, even when an older
+backup restores. infra dumps the selfhosted engine, and a managed cluster
+with infra:database.backups set; a managed cluster's own backups are
+DigitalOcean's (docs/backups.md).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.Stack == "" {
@@ -114,6 +138,9 @@ func runRestoreDrill(ctx context.Context, o *RestoreDrillOptions) error {
 	if err := drillable(cfg, o.Database); err != nil {
 		return err
 	}
+	if cfg.Topology == config.TopologyKubernetes {
+		return runKubeDrill(ctx, o, cfg, proj.Name)
+	}
 	p, err := prepareRemote(ctx, &o.StackOptions, &o.AccessFlags, o.BeforeRun,
 		remote.Request{Action: remote.Drill, Command: DrillArgs(o.Database)}, o.Environ)
 	if err != nil {
@@ -125,15 +152,21 @@ func runRestoreDrill(ctx context.Context, o *RestoreDrillOptions) error {
 	code := 0
 	run := func(ctx context.Context, argv, env []string) error {
 		var err error
-		code, err = o.Run(ctx, argv, env, &stdout, o.IO.ErrOut)
+		code, err = o.Run(ctx, argv, env, nil, &stdout, o.IO.ErrOut)
 		return err
 	}
 	if err := remote.Run(ctx, p.cmd, p.dir, p.env, run); err != nil {
 		return fmt.Errorf("run the restore drill on %s: %w", target.Host, err)
 	}
-	outcome, err := ParseDrillOutcome(stdout.Bytes())
+	return finishDrill(o, "restore drill on "+target.Host, stdout.Bytes(), code)
+}
+
+// finishDrill reads the drill's report (where says which drill), prints
+// it, and fails when the drill did or exited non-zero.
+func finishDrill(o *RestoreDrillOptions, where string, stdout []byte, code int) error {
+	outcome, err := ParseDrillOutcome(stdout)
 	if err != nil {
-		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("restore drill on %s exited %d without its report: %w", target.Host, code, err)}
+		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("%s exited %d without its report: %w", where, code, err)}
 	}
 	if err := printDrill(o, outcome); err != nil {
 		return err
@@ -148,14 +181,14 @@ func runRestoreDrill(ctx context.Context, o *RestoreDrillOptions) error {
 func drillable(cfg *config.Config, database string) error {
 	d := cfg.Database
 	switch {
-	case cfg.Topology != config.TopologyVPS:
-		return usageError("restore-drill runs on the vps topology; on kubernetes there is no drill of the backup CronJob's dumps yet, and the managed cluster's own backups are DigitalOcean's (docs/backups.md)")
 	case d == nil:
 		return usageError("the stack declares no database")
 	case d.Engine == "managed" && !d.DumpedOn(cfg.Topology):
 		return usageError("a managed cluster's backups are DigitalOcean's (daily, point-in-time recovery, %d days): restore one into a new cluster with doctl databases fork; set infra:database.backups for dumps of infra's own, which this drill restores", config.ManagedBackupDays)
 	case d.Engine != "selfhosted" && !d.DumpedOn(cfg.Topology):
 		return usageError("an %s database is backed up by whoever runs it", d.Engine)
+	case cfg.Topology != config.TopologyVPS && !d.DumpedOn(cfg.Topology):
+		return usageError("restore-drill restores the dumps infra makes: on %s, those of a managed cluster with infra:database.backups set", cfg.Topology)
 	}
 	if database == "" {
 		return nil
@@ -182,7 +215,8 @@ func DrillArgs(database string) []string {
 }
 
 // ParseDrillOutcome reads the script's stdout: exactly one JSON line of
-// the documented shape.
+// the documented shape, every field known and "restorable" present (null
+// when no backup restored).
 func ParseDrillOutcome(stdout []byte) (*DrillOutcome, error) {
 	line := bytes.TrimSpace(stdout)
 	if len(line) == 0 {
@@ -196,6 +230,13 @@ func ParseDrillOutcome(stdout []byte) (*DrillOutcome, error) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&o); err != nil {
 		return nil, fmt.Errorf("not the drill's JSON: %w", err)
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(line, &fields); err != nil {
+		return nil, fmt.Errorf("not the drill's JSON: %w", err)
+	}
+	if _, ok := fields["restorable"]; !ok {
+		return nil, errors.New(`the report has no "restorable": the stack's restore-drill.sh is older than this infra (run infra up)`)
 	}
 	return &o, nil
 }
@@ -216,17 +257,24 @@ func printDrill(o *RestoreDrillOptions, d *DrillOutcome) error {
 	for _, db := range d.Databases {
 		fmt.Fprintf(w, "  %s: %d tables, %d rows, %d bytes\n", db.Name, db.Tables, db.Rows, db.Bytes)
 	}
+	switch r := d.Restorable; {
+	case r == nil:
+		fmt.Fprintf(w, "newest restorable backup: none of those tried\n")
+	case r.Backup != d.Backup:
+		fmt.Fprintf(w, "newest restorable backup: %s (%s), age %s\n", r.Backup, r.Time, time.Duration(r.AgeSeconds)*time.Second)
+	}
 	for _, p := range d.Problems {
 		fmt.Fprintf(w, "problem: %s\n", p)
 	}
 	return nil
 }
 
-// runCommand runs argv with env, stdout captured and stderr streamed.
-func runCommand(ctx context.Context, argv, env []string, stdout, stderr io.Writer) (int, error) {
+// runCommand runs argv with env and stdin, stdout and stderr to the
+// writers.
+func runCommand(ctx context.Context, argv, env []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = env
-	cmd.Stdout, cmd.Stderr = stdout, stderr
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
 	err := cmd.Run()
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {

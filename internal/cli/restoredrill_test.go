@@ -45,7 +45,7 @@ type fakeSSH struct {
 	code    int
 }
 
-func (f *fakeSSH) run(_ context.Context, argv, _ []string, stdout, _ io.Writer) (int, error) {
+func (f *fakeSSH) run(_ context.Context, argv, _ []string, _ io.Reader, stdout, _ io.Writer) (int, error) {
 	f.argv = argv
 	for i, a := range argv {
 		if a == "-i" && i+1 < len(argv) {
@@ -69,9 +69,15 @@ func drillCmd(f Stack, ssh *fakeSSH) func(*IO) *cobra.Command {
 	}
 }
 
-const goodDrill = `{"ok":true,"backup":"postgres/2026-12-06T033000Z/","time":"2026-12-06T03:30:00Z","ageSeconds":3600,"maxAgeSeconds":93600,"durationSeconds":12,"databases":[{"name":"app","bytes":4096,"tables":3,"rows":1242}],"problems":[]}`
+const goodDrill = `{"ok":true,"backup":"postgres/2026-12-06T033000Z/","time":"2026-12-06T03:30:00Z","ageSeconds":3600,"maxAgeSeconds":93600,"durationSeconds":12,"databases":[{"name":"app","bytes":4096,"tables":3,"rows":1242}],"problems":[],"restorable":{"backup":"postgres/2026-12-06T033000Z/","time":"2026-12-06T03:30:00Z","ageSeconds":3600}}`
 
-const oldDrill = `{"ok":false,"backup":"postgres/2026-12-01T033000Z/","time":"2026-12-01T03:30:00Z","ageSeconds":432000,"maxAgeSeconds":93600,"durationSeconds":12,"databases":[],"problems":["newest backup is too old: age 432000s (120h), the schedule allows 93600s (26h)"]}`
+const oldDrill = `{"ok":false,"backup":"postgres/2026-12-01T033000Z/","time":"2026-12-01T03:30:00Z","ageSeconds":432000,"maxAgeSeconds":93600,"durationSeconds":12,"databases":[],"problems":["newest backup is too old: age 432000s (120h), the schedule allows 93600s (26h)"],"restorable":{"backup":"postgres/2026-12-01T033000Z/","time":"2026-12-01T03:30:00Z","ageSeconds":432000}}`
+
+// fellBack: the newest did not restore, the night before did.
+const fellBack = `{"ok":false,"backup":"postgres/2026-12-06T033000Z/","time":"2026-12-06T03:30:00Z","ageSeconds":3600,"maxAgeSeconds":93600,"durationSeconds":30,"databases":[],"problems":["app: sha256 checksum mismatch for app.dump: manifest aa, downloaded bb (10 bytes, manifest 10)"],"restorable":{"backup":"postgres/2026-12-05T033000Z/","time":"2026-12-05T03:30:00Z","ageSeconds":90000}}`
+
+// noneRestorable: nothing tried restored.
+const noneRestorable = `{"ok":false,"backup":"postgres/2026-12-06T033000Z/","time":"2026-12-06T03:30:00Z","ageSeconds":3600,"maxAgeSeconds":93600,"durationSeconds":30,"databases":[],"problems":["app: pg_restore failed: x","older backup postgres/2026-12-05T033000Z/: app: pg_restore failed: x"],"restorable":null}`
 
 // The command line that reaches the Droplet, and how the script's line
 // becomes the exit status.
@@ -92,13 +98,16 @@ func TestRestoreDrillCommand(t *testing.T) {
 		"good": {nil, goodDrill, 0, ExitOK, sshArgv("cd /opt/app && exec bash restore-drill.sh"), "app: 3 tables, 1242 rows"},
 		"one database": {[]string{"--database", "focusdeck_jobs"}, goodDrill, 0, ExitOK,
 			sshArgv("cd /opt/app && exec bash restore-drill.sh --database focusdeck_jobs"), "restorable"},
-		"too old":            {nil, oldDrill, 1, ExitFailure, nil, "too old"},
-		"no report":          {nil, "", 255, ExitFailure, nil, ""},
-		"two lines":          {nil, goodDrill + "\n" + goodDrill, 0, ExitFailure, nil, ""},
-		"ok but exit 1":      {nil, goodDrill, 1, ExitFailure, nil, ""},
-		"unknown database":   {[]string{"--database", "nope"}, goodDrill, 0, ExitUsage, nil, ""},
-		"not a name":         {[]string{"--database", "a;rm -rf /"}, goodDrill, 0, ExitUsage, nil, ""},
-		"unknown JSON field": {nil, strings.Replace(goodDrill, `"ok"`, `"okay":1,"ok"`, 1), 0, ExitFailure, nil, ""},
+		"too old":             {nil, oldDrill, 1, ExitFailure, nil, "too old"},
+		"no report":           {nil, "", 255, ExitFailure, nil, ""},
+		"two lines":           {nil, goodDrill + "\n" + goodDrill, 0, ExitFailure, nil, ""},
+		"ok but exit 1":       {nil, goodDrill, 1, ExitFailure, nil, ""},
+		"unknown database":    {[]string{"--database", "nope"}, goodDrill, 0, ExitUsage, nil, ""},
+		"not a name":          {[]string{"--database", "a;rm -rf /"}, goodDrill, 0, ExitUsage, nil, ""},
+		"unknown JSON field":  {nil, strings.Replace(goodDrill, `"ok"`, `"okay":1,"ok"`, 1), 0, ExitFailure, nil, ""},
+		"no restorable field": {nil, goodDrill[:strings.Index(goodDrill, `,"restorable"`)] + "}", 0, ExitFailure, nil, ""},
+		"fell back":           {nil, fellBack, 1, ExitFailure, nil, "newest restorable backup: postgres/2026-12-05T033000Z/ (2026-12-05T03:30:00Z), age 25h0m0s"},
+		"none restorable":     {nil, noneRestorable, 1, ExitFailure, nil, "newest restorable backup: none of those tried"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -197,9 +206,9 @@ func TestRestoreDrillOpensAccessAroundTheRun(t *testing.T) {
 				events = append(events, "open "+tg.Host)
 				return func() { events = append(events, "close") }, nil
 			}
-			o.Run = func(ctx context.Context, argv, env []string, stdout, stderr io.Writer) (int, error) {
+			o.Run = func(ctx context.Context, argv, env []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
 				events = append(events, "ssh")
-				return ssh.run(ctx, argv, env, stdout, stderr)
+				return ssh.run(ctx, argv, env, stdin, stdout, stderr)
 			}
 			return runRestoreDrill(context.Background(), o)
 		})
@@ -210,25 +219,32 @@ func TestRestoreDrillOpensAccessAroundTheRun(t *testing.T) {
 	}
 }
 
-// The drill restores what the Droplet dumps: the selfhosted engine, and a
-// managed cluster once infra:database.backups is set (tests/backup
-// restores such a dump); a managed cluster without it, and an external
-// database, are refused.
+// The drill restores what infra dumps: the selfhosted engine, and a
+// managed cluster or an external database once infra:database.backups is
+// set, from the Droplet, or a managed cluster's from the CronJob
+// (tests/backup restores such dumps); without it they are refused, and an
+// external database on kubernetes is never dumped.
 func TestDrillableEngines(t *testing.T) {
 	b := &config.Backups{Schedule: "30 3 * * *", RetentionDays: 7}
+	vps, kube := config.TopologyVPS, config.TopologyKubernetes
 	cases := map[string]struct {
-		engine  string
-		backups *config.Backups
-		ok      bool
+		topology config.Topology
+		engine   string
+		backups  *config.Backups
+		ok       bool
 	}{
-		"selfhosted":         {"selfhosted", b, true},
-		"managed dumped":     {"managed", b, true},
-		"managed not dumped": {"managed", nil, false},
-		"external":           {"external", nil, false},
+		"selfhosted":                     {vps, "selfhosted", b, true},
+		"managed dumped":                 {vps, "managed", b, true},
+		"managed not dumped":             {vps, "managed", nil, false},
+		"external":                       {vps, "external", nil, false},
+		"external dumped":                {vps, "external", b, true},
+		"kubernetes, managed dumped":     {kube, "managed", b, true},
+		"kubernetes, managed not dumped": {kube, "managed", nil, false},
+		"kubernetes, external":           {kube, "external", b, false},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			cfg := &config.Config{Topology: config.TopologyVPS, Database: &config.Database{Engine: c.engine, Backups: c.backups}}
+			cfg := &config.Config{Topology: c.topology, Database: &config.Database{Engine: c.engine, Backups: c.backups}}
 			if err := drillable(cfg, ""); (err == nil) != c.ok {
 				t.Errorf("drillable = %v, want ok %v", err, c.ok)
 			}

@@ -12,8 +12,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
+
+	"infra/components/backup"
 )
 
 // Action is what a command does on the target.
@@ -24,8 +28,9 @@ const (
 	Logs  Action = "logs"
 	Shell Action = "ssh"
 	Exec  Action = "exec"
-	// Drill runs the rendered restore-drill.sh in the app directory
-	// (Command: its arguments; VPS only).
+	// Drill runs the rendered restore-drill.sh: in the app directory on
+	// the VPS (Command: its arguments), as the Job Request.Job on
+	// Kubernetes (Build gives the create line; KubeDrill the rest).
 	Drill Action = "restore-drill"
 )
 
@@ -41,6 +46,8 @@ type Request struct {
 	Command []string
 	// TTY: stdin is a terminal, so the remote side gets one too.
 	TTY bool
+	// Job is the restore drill's Job (Drill on Kubernetes).
+	Job string
 }
 
 // File is a secret file a command reads: written before it runs,
@@ -167,15 +174,17 @@ func (k Kubernetes) Build(r Request, dir string) (Command, error) {
 	if r.Action == Shell {
 		return Command{}, errors.New("ssh is for topology vps; on Kubernetes use `infra exec --stack S SERVICE -- sh`")
 	}
-	if r.Action == Drill {
-		return Command{}, errors.New("restore-drill is for topology vps: the kubernetes topology's database is managed (docs/backups.md)")
+	if r.Action == Drill && !jobName.MatchString(r.Job) {
+		return Command{}, fmt.Errorf("restore-drill needs its Job's name, got %q", r.Job)
 	}
 	if k.Kubeconfig == "" || k.Namespace == "" {
 		return Command{}, errors.New("the stack has no kubeconfig or namespace output: run it on a deployed topology kubernetes stack")
 	}
 	kc := filepath.Join(dir, "kubeconfig")
-	argv := []string{"kubectl", "--kubeconfig", kc, "--namespace", k.Namespace}
+	argv := k.kubectl(dir)
 	switch r.Action {
+	case Drill:
+		argv = k.Drill(r.Job, dir).Create
 	case Logs:
 		argv = append(argv, "logs", "deploy/"+r.Service, "--all-containers")
 		if r.Since != "" {
@@ -194,6 +203,46 @@ func (k Kubernetes) Build(r Request, dir string) (Command, error) {
 	// KUBECONFIG too, for the doctl the exec credential runs.
 	return Command{Argv: argv, Env: []string{"KUBECONFIG=" + kc}, Files: []File{{Path: kc, Content: k.Kubeconfig}}}, nil
 }
+
+func (k Kubernetes) kubectl(dir string) []string {
+	return []string{"kubectl", "--kubeconfig", filepath.Join(dir, "kubeconfig"), "--namespace", k.Namespace}
+}
+
+var jobName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+
+// KubeDrill is the restore drill on Kubernetes, one command line per
+// step: create the Job from the manifest on stdin, wait until it
+// completes or fails (kubectl wait takes one condition: the two waits
+// race), read the drill container's report (and the fetch container's
+// log when there is none), and delete the Job and its pod whatever
+// happened.
+type KubeDrill struct {
+	Create, WaitComplete, WaitFailed, Logs, FetchLogs, Delete []string
+}
+
+// Drill is the command lines of the drill Job job; dir is where Run
+// writes the kubeconfig. Timeout bounds each wait (the Job's deadline
+// ends it before).
+func (k Kubernetes) Drill(job, dir string) KubeDrill {
+	base := k.kubectl(dir)
+	line := func(args ...string) []string { return append(slices.Clone(base), args...) }
+	wait := func(cond string) []string {
+		return line("wait", "--for=condition="+cond, "--timeout="+DrillWaitTimeout.String(), "job/"+job)
+	}
+	return KubeDrill{
+		Create:       line("create", "--filename=-"),
+		WaitComplete: wait("complete"),
+		WaitFailed:   wait("failed"),
+		Logs:         line("logs", "job/"+job, "--container="+backup.DrillContainer),
+		FetchLogs:    line("logs", "job/"+job, "--container="+backup.FetchContainer),
+		Delete:       line("delete", "job", job, "--wait=false", "--ignore-not-found"),
+	}
+}
+
+// DrillWaitTimeout is how long the CLI waits for a drill Job: past its
+// deadline, by when the Job has failed (activeDeadlineSeconds counts from
+// the Job's start, pulling the images included).
+const DrillWaitTimeout = backup.DefaultDrillDeadline + 10*time.Minute
 
 // Runner runs a command line with the process's stdio attached; env is
 // the complete environment.

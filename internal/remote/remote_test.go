@@ -269,6 +269,12 @@ func sshAccepts(t *testing.T, v VPS, r Request) {
 // there: flags it did not accept fail before it connects.
 func kubectlAccepts(t *testing.T, c Command) {
 	t.Helper()
+	kubectlAcceptsInput(t, c, "")
+}
+
+// kubectlAcceptsInput is kubectlAccepts with stdin.
+func kubectlAcceptsInput(t *testing.T, c Command, stdin string) {
+	t.Helper()
 	d := t.TempDir()
 	kc := filepath.Join(d, "kubeconfig")
 	doc := `apiVersion: v1
@@ -286,11 +292,59 @@ users: [{name: t, user: {token: test}}]
 	args = append([]string{"--request-timeout=2s"}, args...)
 	cmd := exec.Command("kubectl", args...)
 	cmd.Env = []string{"HOME=" + d, "KUBECONFIG=" + kc}
+	cmd.Stdin = strings.NewReader(stdin)
 	out, err := cmd.CombinedOutput()
 	if err == nil {
 		t.Fatalf("kubectl reached a server at 127.0.0.1:1?\n%s", out)
 	}
 	if !strings.Contains(string(out), "127.0.0.1:1") || strings.Contains(string(out), "unknown") {
 		t.Errorf("kubectl did not get as far as connecting:\n%s", out)
+	}
+}
+
+// The restore drill's kubectl lines on Kubernetes: create from stdin, the
+// two racing waits, the two containers' logs, and the delete that does not
+// wait; each one parsed by the real kubectl as far as connecting.
+func TestKubernetesDrill(t *testing.T) {
+	base := []string{"kubectl", "--kubeconfig", dir + "/kubeconfig", "--namespace", "focusdeck"}
+	const job = "db-restore-drill-1796529600"
+	d := testKube.Drill(job, dir)
+	cases := []struct {
+		name string
+		got  []string
+		want []string
+	}{
+		{"create", d.Create, append(slices.Clone(base), "create", "--filename=-")},
+		{"wait complete", d.WaitComplete, append(slices.Clone(base), "wait", "--for=condition=complete", "--timeout=1h10m0s", "job/"+job)},
+		{"wait failed", d.WaitFailed, append(slices.Clone(base), "wait", "--for=condition=failed", "--timeout=1h10m0s", "job/"+job)},
+		{"logs", d.Logs, append(slices.Clone(base), "logs", "job/"+job, "--container=drill")},
+		{"fetch logs", d.FetchLogs, append(slices.Clone(base), "logs", "job/"+job, "--container=fetch")},
+		{"delete", d.Delete, append(slices.Clone(base), "delete", "job", job, "--wait=false", "--ignore-not-found")},
+	}
+	manifest := `{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"` + job + `"},"spec":{"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"drill","image":"postgres:16"}]}}}}`
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if !slices.Equal(c.got, c.want) {
+				t.Errorf("argv\n got %q\nwant %q", c.got, c.want)
+			}
+			stdin := ""
+			if c.name == "create" {
+				stdin = manifest
+			}
+			kubectlAcceptsInput(t, Command{Argv: c.got}, stdin)
+		})
+	}
+
+	// Build's drill command is the create line, with the kubeconfig file.
+	got, err := testKube.Build(Request{Action: Drill, Job: job}, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.Argv, d.Create) || len(got.Files) != 1 || got.Files[0].Path != dir+"/kubeconfig" || got.Files[0].Content != testKubeconfig {
+		t.Errorf("build %+v", got)
+	}
+	noSecrets(t, got)
+	if _, err := testKube.Build(Request{Action: Drill, Job: "bad name;"}, dir); err == nil {
+		t.Error("a drill without a valid job name was built")
 	}
 }

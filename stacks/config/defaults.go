@@ -157,8 +157,8 @@ func (d *Database) applyDefaults(topology Topology) {
 }
 
 func (d *Database) applyBackupDefaults(topology Topology) {
-	// infra dumps the self-hosted engine, and a managed one on Kubernetes
-	// when database.backups is set; validation refuses backup settings
+	// infra dumps the self-hosted engine, and a managed or external one
+	// when database.backups is set (DumpedOn); validation refuses backup settings
 	// nothing honours, so they stay as written elsewhere.
 	if d.Engine != "selfhosted" && !d.DumpedOn(topology) {
 		return

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,13 +20,27 @@ const ManagedBackupDays = 7
 // longest gap before the newest backup counts as missing.
 const DumpAllowance = 2 * time.Hour
 
-// DumpedOn says whether infra dumps this managed database on topology:
-// when database.backups is set, a CronJob (kubernetes) or the Droplet's
-// cron (vps) dumps it into a bucket of the stack's own (docs/backups.md).
-// The self-hosted engine is always dumped.
+// DumpedOn says whether infra dumps this managed or external database on
+// topology: when database.backups is set, a CronJob (kubernetes, managed
+// only) or the Droplet's cron (vps) dumps it into a bucket of the stack's
+// own (docs/backups.md). The self-hosted engine is always dumped.
 func (d *Database) DumpedOn(topology Topology) bool {
-	return d.Engine == "managed" && (topology == TopologyKubernetes || topology == TopologyVPS) && d.Backups != nil
+	if d.Backups == nil {
+		return false
+	}
+	switch d.Engine {
+	case "managed":
+		return topology == TopologyKubernetes || topology == TopologyVPS
+	case "external":
+		return topology == TopologyVPS
+	}
+	return false
 }
+
+// RolesDumped says whether the dumps include the roles file: not for an
+// external database, whose roles are managed where it lives (infra
+// declares none) and whose provider adds platform roles of its own.
+func (d *Database) RolesDumped() bool { return d.Engine != "external" }
 
 // validateBackups checks database.backups (and its deprecated spelling
 // backupRetentionDays): a 5-field schedule and a retention the engine can
@@ -45,6 +60,9 @@ func validateBackups(d *Database, topology Topology, p string, ps *problems) {
 		if b.RetentionDays < 1 || b.RetentionDays > 365 {
 			ps.add(key(bp, "retentionDays"), "must be between 1 and 365, got %d", b.RetentionDays)
 		}
+		if d.Engine == "external" {
+			validateExternalDumps(d, p, ps)
+		}
 	case d.Engine == "managed":
 		why := fmt.Sprintf("DigitalOcean keeps a managed cluster's daily backups and point-in-time recovery for %d days, fixed; infra dumps a managed one only when infra:database.backups is set (docs/backups.md)", ManagedBackupDays)
 		if d.Backups != nil && d.Backups.Schedule != "" {
@@ -56,14 +74,25 @@ func validateBackups(d *Database, topology Topology, p string, ps *problems) {
 		if d.BackupRetentionDays != 0 && d.BackupRetentionDays != ManagedBackupDays {
 			ps.add(legacy, "%d cannot be honoured: %s", d.BackupRetentionDays, why)
 		}
-	case d.Engine == "external":
-		if d.Backups != nil || d.BackupRetentionDays != 0 {
-			path := bp
-			if d.Backups == nil {
-				path = legacy
-			}
-			ps.add(path, "an external database is backed up by whoever runs it; infra dumps only the selfhosted and managed engines")
-		}
+	case d.Engine == "external" && d.Backups != nil:
+		ps.add(bp, "an external database is dumped by infra only on topology vps (the Droplet's cron); on %s it is backed up by whoever runs it", topology)
+	case d.Engine == "external" && d.BackupRetentionDays != 0:
+		ps.add(legacy, "an external database is dumped by infra only when infra:database.backups is set (topology vps); write %s.retentionDays", bp)
+	}
+}
+
+// validateExternalDumps checks what dumping an external database needs:
+// its URL names one database, so exactly one is listed (the name the
+// manifest and the restore drill give it), and the version picks the
+// pg_dump the Droplet runs and the drill's scratch server.
+func validateExternalDumps(d *Database, p string, ps *problems) {
+	if n := len(d.Databases); n != 1 {
+		ps.add(key(p, "databases"), "an external database with infra:database.backups is the one database its URL names: list exactly one (the name the dumps and the restore drill use), got %d", n)
+	}
+	versions := offered.PostgresVersions.Versions()
+	if d.Version != "" && !slices.Contains(versions, d.Version) {
+		ps.add(key(p, "version"), "PostgreSQL %s has no pinned client image: with infra:database.backups the version is that of pg_dump and of the drill's scratch server (postgres:<version>), at least the external server's major; choose one of %s",
+			d.Version, strings.Join(versions, ", "))
 	}
 }
 

@@ -8,6 +8,10 @@ import (
 // devFile is the committed selfhosted VPS stack the backup cases edit.
 const devFile = "../../Pulumi.dev.yaml"
 
+// hotdashFile is the committed VPS stack with an external database
+// (Supabase) dumped nightly, kept 14 days (seed 004).
+const hotdashFile = "../../examples/hotdash/Pulumi.production.yaml"
+
 // database.backups is checked before anything is declared: a 5-field
 // schedule, a retention of 1..365 days, a deprecated spelling that agrees,
 // and nothing the managed platform cannot honour.
@@ -58,11 +62,28 @@ func TestBackupsConfigErrors(t *testing.T) {
 			vps := v["vps"].(map[string]any)
 			delete(vps, "spacesKeySecret")
 			delete(vps, "spacesSecretSecret")
-		}, "infra:vps.spacesKeySecret", "required with infra:database.backups on a managed database"},
-		"external backups": {jarvisFile, func(v map[string]any) {
-			dbOf(v)["engine"] = "external"
-			backups(v, map[string]any{"retentionDays": float64(14)})
-		}, "infra:database.backups", "backed up by whoever runs it"},
+		}, "infra:vps.spacesKeySecret", "required with infra:database.backups on the managed engine"},
+		// external on the VPS: dumped by the Droplet's cron, checked alike.
+		"external dumped, bad schedule": {hotdashFile, func(v map[string]any) { backups(v, map[string]any{"schedule": "0 25 * * *"}) },
+			"infra:database.backups.schedule", "not a cron expression"},
+		"external dumped, never runs": {hotdashFile, func(v map[string]any) { backups(v, map[string]any{"schedule": "0 0 31 2 *"}) },
+			"infra:database.backups.schedule", "never runs"},
+		"external dumped, retention over a year": {hotdashFile, func(v map[string]any) { backups(v, map[string]any{"retentionDays": float64(400)}) },
+			"infra:database.backups.retentionDays", ""},
+		"external dumped, no spaces key": {hotdashFile, func(v map[string]any) {
+			vps := v["vps"].(map[string]any)
+			delete(vps, "spacesKeySecret")
+			delete(vps, "spacesSecretSecret")
+		}, "infra:vps.spacesKeySecret", "required with infra:database.backups on the external engine"},
+		"external dumped, two databases": {hotdashFile, func(v map[string]any) {
+			dbOf(v)["databases"] = []any{map[string]any{"name": "postgres"}, map[string]any{"name": "analytics"}}
+		}, "infra:database.databases", "list exactly one"},
+		"external dumped, unpinned version": {hotdashFile, func(v map[string]any) { dbOf(v)["version"] = "13" },
+			"infra:database.version", "no pinned client image"},
+		"external deprecated retention alone": {hotdashFile, func(v map[string]any) {
+			delete(dbOf(v), "backups")
+			dbOf(v)["backupRetentionDays"] = float64(14)
+		}, "infra:database.backupRetentionDays", "only when infra:database.backups is set"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -274,5 +295,104 @@ func TestKubernetesBackupsConfigAccepted(t *testing.T) {
 				t.Errorf("spacesRegion = %q, want the stack's region %q", cfg.Cluster.SpacesRegion, cfg.Region)
 			}
 		})
+	}
+}
+
+// An external database on the VPS with database.backups is dumped by the
+// Droplet's cron, with the defaults filled in; without it nothing is, and
+// no defaults appear. The roles file is never dumped for it.
+func TestExternalBackupsConfigAccepted(t *testing.T) {
+	cases := map[string]struct {
+		backups   any // nil: as the file says; "none": removed
+		schedule  string
+		retention int
+	}{
+		"example":    {nil, "30 3 * * *", 14},
+		"empty":      {map[string]any{}, DefaultBackupSchedule, DefaultBackupRetentionDays},
+		"hourly":     {map[string]any{"schedule": "0 * * * *", "retentionDays": float64(2)}, "0 * * * *", 2},
+		"not dumped": {"none", "", 0},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			base, err := ReadFile(hotdashFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw := cloneRaw(t, base)
+			db := raw.Values["database"].(map[string]any)
+			switch c.backups {
+			case nil:
+			case "none":
+				delete(db, "backups")
+			default:
+				db["backups"] = c.backups
+			}
+			cfg, err := Parse(raw)
+			if err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			d := cfg.Database
+			if d.RolesDumped() {
+				t.Error("an external database's roles would be dumped")
+			}
+			if dumped := d.DumpedOn(cfg.Topology); dumped != (c.retention != 0) {
+				t.Fatalf("DumpedOn = %v with database.backups %v", dumped, c.backups)
+			}
+			if c.retention == 0 {
+				if d.Backups != nil {
+					t.Errorf("undumped external stack got backup defaults %+v", d.Backups)
+				}
+				return
+			}
+			if b := d.Backups; b == nil || b.Schedule != c.schedule || b.RetentionDays != c.retention {
+				t.Errorf("backups = %+v, want schedule %q, %d days", b, c.schedule, c.retention)
+			}
+		})
+	}
+}
+
+// On Kubernetes nothing dumps an external database: database.backups is
+// refused with the topology named, and DumpedOn says no.
+func TestKubernetesExternalBackupsRefused(t *testing.T) {
+	base, err := ReadFile(clusterFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := cloneRaw(t, base)
+	db := raw.Values["database"].(map[string]any)
+	db["engine"] = "external"
+	db["backups"] = map[string]any{"retentionDays": float64(14)}
+	_, err = Parse(raw)
+	requireProblem(t, err, "infra:database.backups", "only on topology vps")
+	d := &Database{Engine: "external", Backups: &Backups{}}
+	if d.DumpedOn(TopologyKubernetes) || !d.DumpedOn(TopologyVPS) {
+		t.Errorf("DumpedOn: kubernetes %v, vps %v; want false, true", d.DumpedOn(TopologyKubernetes), d.DumpedOn(TopologyVPS))
+	}
+}
+
+// Every problem of an external stack's backups arrives in one error, each
+// with its path.
+func TestExternalBackupsProblemsTogether(t *testing.T) {
+	base, err := ReadFile(hotdashFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := cloneRaw(t, base)
+	db := raw.Values["database"].(map[string]any)
+	db["backups"] = map[string]any{"schedule": "0 25 * * *", "retentionDays": float64(400)}
+	db["databases"] = []any{map[string]any{"name": "postgres"}, map[string]any{"name": "analytics"}}
+	db["version"] = "12"
+	vps := raw.Values["vps"].(map[string]any)
+	delete(vps, "spacesKeySecret")
+	delete(vps, "spacesSecretSecret")
+	_, err = Parse(raw)
+	for path, text := range map[string]string{
+		"infra:database.backups.schedule":      "not a cron expression",
+		"infra:database.backups.retentionDays": "",
+		"infra:database.databases":             "list exactly one",
+		"infra:database.version":               "no pinned client image",
+		"infra:vps.spacesKeySecret":            "external engine",
+	} {
+		requireProblem(t, err, path, text)
 	}
 }

@@ -27,7 +27,7 @@ func validateVPS(c *Config, ps *problems) {
 	case v.SpacesKeySecret == "" && c.Database != nil && c.Database.Engine == "selfhosted":
 		ps.add(key(vp, "spacesKeySecret"), "required with the selfhosted database engine: the nightly dumps go to Spaces")
 	case v.SpacesKeySecret == "" && c.Database != nil && c.Database.DumpedOn(c.Topology):
-		ps.add(key(vp, "spacesKeySecret"), "required with infra:database.backups on a managed database: the Droplet uploads the dumps to Spaces with it")
+		ps.add(key(vp, "spacesKeySecret"), "required with infra:database.backups on the %s engine: the Droplet uploads the dumps to Spaces with it", c.Database.Engine)
 	}
 	requireSecret(c, key(vp, "spacesKeySecret"), v.SpacesKeySecret, ps)
 	requireSecret(c, key(vp, "spacesSecretSecret"), v.SpacesSecretSecret, ps)

@@ -169,19 +169,7 @@ func TestRestoreDrillGoodBackup(t *testing.T) {
 	if o.AgeSeconds < 0 || o.AgeSeconds > 60 || o.MaxAgeSeconds != int64((26*time.Hour).Seconds()) {
 		t.Errorf("age %d s of max %d s, want a fresh backup and the rendered 26 h", o.AgeSeconds, o.MaxAgeSeconds)
 	}
-	got := map[string]string{}
-	for _, d := range o.Databases {
-		got[d.Name] = fmt.Sprintf("%d tables %d rows", d.Tables, d.Rows)
-	}
-	for short, rows := range seeded {
-		total := 0
-		for _, n := range rows {
-			total += n
-		}
-		if want := fmt.Sprintf("%d tables %d rows", len(rows), total); got[names[short]] != want {
-			t.Errorf("%s: drill reports %q, seeded %s", names[short], got[names[short]], want)
-		}
-	}
+	assertSeededCounts(t, o, names)
 	assertScratchGone(t, names)
 
 	// --database restores only the one named.
@@ -276,6 +264,26 @@ func decodeStrict(t *testing.T, b []byte, v any) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		t.Fatalf("manifest.json does not have the documented shape: %v\n%s", err, b)
+	}
+}
+
+// assertSeededCounts checks that the drill reports every seeded database
+// with the tables and rows the test seeded (its own numbers, not the
+// server's).
+func assertSeededCounts(t *testing.T, o outcome, names map[string]string) {
+	t.Helper()
+	got := map[string]string{}
+	for _, d := range o.Databases {
+		got[d.Name] = fmt.Sprintf("%d tables %d rows", d.Tables, d.Rows)
+	}
+	for short, rows := range seeded {
+		total := 0
+		for _, n := range rows {
+			total += n
+		}
+		if want := fmt.Sprintf("%d tables %d rows", len(rows), total); got[names[short]] != want {
+			t.Errorf("%s: drill reports %q, seeded %s", names[short], got[names[short]], want)
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -165,13 +166,16 @@ func (r *rig) get(key string) []byte {
 
 // put replaces an object behind the S3 API's back, the way bit rot or a
 // tampered copy would: the old object's metadata (its upload checksum)
-// goes with it.
+// goes with it. Last-Modified is what gofakes3 sets on an upload through
+// its API (gofakes3.go, metadataHeaders); the AWS CLI's downloads to a
+// file need it.
 func (r *rig) put(key string, b []byte) {
 	r.t.Helper()
 	if _, err := r.s3.DeleteObject(bucket, key); err != nil {
 		r.t.Fatalf("delete %s: %v", key, err)
 	}
-	if _, err := r.s3.PutObject(bucket, key, map[string]string{}, bytes.NewReader(b), int64(len(b)), nil); err != nil {
+	meta := map[string]string{"Last-Modified": time.Now().UTC().Format(http.TimeFormat)}
+	if _, err := r.s3.PutObject(bucket, key, meta, bytes.NewReader(b), int64(len(b)), nil); err != nil {
 		r.t.Fatalf("put %s: %v", key, err)
 	}
 }
@@ -192,6 +196,8 @@ type manifest struct {
 		Bytes  int64  `json:"bytes"`
 		SHA256 string `json:"sha256"`
 	} `json:"globals"`
+	// RolesSkipped says why there is no roles file (an external database).
+	RolesSkipped string `json:"rolesSkipped,omitempty"`
 }
 
 // outcome is restore-drill.sh's one JSON line.
@@ -208,7 +214,12 @@ type outcome struct {
 		Tables int    `json:"tables"`
 		Rows   int64  `json:"rows"`
 	} `json:"databases"`
-	Problems []string `json:"problems"`
+	Problems   []string `json:"problems"`
+	Restorable *struct {
+		Backup     string `json:"backup"`
+		Time       string `json:"time"`
+		AgeSeconds int64  `json:"ageSeconds"`
+	} `json:"restorable"`
 }
 
 func parseOutcome(t *testing.T, stdout string) outcome {

@@ -3,7 +3,6 @@ package backup
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"os"
 	"os/exec"
 	"path"
@@ -82,19 +81,7 @@ func TestRestoreDrillLocalGoodBackup(t *testing.T) {
 	if code != 0 || !o.OK || len(o.Problems) > 0 {
 		t.Fatalf("drill exited %d: %+v\nstderr:\n%s", code, o, stderr)
 	}
-	got := map[string]string{}
-	for _, d := range o.Databases {
-		got[d.Name] = fmt.Sprintf("%d tables %d rows", d.Tables, d.Rows)
-	}
-	for short, rows := range seeded {
-		total := 0
-		for _, n := range rows {
-			total += n
-		}
-		if want := fmt.Sprintf("%d tables %d rows", len(rows), total); got[names[short]] != want {
-			t.Errorf("%s: drill reports %q, seeded %s", names[short], got[names[short]], want)
-		}
-	}
+	assertSeededCounts(t, o, names)
 	assertLocalGone(t, tmp)
 	assertScratchGone(t, names)
 }
@@ -146,6 +133,62 @@ func TestRestoreDrillLocalCorruptDump(t *testing.T) {
 	sort.Strings(restored)
 	if len(restored) != 1 || restored[0] != names["jobs"] {
 		t.Errorf("restored %q, want only %s", restored, names["jobs"])
+	}
+	assertLocalGone(t, tmp)
+}
+
+// The Kubernetes Job's two halves without a cluster: --fetch copies the
+// newest three runs out of the bucket (the fourth stays), then the drill
+// reads them from the directory (INFRA_DRILL_SOURCE=dir:) into the local
+// scratch server, with the AWS CLI replaced by false so that a drill that
+// reached the bucket would fail. A good backup restores; a corrupted dump
+// fails on its checksum and the next run is reported restorable.
+func TestRestoreDrillLocalFromDirectory(t *testing.T) {
+	r, names := backedUp(t, 26*time.Hour)
+	newest := path.Dir(manifestKey(t, r)) + "/"
+	previous := olderCopy(t, r, newest, 24*time.Hour)
+	third := olderCopy(t, r, newest, 48*time.Hour)
+	oldest := olderCopy(t, r, newest, 72*time.Hour)
+
+	dir, err := os.MkdirTemp("", "drill-fetched-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	runs := fetchInto(t, r, dir)
+	if want := []string{third, previous, newest}; strings.Join(runs, " ") != strings.Join(want, " ") {
+		t.Fatalf("--fetch copied %q, want the newest three %q (not %s)", runs, want, oldest)
+	}
+	sameObjects(t, r, dir, runs)
+
+	tmp := useLocalScratch(t, r)
+	r.env = append(r.env, "INFRA_DRILL_SOURCE=dir:"+dir, "INFRA_BACKUP_AWS=false", "INFRA_BACKUP_ENDPOINT=http://127.0.0.1:1")
+	start := time.Now()
+	stdout, stderr, code := r.run(r.drill)
+	t.Logf("dir source, local scratch: %s", time.Since(start).Round(time.Millisecond))
+	o := parseOutcome(t, stdout)
+	if code != 0 || !o.OK || o.Backup != newest || o.Restorable == nil || o.Restorable.Backup != newest {
+		t.Fatalf("good backup from %s: exit %d, %+v\n%s", dir, code, o, stderr)
+	}
+	assertSeededCounts(t, o, names)
+	assertLocalGone(t, tmp)
+
+	dump := filepath.Join(dir, newest, names["app"]+".dump")
+	body, err := os.ReadFile(dump)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body[len(body)/2] ^= 0xff
+	if err := os.WriteFile(dump, body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code = r.run(r.drill)
+	o = parseOutcome(t, stdout)
+	if code != 1 || o.OK || !anyContains(o.Problems, names["app"]+": sha256 checksum mismatch") {
+		t.Errorf("corrupted dump from %s: exit %d, %+v\n%s", dir, code, o, stderr)
+	}
+	if o.Restorable == nil || o.Restorable.Backup != previous {
+		t.Errorf("restorable %+v, want %s", o.Restorable, previous)
 	}
 	assertLocalGone(t, tmp)
 }

@@ -95,6 +95,11 @@ func TestHotdashMatchesSeed004(t *testing.T) {
 			if d := cfg.Database; d.Engine != "external" || d.ExternalURLSecret != "supabase-url" {
 				t.Errorf("database = %+v: want Supabase as an external secret", d)
 			}
+			// Phase 13's "backup verification": production's Supabase
+			// database is dumped by the Droplet, which restore-drill restores.
+			if dumped := cfg.Database.DumpedOn(cfg.Topology); dumped != (name == "production") {
+				t.Errorf("database dumped by infra: %v, want %v (production only)", dumped, name == "production")
+			}
 			for _, s := range cfg.Services {
 				if s.Migrate != nil {
 					t.Errorf("service %s declares a migration: seed 004 forbids migrations in deploy files", s.Name)

@@ -64,3 +64,12 @@ func managedSite() Site {
 	s.Managed = &SiteDatabase{Version: "15", Databases: []string{"shop", "shop_jobs"}}
 	return s
 }
+
+// externalSite is managedSite for an external database: one database, no
+// roles file.
+func externalSite() Site {
+	s := managedSite()
+	s.Managed.Databases = []string{"postgres"}
+	s.Backup.RolesSkipped = "the external database's roles are managed where it lives"
+	return s
+}

@@ -207,7 +207,7 @@ func scripts(t *testing.T, site Site) map[string]string {
 func TestScriptsPassShellcheck(t *testing.T) {
 	odd := fixtureSite()
 	odd.TLS = TLS{Email: "o'brien@shop.example.com"}
-	for name, site := range map[string]Site{"fixture": fixtureSite(), "minimal": minimalSite(), "quote in email": odd, "managed": managedSite()} {
+	for name, site := range map[string]Site{"fixture": fixtureSite(), "minimal": minimalSite(), "quote in email": odd, "managed": managedSite(), "external": externalSite()} {
 		for script, content := range scripts(t, site) {
 			t.Run(name+"/"+script, func(t *testing.T) {
 				if err := vpstest.Shellcheck(t, script, content); err != nil {

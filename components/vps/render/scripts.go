@@ -3,6 +3,7 @@ package render
 import (
 	"embed"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"text/template"
@@ -141,6 +142,14 @@ func backupData(site Site, bucket string) (map[string]any, error) {
 	if b.MaxAge <= 0 {
 		return nil, fmt.Errorf("needs the oldest acceptable backup age, got %s", b.MaxAge)
 	}
+	rolesSkipped := ""
+	if b.RolesSkipped != "" {
+		j, err := json.Marshal(b.RolesSkipped)
+		if err != nil {
+			return nil, fmt.Errorf("why the roles are not dumped: %w", err)
+		}
+		rolesSkipped = string(j)
+	}
 	textfile := ""
 	if site.Tools {
 		textfile = TextfileDir
@@ -159,6 +168,7 @@ func backupData(site Site, bucket string) (map[string]any, error) {
 		"PGPrefix":      prefix,
 		"TextfileDir":   textfile,
 		"RowCounts":     RowCountsSQL,
+		"RolesSkipped":  rolesSkipped,
 	}, nil
 }
 

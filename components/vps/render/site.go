@@ -53,9 +53,10 @@ type Site struct {
 	// Backup uploads nightly dumps of the self-hosted database, or of
 	// Managed (nil: none).
 	Backup *SiteBackup
-	// Managed is the managed cluster backup.sh dumps over the VPC when
-	// Backup is set (nil: none): each database as its owner, with the
-	// connection strings of BackupURLsPath; BackupPGService runs the
+	// Managed is the database server backup.sh dumps over the network when
+	// Backup is set (nil: none): a managed cluster over the VPC, each
+	// database as its owner, or an external database at its URL; the
+	// connection strings are in BackupURLsPath; BackupPGService runs the
 	// PostgreSQL clients, so the host needs no PostgreSQL. Roles is unused.
 	Managed *SiteDatabase
 	// Registries are the private registries deploy.sh logs in to before
@@ -106,6 +107,10 @@ type SiteBackup struct {
 	// between two runs of Schedule plus the time a dump takes. The
 	// restore drill fails beyond it.
 	MaxAge time.Duration
+	// RolesSkipped says why the roles file (pg_dumpall --globals-only) is
+	// not dumped; empty: it is, and the restore drill requires it. The
+	// manifest carries the reason instead of "globals".
+	RolesSkipped string
 }
 
 // SpacesEndpoint is the S3 endpoint of a Spaces region.
