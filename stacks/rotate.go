@@ -51,15 +51,15 @@ func GeneratedSecrets(project string, cfg *config.Config) []GeneratedSecret {
 			})
 		}
 		if db.Engine == "selfhosted" && cfg.Topology == config.TopologyVPS {
+			// The postgres image reads POSTGRES_PASSWORD only when it
+			// creates the data directory: the deploy sets it in the running
+			// server before the role script logs in with it
+			// (components/vps/render's deploy.sh).
 			out = append(out, GeneratedSecret{
 				Name:       "database.superuser",
 				What:       "password of the self-hosted server's superuser",
 				Resource:   project + "-" + cfg.Environment + "-postgres-superuser",
 				ParentType: "infra:vps:VPS",
-				// The postgres image reads POSTGRES_PASSWORD only when it
-				// creates the data directory.
-				Refused: "the postgres image sets the superuser's password only when it creates the data directory: " +
-					"a new one would lock the role setup out of the server",
 			})
 		}
 	}
@@ -90,6 +90,10 @@ func GeneratedSecrets(project string, cfg *config.Config) []GeneratedSecret {
 		out = append(out, secret)
 	}
 	if m := cfg.Monitoring; m != nil && m.Enabled != nil && *m.Enabled {
+		// Grafana reads its admin password only when it creates its
+		// database. On the VPS, where a volume keeps it, each deploy sets
+		// the password with Grafana's CLI; on Kubernetes the database is in
+		// the pod, which restarts with a new password (components/monitoring).
 		parent := "infra:monitoring:VPSStack"
 		if cfg.Topology == config.TopologyKubernetes {
 			parent = "infra:monitoring:KubeStack"
@@ -99,9 +103,6 @@ func GeneratedSecrets(project string, cfg *config.Config) []GeneratedSecret {
 			What:       "password of Grafana's admin",
 			Resource:   project + "-monitoring-grafana-password",
 			ParentType: parent,
-			// Grafana's admin_password: "set once on first-run".
-			Refused: "Grafana reads its admin password only when it creates its database, which it keeps: " +
-				"the old password would go on working. Change it in Grafana (grafana cli admin reset-admin-password)",
 		})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })

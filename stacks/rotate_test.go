@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 
@@ -23,15 +22,15 @@ var rotateCases = []struct {
 	edit          func(string) string
 	want          []string // the rotatable names
 }{
-	{"focusdeck managed vps", "focusdeck/Pulumi.prod.yaml", same, []string{"admin", "database.roles.focusdeck_app"}},
-	{"focusdeck selfhosted", "focusdeck/Pulumi.prod.yaml", selfhosted, []string{"admin", "database.roles.focusdeck_app"}},
-	{"focusdeck kubernetes", "focusdeck/Pulumi.prod.yaml", onKubernetes, []string{"database.roles.focusdeck_app"}},
-	{"cesar external vps with auth", "cesar/Pulumi.prod.yaml", same, []string{"admin", "admin.dashboard"}},
-	{"cesar kubernetes with auth", "cesar/Pulumi.prod.yaml", onKubernetes, []string{"admin.dashboard"}},
-	{"hotdash production", "hotdash/Pulumi.production.yaml", same, []string{"admin"}},
-	{"hotdash staging", "hotdash/Pulumi.staging.yaml", same, []string{"admin"}},
-	{"jarvis-agents", "jarvis-agents/Pulumi.prod.yaml", same, []string{"admin", "database.roles.jarvis_auth", "database.roles.jarvis_registry"}},
-	{"jarvis-cluster", "jarvis-cluster/Pulumi.prod.yaml", same, []string{"database.roles.jarvis_app"}},
+	{"focusdeck managed vps", "focusdeck/Pulumi.prod.yaml", same, []string{"admin", "database.roles.focusdeck_app", "grafana.admin"}},
+	{"focusdeck selfhosted", "focusdeck/Pulumi.prod.yaml", selfhosted, []string{"admin", "database.roles.focusdeck_app", "database.superuser", "grafana.admin"}},
+	{"focusdeck kubernetes", "focusdeck/Pulumi.prod.yaml", onKubernetes, []string{"database.roles.focusdeck_app", "grafana.admin"}},
+	{"cesar external vps with auth", "cesar/Pulumi.prod.yaml", same, []string{"admin", "admin.dashboard", "grafana.admin"}},
+	{"cesar kubernetes with auth", "cesar/Pulumi.prod.yaml", onKubernetes, []string{"admin.dashboard", "grafana.admin"}},
+	{"hotdash production", "hotdash/Pulumi.production.yaml", same, []string{"admin", "grafana.admin"}},
+	{"hotdash staging", "hotdash/Pulumi.staging.yaml", same, []string{"admin", "grafana.admin"}},
+	{"jarvis-agents", "jarvis-agents/Pulumi.prod.yaml", same, []string{"admin", "database.roles.jarvis_auth", "database.roles.jarvis_registry", "grafana.admin"}},
+	{"jarvis-cluster", "jarvis-cluster/Pulumi.prod.yaml", same, []string{"database.roles.jarvis_app", "grafana.admin"}},
 }
 
 func same(s string) string { return s }
@@ -111,21 +110,6 @@ func urnType(urn string) string {
 	return chain[strings.LastIndex(chain, "$")+1:]
 }
 
-// rotatedMonitor is the mock monitor, except that one generator answers
-// with a value of the test's choosing: the new generator after a rotation.
-type rotatedMonitor struct {
-	*mockmonitor.Monitor
-	generator, value string
-}
-
-func (m *rotatedMonitor) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	id, state, err := m.Monitor.NewResource(args)
-	if err == nil && args.TypeToken == PasswordType && args.Name == m.generator {
-		state["result"] = resource.MakeSecret(resource.NewStringProperty(m.value))
-	}
-	return id, state, err
-}
-
 // TestManagedRoleFollowsItsGenerator: on the managed engine the
 // postgresql Role's password is whatever the role's generator returns, a
 // secret, and so are the services' connection strings; a rotated
@@ -146,7 +130,7 @@ func TestManagedRoleFollowsItsGenerator(t *testing.T) {
 			}
 			var podHashes []any
 			for _, value := range []string{"FirstValue0123456789abcdefghijklm", "RotatedValue9876543210zyxwvutsrqp"} {
-				mon := &rotatedMonitor{Monitor: mockmonitor.New("focusdeck", "prod"), generator: gen, value: value}
+				mon := &stacktest.RotatedMonitor{Monitor: mockmonitor.New("focusdeck", "prod"), Type: PasswordType, Name: gen, Value: value}
 				var d *Deployment
 				err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 					var err error

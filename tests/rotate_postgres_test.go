@@ -14,37 +14,21 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"infra/components/database"
 	"infra/components/vps/render"
 	"infra/internal/mockmonitor"
+	"infra/internal/stacktest"
 	"infra/internal/vpstest"
 	"infra/stacks"
 	"infra/stacks/config"
 )
 
-// rotatedMonitor is the mock monitor, except that one generator answers
-// with a value of the test's choosing: the replacement `infra rotate` asks
-// the engine for gets a new value.
-type rotatedMonitor struct {
-	*mockmonitor.Monitor
-	generator, value string
-}
-
-func (m *rotatedMonitor) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	id, state, err := m.Monitor.NewResource(args)
-	if err == nil && args.TypeToken == stacks.PasswordType && args.Name == m.generator && m.value != "" {
-		state["result"] = resource.MakeSecret(resource.NewStringProperty(m.value))
-	}
-	return id, state, err
-}
-
 // selfhostedFiles is what one deploy of the self-hosted stack hands the
 // host: the role script, the init container's env and the app's env.
 type selfhostedFiles struct {
-	sql, initEnv, appEnv string
+	sql, initEnv, appEnv, serverEnv, deploy string
 }
 
 // deployRotated runs Deploy with the generator answering value ("" = the
@@ -60,7 +44,7 @@ func deployRotated(t *testing.T, raw *config.Raw, service, generator, value stri
 		t.Fatal(err)
 	}
 	var f selfhostedFiles
-	mon := &rotatedMonitor{Monitor: mockmonitor.New("infra", "dev"), generator: generator, value: value}
+	mon := &stacktest.RotatedMonitor{Monitor: mockmonitor.New("infra", "dev"), Type: stacks.PasswordType, Name: generator, Value: value}
 	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
 		d, err := stacks.Deploy(ctx, cfg)
 		if err != nil {
@@ -69,6 +53,8 @@ func deployRotated(t *testing.T, raw *config.Raw, service, generator, value stri
 		f.sql = await(t, ctx.Context(), d.VPS.Files[render.RolesSQLPath])
 		f.initEnv = await(t, ctx.Context(), d.VPS.Files[render.EnvFilePath(render.PostgresInitService)])
 		f.appEnv = await(t, ctx.Context(), d.VPS.Files[render.EnvFilePath(service)])
+		f.serverEnv = await(t, ctx.Context(), d.VPS.Files[render.EnvFilePath(render.PostgresService)])
+		f.deploy = await(t, ctx.Context(), d.VPS.Files["deploy.sh"])
 		return nil
 	}, pulumi.WithMocks("infra", "dev", mon), func(ri *pulumi.RunInfo) {
 		ri.Config, ri.ConfigSecretKeys = conf, secretKeys

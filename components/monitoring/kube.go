@@ -2,6 +2,7 @@ package monitoring
 
 import (
 	"fmt"
+	"maps"
 	"sort"
 	"time"
 
@@ -70,8 +71,11 @@ type KubeStack struct {
 
 // Names of the Kubernetes objects the chart's values refer to.
 const (
-	GrafanaSecretName  = "grafana-admin"
-	ReceiverSecretName = "alertmanager-receivers"
+	GrafanaSecretName = "grafana-admin"
+	// GrafanaGenerationAnnotation on Grafana's pod template changes with
+	// its admin password (grafanaAdminGeneration).
+	GrafanaGenerationAnnotation = "infra/grafana-admin-generation"
+	ReceiverSecretName          = "alertmanager-receivers"
 	// KubeSecretDir is where the receivers' Secret is mounted in Alertmanager.
 	KubeSecretDir = "/etc/alertmanager/secrets/" + ReceiverSecretName
 )
@@ -137,6 +141,10 @@ func NewKubeStack(ctx *pulumi.Context, name string, args *KubeStackArgs, opts ..
 		return nil, fmt.Errorf("grafana secret: %w", err)
 	}
 	deps = append(deps, grafana)
+	generation, err := grafanaAdminGeneration(ctx, name, pw.Result, parent)
+	if err != nil {
+		return nil, err
+	}
 	if len(args.Secrets) > 0 {
 		data := pulumi.StringMap{}
 		for k, v := range args.Secrets {
@@ -162,7 +170,7 @@ func NewKubeStack(ctx *pulumi.Context, name string, args *KubeStackArgs, opts ..
 		Atomic:        pulumi.Bool(true),
 		CleanupOnFail: pulumi.Bool(true),
 		Timeout:       pulumi.Int(900),
-		Values:        pulumi.ToMap(values),
+		Values:        pulumi.ToMap(withGrafanaGeneration(values, generation)),
 	}, parent, pulumi.DependsOn(deps))
 	if err != nil {
 		return nil, fmt.Errorf("kube-prometheus-stack: %w", err)
@@ -293,6 +301,36 @@ func stackValues(args *KubeStackArgs) (map[string]any, error) {
 			},
 		},
 	}, nil
+}
+
+// grafanaAdminGeneration is a value that changes with Grafana's admin
+// password and says nothing about it: a UUID the random provider makes
+// anew whenever its keepers change. Grafana reads the password only when
+// it creates its database, which the chart keeps in the pod's emptyDir
+// (the grafana subchart's persistence.enabled defaults to false and the
+// values leave it), so a new pod reads the new password; the chart rolls
+// the pod on a change of its own Secret only (checksum/secret is left out
+// with admin.existingSecret, templates/deployment.yaml), so the pod
+// template carries this generation instead.
+func grafanaAdminGeneration(ctx *pulumi.Context, name string, password pulumi.StringOutput, opts ...pulumi.ResourceOption) (pulumi.StringOutput, error) {
+	gen, err := random.NewRandomUuid(ctx, name+"-grafana-admin-generation", &random.RandomUuidArgs{
+		Keepers: pulumi.StringMap{"admin-password": pulumi.ToSecret(password).(pulumi.StringOutput)},
+	}, opts...)
+	if err != nil {
+		return pulumi.StringOutput{}, fmt.Errorf("grafana admin generation: %w", err)
+	}
+	return gen.Result, nil
+}
+
+// withGrafanaGeneration is the chart's values with the generation in
+// Grafana's pod annotations (the grafana subchart's podAnnotations); the
+// plain values stay as they are.
+func withGrafanaGeneration(values map[string]any, generation pulumi.StringOutput) map[string]any {
+	out := maps.Clone(values)
+	grafana := maps.Clone(values["grafana"].(map[string]any))
+	grafana["podAnnotations"] = map[string]any{GrafanaGenerationAnnotation: generation}
+	out["grafana"] = grafana
+	return out
 }
 
 // SortedKeys lists a secret map's keys in order (for callers and tests).

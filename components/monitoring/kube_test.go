@@ -234,3 +234,51 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// Grafana's admin password on Kubernetes: the pod template carries a
+// generation that the random provider makes anew when its keeper, the
+// password (a secret), changes; the chart keeps Grafana's database in the
+// pod (no persistence in the values), so the restarted pod reads the new
+// password from the Secret. The generation is not the password.
+func TestKubeStackGrafanaRestartsWithItsPassword(t *testing.T) {
+	rec, st := runKube(t, kubeArgs())
+	gen := rec.Named(t, "jarvis-monitoring-grafana-admin-generation")
+	if gen.Type != "random:index/randomUuid:RandomUuid" {
+		t.Fatalf("the generation is a %s", gen.Type)
+	}
+	if !secretAt(gen.Inputs["keepers"], "admin-password") {
+		t.Errorf("the generation's keeper is not a Pulumi secret: %v", gen.Inputs["keepers"])
+	}
+	kept := prop(gen.Inputs["keepers"], "admin-password")
+	if kept.IsSecret() {
+		kept = kept.SecretValue().Element
+	}
+	if got := kept.StringValue(); len(rec.Generated()) == 0 || got != rec.Generated()[0] {
+		t.Errorf("the generation keeps %q, want Grafana's password", got)
+	}
+	comp := ""
+	for _, r := range rec.Resources {
+		if r.Type == "infra:monitoring:KubeStack" {
+			comp = urnOf(rec, r.Name)
+		}
+	}
+	if gen.Parent != comp {
+		t.Errorf("the generation's parent is %q, want the component", gen.Parent)
+	}
+	rel := rec.Named(t, "jarvis-monitoring-stack")
+	ann := prop(rel.Inputs["values"], "grafana", "podAnnotations", GrafanaGenerationAnnotation)
+	if !ann.IsString() || len(ann.StringValue()) != 36 || isSecret(prop(rel.Inputs["values"], "grafana")) {
+		t.Fatalf("Grafana's pod annotation %s = %v: want the generation, in plain sight", GrafanaGenerationAnnotation, ann)
+	}
+	for _, pw := range rec.Generated() {
+		if strings.Contains(ann.StringValue(), pw) {
+			t.Error("the annotation holds the password")
+		}
+	}
+	if p := prop(rel.Inputs["values"], "grafana", "persistence"); !p.IsNull() {
+		t.Errorf("grafana.persistence = %v: with a kept database a new password would need a reset, not a restart", p)
+	}
+	if _, ok := st.Values["grafana"].(map[string]any)["podAnnotations"]; ok {
+		t.Error("the plain values carry the generation: it is only known in the update")
+	}
+}

@@ -187,7 +187,11 @@ func vpsServices(args *VPSStackArgs, grafanaPassword pulumi.StringOutput) []serv
 			"GF_ANALYTICS_REPORTING_ENABLED": "false",
 		},
 		SecretEnv: map[string]pulumi.StringOutput{"GF_SECURITY_ADMIN_PASSWORD": grafanaPassword},
-		Replicas:  1, Resources: small,
+		// Grafana reads GF_SECURITY_ADMIN_PASSWORD only when it creates its
+		// database, which the volume keeps: each deploy sets the admin's
+		// password from it (a rotated one takes effect).
+		AfterUp:  GrafanaResetAdminPassword,
+		Replicas: 1, Resources: small,
 		DependsOn: []string{"prometheus"},
 		// Grafana writes plugins and its database under /var/lib/grafana
 		// and temporary files elsewhere.
@@ -198,6 +202,16 @@ func vpsServices(args *VPSStackArgs, grafanaPassword pulumi.StringOutput) []serv
 	}
 	return []service.Spec{prometheus, alertmanager, grafana}
 }
+
+// GrafanaResetAdminPassword sets the admin's password (user id 1) in
+// Grafana's database from the container's GF_SECURITY_ADMIN_PASSWORD.
+// Grafana's CLI reads it on stdin (--password-from-stdin,
+// pkg/cmd/grafana-cli/commands/commands.go and reset_password_command.go:
+// one line); printf is the shell's builtin, so the password is on no
+// command line. GF_PATHS_HOME and GF_PATHS_CONFIG are the image's own
+// (its Dockerfile), where the server finds its database.
+var GrafanaResetAdminPassword = []string{"sh", "-c",
+	`printf '%s\n' "$GF_SECURITY_ADMIN_PASSWORD" | grafana cli --homepath "$GF_PATHS_HOME" --config "$GF_PATHS_CONFIG" admin reset-admin-password --password-from-stdin >/dev/null`}
 
 // retentionSize keeps the TSDB under 90% of its volume ("20Gi" -> "18GB"),
 // so a burst of series cannot fill the disk before time retention applies.

@@ -50,6 +50,11 @@ type Spec struct {
 	// Egress are the outside destinations the service connects to
 	// (Kubernetes only: the VPS does not restrict egress).
 	Egress []Egress
+	// AfterUp is a command each deploy runs in the service's running
+	// container once the project is up (VPS only): it brings state the
+	// image reads only on its first start into line with the env (Grafana's
+	// admin password). It must be harmless to run again.
+	AfterUp []string
 }
 
 // Egress is an outside destination: a network, or the internet without

@@ -83,15 +83,20 @@ kubeconfig is written to a private temporary file, removed afterwards.`,
 func NewCmdSSH(streams *IO, runF func(*RemoteOptions) error) *cobra.Command {
 	opts := newRemoteOptions(streams, remote.Shell)
 	cmd := &cobra.Command{
-		Use:   "ssh --stack NAME",
-		Short: "Open a shell on the stack's Droplet (topology vps)",
+		Use:   "ssh --stack NAME [-- COMMAND [ARG...]]",
+		Short: "Open a shell on the stack's Droplet, or run a command there (topology vps)",
 		Long: `ssh opens a login shell on the Droplet as the deploy user, in the app
 directory, with the stack's deploy key (written to a private temporary file,
-removed afterwards). The stack keeps no host key: the first connection
+removed afterwards); after --, it runs that command there instead and exits
+with its status. The stack keeps no host key: the first connection
 records the Droplet's key in ~/.ssh/known_hosts, and ssh refuses a changed one
 after that (StrictHostKeyChecking accept-new).`,
-		Args: cobra.NoArgs,
+		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 && cmd.ArgsLenAtDash() != 0 {
+				return usageError("ssh: give the command after --: infra ssh --stack S -- COMMAND")
+			}
+			opts.Request.Command = args
 			if runF != nil {
 				return runF(opts)
 			}
@@ -152,10 +157,26 @@ func runRemote(ctx context.Context, o *RemoteOptions) error {
 	if run == nil {
 		run = o.execRunner
 	}
-	if err := remote.Run(ctx, p.cmd, p.dir, p.env, run); err != nil {
-		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("%s on stack %s: %w", o.Request.Action, o.Stack, err)}
+	return remoteExit(remote.Run(ctx, p.cmd, p.dir, p.env, run), p.cmd.Argv[0], o.Request.Action, o.Stack)
+}
+
+// remoteExit maps how a remote command line ended to infra's exit: the
+// remote command's own status passes through; ssh's or kubectl's own
+// failure is remote.TransportFailure (255); anything else (the command
+// could not start) is ExitFailure.
+func remoteExit(err error, tool string, action remote.Action, stack string) error {
+	if err == nil {
+		return nil
 	}
-	return nil
+	var exit *remote.Exit
+	if !errors.As(err, &exit) {
+		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("%s on stack %s: %w", action, stack, err)}
+	}
+	code, own := remote.Status(tool, exit)
+	if own {
+		return &ExitError{Code: code, Err: fmt.Errorf("%s on stack %s: the command exited with status %d", action, stack, code)}
+	}
+	return &ExitError{Code: code, Err: fmt.Errorf("%s on stack %s: %s failed (exit %d) before or besides the command: see its message above", action, stack, tool, exit.Code)}
 }
 
 // preparedRemote is a remote command ready to run: where it goes, the
@@ -329,10 +350,16 @@ func (o *RemoteOptions) execRunner(ctx context.Context, argv, env []string) erro
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = env
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.IO.In, o.IO.Out, o.IO.ErrOut
+	// kubectl says on stderr whether a failure is the command's: keep
+	// the end of it (ssh's stderr stays the terminal's).
+	tail := &remote.TailWriter{W: o.IO.ErrOut, N: 256}
+	if argv[0] == "kubectl" {
+		cmd.Stderr = tail
+	}
 	if err := cmd.Run(); err != nil {
 		var exit *exec.ExitError
 		if errors.As(err, &exit) {
-			return fmt.Errorf("%s exited with status %d", argv[0], exit.ExitCode())
+			return &remote.Exit{Code: exit.ExitCode(), Stderr: tail.Tail()}
 		}
 		return err
 	}

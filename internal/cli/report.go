@@ -28,10 +28,12 @@ type Report struct {
 	Changed int    `json:"changed"`
 	Steps   []Step `json:"steps"`
 	// Outputs are the stack outputs after up, secrets redacted.
-	Outputs         map[string]any   `json:"outputs,omitempty"`
-	Problems        []config.Problem `json:"problems,omitempty"`
-	Error           string           `json:"error,omitempty"`
-	DurationSeconds float64          `json:"durationSeconds"`
+	Outputs  map[string]any   `json:"outputs,omitempty"`
+	Problems []config.Problem `json:"problems,omitempty"`
+	// Rollback is the release a rollback deploys, once it is picked.
+	Rollback        *RollbackTarget `json:"rollback,omitempty"`
+	Error           string          `json:"error,omitempty"`
+	DurationSeconds float64         `json:"durationSeconds"`
 
 	start time.Time
 }

@@ -93,11 +93,12 @@ func runRollback(ctx context.Context, o *RollbackOptions) error {
 		return o.finish(rep, &ExitError{Code: ExitFailure, Err: fmt.Errorf("read the releases of stack %s: %w", o.Stack, err)})
 	}
 	if o.List {
-		return writeReleases(o.IO.Out, o.JSON, rels)
+		return writeReleases(o.IO.Out, o.JSON, rels, o.To)
 	}
 	if target, err = release.Pick(rels, o.To); err != nil {
 		return o.finish(rep, &ExitError{Code: ExitFailure, Err: fmt.Errorf("rollback of stack %s: %w", o.Stack, err)})
 	}
+	rep.Rollback = rollbackTarget(target)
 	raw, err := config.ReadFile(proj.StackFile())
 	if err != nil {
 		return o.finish(rep, err)
@@ -186,14 +187,54 @@ func writeKeepHint(w io.Writer, file string, target release.Release, edits []rel
 	}
 }
 
-// writeReleases prints the releases, newest first.
-func writeReleases(w io.Writer, asJSON bool, rels []release.Release) error {
+// RollbackTarget is the release a rollback deploys, in its --json report:
+// its number (the update version) and the image of each service.
+type RollbackTarget struct {
+	Release int               `json:"release"`
+	Time    string            `json:"time"`
+	Images  map[string]string `json:"images"`
+}
+
+func rollbackTarget(r release.Release) *RollbackTarget {
+	return &RollbackTarget{Release: r.Version, Time: r.Time, Images: images(r)}
+}
+
+// images maps each service of a release to its image.
+func images(r release.Release) map[string]string {
+	out := make(map[string]string, len(r.Services))
+	for _, s := range r.Services {
+		out[s.Name] = s.Image
+	}
+	return out
+}
+
+// listedRelease is a release in `rollback --list --json`: the release, its
+// images by service, whether it is deployed now (the newest) and whether a
+// rollback with the same --to would deploy it.
+type listedRelease struct {
+	release.Release
+	Images  map[string]string `json:"images"`
+	Current bool              `json:"current,omitempty"`
+	Target  bool              `json:"target,omitempty"`
+}
+
+// writeReleases prints the releases, newest first; to is --to (0: the
+// default target).
+func writeReleases(w io.Writer, asJSON bool, rels []release.Release, to int) error {
 	out := make([]release.Release, 0, len(rels))
 	for i := len(rels) - 1; i >= 0; i-- {
 		out = append(out, rels[i])
 	}
+	target := 0
+	if t, err := release.Pick(rels, to); err == nil {
+		target = t.Version
+	}
 	if asJSON {
-		return writeJSON(w, out)
+		listed := make([]listedRelease, 0, len(out))
+		for i, r := range out {
+			listed = append(listed, listedRelease{Release: r, Images: images(r), Current: i == 0, Target: r.Version == target})
+		}
+		return writeJSON(w, listed)
 	}
 	if len(out) == 0 {
 		_, err := fmt.Fprintln(w, "no releases: the stack has no succeeded update")
@@ -206,6 +247,9 @@ func writeReleases(w io.Writer, asJSON bool, rels []release.Release) error {
 		}
 		if r.RollbackTo > 0 {
 			mark += fmt.Sprintf(" rollback to %d", r.RollbackTo)
+		}
+		if r.Version == target {
+			mark += " (rollback target)"
 		}
 		fmt.Fprintf(w, "%d  %s%s\n", r.Version, r.Time, mark)
 		for _, s := range r.Services {

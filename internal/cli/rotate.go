@@ -41,8 +41,8 @@ in PostgreSQL, the services' connection strings and env, the deploy of the
 VPS). The old value stops working when the update ends.
 
 --list prints the secrets by name, from the config: database.roles.<role>,
-admin (the VPS's admin login), admin.<service> (a route with auth on
-Kubernetes), and the generated secrets rotate refuses, with the reason.
+database.superuser (the self-hosted server's), admin (the VPS's admin
+login), admin.<service> (a route with auth), grafana.admin.
 
 Like up, rotate previews first, refuses when the stack has changes besides
 the rotation (run up first) or when the policy refuses the change, shows

@@ -168,9 +168,13 @@ func TestRotate(t *testing.T) {
 			wantOut: []string{`unknown secret "database.roles.app": the stack's rotatable secrets are admin, database.roles.focusdeck_app`},
 		},
 		{
-			name: "a secret rotate refuses says why",
-			fake: &fakeStack{}, args: []string{"rotate", "--stack", "prod", "--secret", "grafana.admin", "--yes"}, want: ExitUsage,
-			wantOut: []string{"grafana.admin cannot be rotated by infra: Grafana reads its admin password only when it creates its database"},
+			// Grafana's admin is rotatable: the name is taken, and its
+			// generator looked for in the state (this one has none).
+			name: "grafana.admin is taken",
+			fake: &fakeStack{resources: rotateState()}, args: []string{"rotate", "--stack", "prod", "--secret", "grafana.admin", "--yes"}, want: ExitFailure,
+			wantOut:   []string{"grafana.admin has no generator in stack prod's state", "focusdeck-monitoring-grafana-password"},
+			notOut:    []string{"cannot be rotated"},
+			wantCalls: []string{"export"},
 		},
 		{
 			name: "--secret or --list", fake: &fakeStack{}, args: []string{"rotate", "--stack", "prod"}, want: ExitUsage,
@@ -179,7 +183,8 @@ func TestRotate(t *testing.T) {
 		{
 			name: "--list is offline",
 			fake: &fakeStack{}, args: []string{"rotate", "--stack", "prod", "--list"}, want: ExitOK,
-			wantOut: []string{"admin ", "database.roles.focusdeck_app ", "grafana.admin                    not rotatable: "},
+			wantOut: []string{"admin ", "database.roles.focusdeck_app ", "grafana.admin                    password of Grafana's admin"},
+			notOut:  []string{"not rotatable"},
 		},
 	}
 	for _, tc := range tests {

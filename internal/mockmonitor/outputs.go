@@ -2,6 +2,7 @@ package mockmonitor
 
 import (
 	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -39,6 +40,10 @@ func (m *Monitor) computed(typ, name string) resource.PropertyMap {
 		return resource.PropertyMap{"result": resource.MakeSecret(str(pw))}
 	case "random:index/randomString:RandomString":
 		return resource.PropertyMap{"result": str("k3x9qa")}
+	case "random:index/randomUuid:RandomUuid":
+		sum := sha256.Sum256([]byte("mock uuid\x00" + name))
+		h := hex.EncodeToString(sum[:16])
+		return resource.PropertyMap{"result": str(h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:])}
 	case dotype.DatabaseCluster:
 		pw := mockPassword(typ, name, 24)
 		m.generated = append(m.generated, pw)

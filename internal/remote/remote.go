@@ -41,7 +41,8 @@ type Request struct {
 	// Since limits logs to the last duration (Go syntax: 10m, 1h30m; "" = all).
 	Since  string
 	Follow bool
-	// Command is what exec runs in the service's container.
+	// Command is what exec runs in the service's container, or ssh on the
+	// Droplet in the app directory (none: a login shell).
 	Command []string
 	// TTY: stdin is a terminal, so the remote side gets one too.
 	TTY bool
@@ -132,9 +133,12 @@ func (v VPS) Build(r Request, dir string) (Command, error) {
 	var remote []string
 	switch r.Action {
 	case Shell:
-		argv = append(argv, "-t", v.User+"@"+v.Host, "cd "+quote(v.AppDir)+" && exec \"${SHELL:-/bin/sh}\" -l")
-		c.Argv = argv
-		return c, nil
+		if len(r.Command) == 0 {
+			argv = append(argv, "-t", v.User+"@"+v.Host, "cd "+quote(v.AppDir)+" && exec \"${SHELL:-/bin/sh}\" -l")
+			c.Argv = argv
+			return c, nil
+		}
+		remote = r.Command
 	case Logs:
 		remote = []string{"docker", "compose", "logs", "--no-log-prefix"}
 		if r.Since != "" {

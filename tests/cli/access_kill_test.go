@@ -6,9 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -104,50 +102,4 @@ func TestEngineAccessKilledRun(t *testing.T) {
 		}
 	}
 	t.Logf("writes: %v", swept)
-}
-
-// killTree sends SIGKILL to pid and everything under it; it returns how
-// many processes that was. Linux /proc.
-func killTree(t *testing.T, root int) int {
-	t.Helper()
-	children := map[int][]int{}
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, ent := range entries {
-		pid, err := strconv.Atoi(ent.Name())
-		if err != nil {
-			continue
-		}
-		stat, err := os.ReadFile(filepath.Join("/proc", ent.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		rp := strings.LastIndexByte(string(stat), ')')
-		if rp < 0 {
-			continue
-		}
-		fields := strings.Fields(string(stat)[rp+1:])
-		if len(fields) < 2 {
-			continue
-		}
-		ppid, _ := strconv.Atoi(fields[1])
-		children[ppid] = append(children[ppid], pid)
-	}
-	var tree []int
-	var walk func(int)
-	walk = func(pid int) {
-		tree = append(tree, pid)
-		for _, c := range children[pid] {
-			walk(c)
-		}
-	}
-	walk(root)
-	for _, pid := range tree {
-		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && err != syscall.ESRCH {
-			t.Errorf("kill %d: %v", pid, err)
-		}
-	}
-	return len(tree)
 }

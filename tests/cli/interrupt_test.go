@@ -8,9 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -261,63 +259,6 @@ func creates(t *testing.T, home string) map[string]int {
 		out[urn]++
 	}
 	return out
-}
-
-// killEngine sends SIGKILL to every pulumi process this test process
-// started and to everything they started (the provider plugins): what a
-// runner that vanishes does to them. Linux /proc.
-func killEngine(t *testing.T) int {
-	t.Helper()
-	children := map[int][]int{}
-	comm := map[int]string{}
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, ent := range entries {
-		pid, err := strconv.Atoi(ent.Name())
-		if err != nil {
-			continue
-		}
-		stat, err := os.ReadFile(filepath.Join("/proc", ent.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid ...: comm may hold spaces, so split after ")".
-		lp, rp := strings.IndexByte(string(stat), '('), strings.LastIndexByte(string(stat), ')')
-		if lp < 0 || rp < lp {
-			continue
-		}
-		fields := strings.Fields(string(stat)[rp+1:])
-		if len(fields) < 2 {
-			continue
-		}
-		ppid, _ := strconv.Atoi(fields[1])
-		children[ppid] = append(children[ppid], pid)
-		comm[pid] = string(stat)[lp+1 : rp]
-	}
-	var tree []int
-	var walk func(int)
-	walk = func(pid int) {
-		tree = append(tree, pid)
-		for _, c := range children[pid] {
-			walk(c)
-		}
-	}
-	for _, c := range children[os.Getpid()] {
-		if comm[c] == "pulumi" {
-			walk(c)
-		}
-	}
-	if len(tree) == 0 {
-		t.Fatal("no pulumi process to kill")
-	}
-	for _, pid := range tree {
-		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && err != syscall.ESRCH {
-			t.Errorf("kill %d (%s): %v", pid, comm[pid], err)
-		}
-	}
-	return len(tree)
 }
 
 // pulumiCancel releases a dead update's lock with the real CLI, as the

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -32,6 +33,7 @@ while [ $# -gt 0 ]; do
   if [ "$1" = -i ]; then stat -c %a "$2" > "$rec/mode"; cat "$2" > "$rec/key"; echo "$2" > "$rec/keypath"; fi
   shift
 done
+exit "${FAKE_SSH_EXIT:-0}"
 `
 	if err := os.WriteFile(filepath.Join(bin, "ssh"), []byte(fake), 0o755); err != nil {
 		t.Fatal(err)
@@ -72,6 +74,16 @@ done
 			t.Errorf("%v: a secret on ssh's command line", c.args)
 		}
 	}
+	// The remote command's status passes through ssh (the stand-in exits
+	// with it); ssh's own failure is 255.
+	for _, code := range []int{1, 7, 255} {
+		t.Setenv("FAKE_SSH_EXIT", strconv.Itoa(code))
+		r := s.must(code, "exec", "--stack", "staging", "--dir", dir, "server", "--", "sh", "-c", "exit "+strconv.Itoa(code))
+		if own := code != 255; strings.Contains(r.stderr, "the command exited with status") != own {
+			t.Errorf("exit %d:\n%s", code, r.stderr)
+		}
+	}
+	t.Setenv("FAKE_SSH_EXIT", "0")
 	if r := s.must(cli.ExitUsage, with("logs", "server", "--since", "yesterday")...); !strings.Contains(r.stderr, "--since") {
 		t.Errorf("bad --since:\n%s", r.stderr)
 	}

@@ -80,10 +80,13 @@ func TestEngineRotate(t *testing.T) {
 
 	// The names come from the config, before anything is deployed.
 	list := s.must(cli.ExitOK, with("rotate", "--list")...).stdout
-	for _, want := range []string{"admin ", "database.roles.focusdeck_app ", "grafana.admin", "not rotatable"} {
+	for _, want := range []string{"admin ", "database.roles.focusdeck_app ", "grafana.admin "} {
 		if !strings.Contains(list, want) {
 			t.Errorf("--list lacks %q:\n%s", want, list)
 		}
+	}
+	if strings.Contains(list, "not rotatable") {
+		t.Errorf("--list refuses a secret:\n%s", list)
 	}
 	if r := s.must(cli.ExitFailure, append(role, "--yes")...); !strings.Contains(r.stderr, `stack "staging" does not exist`) {
 		t.Errorf("rotate of a stack never deployed:\n%s", r.stderr)
@@ -165,6 +168,35 @@ func TestEngineRotate(t *testing.T) {
 	}
 	values = append(values, va.values...)
 
+	// Grafana's admin: its generator, and the deploy (Grafana's env file
+	// changed; the deploy sets the password in Grafana's database).
+	grafanaPassword := func() string {
+		var outs struct {
+			GrafanaAdminPassword string `json:"grafanaAdminPassword"`
+		}
+		if err := json.Unmarshal([]byte(s.must(cli.ExitOK, with("outputs", "--show-secrets")...).stdout), &outs); err != nil || outs.GrafanaAdminPassword == "" {
+			t.Fatalf("no grafanaAdminPassword output (%v)", err)
+		}
+		return outs.GrafanaAdminPassword
+	}
+	g0 := grafanaPassword()
+	grafana := report(t, s.must(cli.ExitOK, with("rotate", "--secret", "grafana.admin", "--yes", "--json")...))
+	wantGrafana := []string{
+		"create-replacement focusdeck-monitoring-grafana-password", "delete-replaced focusdeck-monitoring-grafana-password",
+		"replace focusdeck-monitoring-grafana-password", "update focusdeck-prod-deploy",
+	}
+	if got := changedSteps(grafana); !slices.Equal(got, wantGrafana) {
+		t.Errorf("grafana.admin rotation changed %v, want %v", got, wantGrafana)
+	}
+	g1 := grafanaPassword()
+	if g1 == g0 {
+		t.Error("grafana.admin rotation left Grafana's password as it was")
+	}
+	if vg := s.view(at); vg.admin != va.admin || vg.role != va.role {
+		t.Error("grafana.admin rotation changed another secret")
+	}
+	values = append(values, g0, g1)
+
 	if n := len(stateResources(t, e, "staging")); n != resources {
 		t.Errorf("%d resources after the rotations, %d before", n, resources)
 	}
@@ -212,4 +244,49 @@ func TestEngineRotate(t *testing.T) {
 	if !strings.Contains(s.transcript.String(), "Rotating database.roles.focusdeck_app on stack staging") {
 		t.Error("rotate did not say what it rotated")
 	}
+}
+
+// The self-hosted superuser through the real engine: rotating it replaces
+// its generator and updates the deploy command (the server's and the role
+// script's env files changed; the deploy sets the password in the running
+// server before the role script runs) and nothing else.
+func TestEngineRotateSuperuser(t *testing.T) {
+	s, e := newSession(t)
+	dir, _ := project(t, e, "selfhosted", func(c string) string {
+		for _, r := range [][2]string{
+			{"infra:class: production", "infra:class: staging"},
+			{"engine: managed", "engine: selfhosted"}, {"    size: db-s-1vcpu-2gb\n", ""},
+			{"    nodes: 2\n", ""}, {"    maintenance: { day: sunday, hour: \"03:00\" }\n", ""},
+			{", pool: { mode: transaction, size: 20 }", ""}, {", pool: { mode: session, size: 10 }", ""},
+		} {
+			if !strings.Contains(c, r[0]) {
+				t.Fatalf("the stack file lacks %q", r[0])
+			}
+			c = strings.Replace(c, r[0], r[1], 1)
+		}
+		return c
+	})
+	with := func(args ...string) []string { return append(args, "--stack", "selfhosted", "--dir", dir) }
+	if list := s.must(cli.ExitOK, with("rotate", "--list")...).stdout; !strings.Contains(list, "database.superuser ") || strings.Contains(list, "not rotatable") {
+		t.Errorf("--list:\n%s", list)
+	}
+	s.must(cli.ExitOK, with("up", "--yes")...)
+	gen := urnOf(t, stateResources(t, e, "selfhosted"), "focusdeck-prod-postgres-superuser")
+	rep := report(t, s.must(cli.ExitOK, with("rotate", "--secret", "database.superuser", "--yes", "--json")...))
+	want := []string{
+		"create-replacement focusdeck-prod-postgres-superuser", "delete-replaced focusdeck-prod-postgres-superuser",
+		"replace focusdeck-prod-postgres-superuser", "update focusdeck-prod-deploy",
+	}
+	if got := changedSteps(rep); !slices.Equal(got, want) {
+		t.Errorf("the superuser's rotation changed %v, want %v", got, want)
+	}
+	for _, st := range rep.Steps {
+		if st.Name == "focusdeck-prod-postgres-superuser" && st.URN != gen {
+			t.Errorf("replaced %s, want %s", st.URN, gen)
+		}
+		if st.Name == "focusdeck-prod-deploy" && !slices.Equal(st.Diffs, []string{"stdin"}) {
+			t.Errorf("the deploy command's %v changed, want its stdin (the bundle) alone", st.Diffs)
+		}
+	}
+	s.must(cli.ExitOK, with("preview", "--expect-no-changes")...)
 }

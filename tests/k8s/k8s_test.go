@@ -160,6 +160,11 @@ func noAwait(_ context.Context, a *pulumi.ResourceTransformArgs) *pulumi.Resourc
 	case "kubernetes:helm.sh/v3:Release":
 		props["skipAwait"] = pulumi.Bool(true)
 		props["disableWebhooks"] = pulumi.Bool(true)
+		// An upgrade takes its hooks switch from disableCRDHooks, not
+		// disableWebhooks (pulumi-kubernetes provider/v4 at f47bc2d6f199,
+		// pkg/provider/helm_release.go: Update sets client.DisableHooks =
+		// DisableCRDHooks); a hook Job would never complete here.
+		props["disableCRDHooks"] = pulumi.Bool(true)
 		// Helm turns an atomic install into one that waits for pods
 		// (helm.sh/helm/v3 pkg/action/install.go: Wait = Wait || Atomic).
 		props["atomic"] = pulumi.Bool(false)

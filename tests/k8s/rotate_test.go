@@ -13,7 +13,10 @@ import (
 	"infra/stacks"
 )
 
-var digest16 = regexp.MustCompile(`^[0-9a-f]{16}$`)
+var (
+	digest16 = regexp.MustCompile(`^[0-9a-f]{16}$`)
+	uuid     = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+)
 
 // rotation replaces the database role's generator, as `infra rotate
 // --secret database.roles.<role>` does (an update with --replace of its
@@ -46,15 +49,35 @@ func (h *harness) rotation(t *testing.T, s auto.Stack, ex example, objects []kub
 		t.Fatalf("%s: the pod template's secret env digest on the server is %q", ex, hash0)
 	}
 
+	// Grafana's Deployment as Helm rendered it from the chart: its
+	// database on an emptyDir, and the admin generation on its pod template.
+	grafanaGet := func(path string) string {
+		return strings.TrimSpace(h.api.Kubectl(t, "get", "deployments", "-n", "monitoring", "-l", "app.kubernetes.io/name=grafana", "-o", "jsonpath={.items[*]"+path+"}"))
+	}
+	const generationPath = `.spec.template.metadata.annotations.infra/grafana-admin-generation`
+	if storage := grafanaGet(`.spec.template.spec.volumes[?(@.name=="storage")]`); !strings.Contains(storage, `"emptyDir"`) {
+		t.Errorf("%s: Grafana's storage volume is %s, want an emptyDir (a new pod reads the admin Secret again)", ex, storage)
+	}
+	generation0 := grafanaGet(generationPath)
+	if !uuid.MatchString(generation0) {
+		t.Errorf("%s: Grafana's pod template carries the admin generation %q, want a UUID", ex, generation0)
+	}
+
 	var generators []string
+	grafana := ""
 	for _, r := range h.state(t, s) {
 		if r.Type == stacks.PasswordType && strings.Contains(r.URN, "infra:database:Postgres$") {
 			generators = append(generators, r.URN)
 		}
+		if r.Type == stacks.PasswordType && strings.HasSuffix(r.URN, "::"+ex.project+"-monitoring-grafana-password") {
+			grafana = r.URN
+		}
 	}
-	if len(generators) != 1 {
-		t.Fatalf("%s: want one role password generator, the state has %v", ex, generators)
+	if len(generators) != 1 || grafana == "" {
+		t.Fatalf("%s: want one role password generator and Grafana's, the state has %v and %q", ex, generators, grafana)
 	}
+	// Both rotated in one update, as two `infra rotate` would one after the other.
+	generators = append(generators, grafana)
 	out := &progress{}
 	start := time.Now()
 	err := within(t, 10*time.Minute, out, func() error {
@@ -70,6 +93,9 @@ func (h *harness) rotation(t *testing.T, s auto.Stack, ex example, objects []kub
 	}
 	if version1 == version0 {
 		t.Errorf("%s: the env Secret %s was not rewritten", ex, secret.name)
+	}
+	if generation1 := grafanaGet(generationPath); !uuid.MatchString(generation1) || generation1 == generation0 {
+		t.Errorf("%s: after Grafana's rotation its pod template's generation is %q (before %q): the pod would keep the old password", ex, generation1, generation0)
 	}
 	t.Logf("%s: rotation in %s: Secret %s version %s -> %s, pod template digest changed", ex, time.Since(start).Round(time.Millisecond), secret.name, version0, version1)
 }

@@ -101,6 +101,15 @@ type Project struct {
 	VolumeInit bool
 	// EnvFiles are the secret env files the compose file names, by service.
 	EnvFiles map[string]string
+	// AfterUp are the commands deploy.sh runs in running containers once
+	// the project is up (service.Spec.AfterUp), in service order.
+	AfterUp []AfterUp
+}
+
+// AfterUp is a command run in a service's running container.
+type AfterUp struct {
+	Service string
+	Command []string
 }
 
 // CronEntry runs a one-shot service on a schedule.

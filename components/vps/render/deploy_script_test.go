@@ -12,6 +12,10 @@ import (
 	"testing"
 )
 
+// grafanaPassword is the grafana container's admin password in the
+// sandbox: every character a shell treats specially.
+const grafanaPassword = `gr'af"a$na` + "`x`" + `\ %s`
+
 // fakeTools are stand-ins for the host's commands: each logs its
 // arguments. The certbot container's `test -s` succeeds once a certificate
 // was "issued".
@@ -23,6 +27,14 @@ if [ "$1" = login ]; then
   env >>"$FAKE_STATE/login-env"
 fi
 case "$*" in
+  # What psql in the postgres container was given on stdin.
+  "compose exec -T postgres psql "*) cat >>"$FAKE_STATE/postgres-exec-stdin" ;;
+  # The command runs, in the environment the grafana container has (the
+  # image's GF_PATHS_*, its env file's admin password).
+  "compose exec -T grafana "*)
+    shift 4
+    GF_SECURITY_ADMIN_PASSWORD=$FAKE_GRAFANA_PASSWORD GF_PATHS_HOME=/usr/share/grafana GF_PATHS_CONFIG=/etc/grafana/grafana.ini "$@"
+    ;;
   *"--entrypoint test"*) [ -f "$FAKE_STATE/cert" ] ;;
   *"certonly --standalone"*) touch "$FAKE_STATE/cert" ;;
 esac
@@ -34,6 +46,8 @@ var fakeTools = map[string]string{
 	// A stand-in hash that tells the passwords apart without holding them.
 	"openssl": "#!/bin/sh\nprintf '$6$salt$%s\\n' \"$(sha256sum | cut -c1-16)\"\n",
 	"crontab": "#!/bin/sh\ncp \"$1\" \"$FAKE_STATE/installed-crontab\"\n",
+	// Grafana's CLI in its container: what it was given.
+	"grafana": "#!/bin/sh\nprintf '%s\\n' \"$*\" >>\"$FAKE_STATE/grafana-argv\"\ncat >>\"$FAKE_STATE/grafana-stdin\"\n",
 }
 
 type sandbox struct {
@@ -107,7 +121,7 @@ func (s *sandbox) run(cmd *exec.Cmd) []string {
 // try runs a deploy with the fake tools and returns its output.
 func (s *sandbox) try(cmd *exec.Cmd) (string, error) {
 	_ = os.Remove(s.logf)
-	cmd.Env = append(os.Environ(), "PATH="+s.bin+":"+os.Getenv("PATH"), "FAKE_LOG="+s.logf, "FAKE_STATE="+s.state)
+	cmd.Env = append(os.Environ(), "PATH="+s.bin+":"+os.Getenv("PATH"), "FAKE_LOG="+s.logf, "FAKE_STATE="+s.state, "FAKE_GRAFANA_PASSWORD="+grafanaPassword)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
@@ -168,17 +182,23 @@ func indexOf(cmds []string, parts ...string) int {
 func TestDeployScriptRunsTheStepsInOrder(t *testing.T) {
 	s := newSandbox(t)
 	site := fixtureSite()
-	cmds := s.deploy(site, File{Path: "stale.txt", Mode: 0o644, Content: "old"})
+	const superuser = "superuser-s3cret"
+	cmds := s.deploy(site, File{Path: "stale.txt", Mode: 0o644, Content: "old"},
+		File{Path: EnvFilePath(PostgresService), Mode: 0o600, Content: "POSTGRES_PASSWORD=\"" + superuser + "\"\n"})
 
 	steps := [][]string{
 		{"compose run --rm -T volume-init"},
 		{"compose up -d --wait postgres"},
+		// The superuser's password is set before roles.sql logs in with it.
+		{"compose exec -T postgres psql", "--username=postgres", "--set=ON_ERROR_STOP=1"},
 		{"compose run --rm -T postgres-init"},
 		{"compose run --rm -T api-migrate"},
 		{"--entrypoint test", "/etc/letsencrypt/live/app/fullchain.pem"},
 		{"compose rm --stop --force proxy"},
 		{"-p 80:80 --entrypoint certbot", "certonly --standalone", "--test-cert", "--email ops@shop.example.com", "-d shop.example.com", "-d ops.shop.example.com"},
 		{"compose up -d --wait --wait-timeout 600 --remove-orphans"},
+		// Grafana's admin password, once Grafana is up.
+		{"compose exec -T grafana sh -c", "reset-admin-password --password-from-stdin"},
 		{"certonly --webroot --webroot-path /var/www/acme"},
 		{"compose exec -T proxy nginx", "-s reload"},
 		{"image prune"},
@@ -193,6 +213,34 @@ func TestDeployScriptRunsTheStepsInOrder(t *testing.T) {
 			t.Errorf("%q ran out of order:\n%s", step, strings.Join(cmds, "\n"))
 		}
 		last = i
+	}
+
+	// The superuser's password reaches psql through the container's
+	// environment: neither its command line nor its stdin holds it.
+	stdin, err := os.ReadFile(filepath.Join(s.state, "postgres-exec-stdin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(stdin), `\getenv superuser_password POSTGRES_PASSWORD`) || !strings.Contains(string(stdin), "ALTER ROLE CURRENT_USER PASSWORD :'superuser_password';") {
+		t.Errorf("psql in the postgres container was given:\n%s", stdin)
+	}
+	for _, c := range append(cmds, string(stdin)) {
+		if strings.Contains(c, superuser) {
+			t.Errorf("the superuser's password is on a command line or stdin: %s", c)
+		}
+	}
+
+	// Grafana's CLI got the container's password on stdin, one line, and
+	// not among its arguments.
+	argv, err := os.ReadFile(filepath.Join(s.state, "grafana-argv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "cli --homepath /usr/share/grafana --config /etc/grafana/grafana.ini admin reset-admin-password --password-from-stdin\n"; string(argv) != want {
+		t.Errorf("grafana ran with %q, want %q", argv, want)
+	}
+	if got, err := os.ReadFile(filepath.Join(s.state, "grafana-stdin")); err != nil || string(got) != grafanaPassword+"\n" {
+		t.Errorf("grafana read %q from stdin (%v), want the container's password and a newline", got, err)
 	}
 
 	// The files are installed, the mounts hashed, the password hashed.

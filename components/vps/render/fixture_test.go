@@ -4,6 +4,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"time"
 
+	"infra/components/monitoring"
 	"infra/components/service"
 )
 
@@ -30,8 +31,9 @@ func fixtureSite() Site {
 				Command: []string{"worker", "--queue=$default"}, SecretEnv: secret, UsesDatabase: true, DependsOn: []string{"api"},
 				CronJobs: []service.CronJob{{Name: "nightly", Schedule: "0 2 * * *", Command: []string{"worker", "cleanup"}}}},
 			{Name: "grafana", Image: "grafana/grafana:11.2.0", Port: 3001, User: 472, Resources: res,
-				Public: &service.Route{Host: "ops.shop.example.com", Path: "/grafana/", Auth: true},
-				Mounts: []service.Mount{{Source: "grafana/provisioning", Target: "/etc/grafana/provisioning", ReadOnly: true}}},
+				Public:  &service.Route{Host: "ops.shop.example.com", Path: "/grafana/", Auth: true},
+				Mounts:  []service.Mount{{Source: "grafana/provisioning", Target: "/etc/grafana/provisioning", ReadOnly: true}},
+				AfterUp: monitoring.GrafanaResetAdminPassword},
 		},
 		Tools:     true,
 		ToolsHost: "ops.shop.example.com",

@@ -77,6 +77,7 @@ func deployScript(site Site, p *Project, appDir string) (string, error) {
 		"Postgres":            site.Database != nil,
 		"VolumeInit":          p.VolumeInit,
 		"Jobs":                p.Jobs,
+		"AfterUp":             p.AfterUp,
 		"MountHashes":         p.MountHashes,
 		"ProxyService":        ProxyService,
 		"CertbotService":      CertbotService,

@@ -85,6 +85,9 @@ func (p *Project) addSpec(site Site, s service.Spec, tool bool, healthy map[stri
 		job.Labels = c.Labels
 		return p.add(name, job)
 	}
+	if len(s.AfterUp) > 0 {
+		p.AfterUp = append(p.AfterUp, AfterUp{Service: s.Name, Command: s.AfterUp})
+	}
 	if len(s.Migrate) > 0 {
 		name := s.Name + "-migrate"
 		if err := oneShot(name, s.Migrate); err != nil {
