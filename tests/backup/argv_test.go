@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // argvRecorder puts psql, pg_dump and pg_dumpall wrappers first on PATH
@@ -63,4 +64,47 @@ func assertNoPassword(t *testing.T, passwords []string, logs ...string) {
 			}
 		}
 	}
+}
+
+// watchCmdlines reads every process's /proc/<pid>/cmdline (world-readable:
+// what any user of the host sees) every few milliseconds until stop is
+// called, and fails the test if one held a password, raw or
+// percent-encoded. It complements the recorders, which see only the
+// commands they wrap; stop returns how many processes it read, for the
+// log.
+func watchCmdlines(t *testing.T, passwords []string) (stop func() int) {
+	t.Helper()
+	var forms []string
+	for _, pw := range passwords {
+		forms = append(forms, pw, strings.TrimPrefix(url.UserPassword("", pw).String(), ":"))
+	}
+	done, result := make(chan struct{}), make(chan int)
+	go func() {
+		reads, hits := 0, 0
+		for {
+			select {
+			case <-done:
+				if hits > 0 {
+					t.Errorf("%d process command lines held a password", hits)
+				}
+				result <- reads
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+			procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+			for _, p := range procs {
+				b, err := os.ReadFile(p)
+				if err != nil {
+					continue // gone already
+				}
+				reads++
+				for _, f := range forms {
+					if strings.Contains(string(b), f) {
+						hits++
+					}
+				}
+			}
+		}
+	}()
+	return func() int { close(done); return <-result }
 }

@@ -256,18 +256,20 @@ func TestKubernetesCronJobDumpsAsOwners(t *testing.T) {
 	args := kubernetesArgs(urls)
 	job := newCronJob(t, args, secretsFor(t, urls))
 
-	recorder, argvLog := argvRecorder(t)
-	start := time.Now()
-	out, errOut, code := job.run(backup.DumpCommand, job.env(backup.DumpEnv(args), "PATH="+recorder+":"+os.Getenv("PATH")))
-	if code != 0 {
-		t.Fatalf("dump container exited %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
-	}
-	t.Logf("dump container took %s", time.Since(start).Round(time.Millisecond))
-	// No client's command line held a password: they came as PGPASSWORD.
 	var passwords []string
 	for _, db := range names {
 		passwords = append(passwords, ownerPassword(db+"_owner"))
 	}
+	recorder, argvLog := argvRecorder(t)
+	start := time.Now()
+	stop := watchCmdlines(t, passwords)
+	out, errOut, code := job.run(backup.DumpCommand, job.env(backup.DumpEnv(args), "PATH="+recorder+":"+os.Getenv("PATH")))
+	reads := stop()
+	if code != 0 {
+		t.Fatalf("dump container exited %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	t.Logf("dump container took %s; %d process command lines read meanwhile", time.Since(start).Round(time.Millisecond), reads)
+	// No client's command line held a password: they came as PGPASSWORD.
 	assertNoPassword(t, passwords, argvLog)
 	if keys := r.keys(); len(keys) != 0 {
 		t.Fatalf("the dump container uploaded %v: uploading is the upload container's", keys)

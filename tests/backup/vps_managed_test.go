@@ -79,14 +79,20 @@ func TestVPSManagedProductionCommandLines(t *testing.T) {
 			env = append(env, kv)
 		}
 	}
+	var passwords []string
+	for _, db := range names {
+		passwords = append(passwords, ownerPassword(db+"_owner"))
+	}
 	cmd := exec.Command("bash", "-c", command)
 	cmd.Env = env
 	start := time.Now()
+	stop := watchCmdlines(t, passwords)
 	out, err := cmd.CombinedOutput()
+	reads := stop()
 	if err != nil {
 		t.Fatalf("the crontab's line: %v\n%s", err, out)
 	}
-	t.Logf("backup through the crontab line took %s", time.Since(start).Round(time.Millisecond))
+	t.Logf("backup through the crontab line took %s; %d process command lines read meanwhile", time.Since(start).Round(time.Millisecond), reads)
 
 	key := manifestKey(t, r)
 	var m manifest
@@ -124,10 +130,6 @@ func TestVPSManagedProductionCommandLines(t *testing.T) {
 		t.Errorf("no backup metric for node_exporter: %v", err)
 	}
 	// No command line, of docker or of the clients, held a password.
-	var passwords []string
-	for _, db := range names {
-		passwords = append(passwords, ownerPassword(db+"_owner"))
-	}
 	assertNoPassword(t, passwords, filepath.Join(r.dir, "docker.log"), r.argvLog)
 	uploaded := len(r.keys())
 
