@@ -139,7 +139,11 @@ func (d *Deployment) remoteDumps(site *render.Site, db *vps.DatabaseArgs) (int, 
 	db.BackupURLs = map[string]pulumi.StringOutput{}
 	for _, x := range d.Database.Model.Databases {
 		sd.Databases = append(sd.Databases, x.Name)
-		db.BackupURLs[x.Name] = d.Database.ConnectionString(x.Name, x.Owner, database.FormatURL, true)
+		url := d.Database.ConnectionString(x.Name, x.Owner, database.FormatURL, true)
+		if cfg.Database.Engine == string(database.EngineExternal) {
+			url = offlineURL(url, x.Name)
+		}
+		db.BackupURLs[x.Name] = url
 	}
 	site.Managed = sd
 	site.Backup = &render.SiteBackup{Region: cfg.VPS.SpacesRegion, Schedule: b.Schedule, RetentionDays: b.RetentionDays, MaxAge: maxAge}
@@ -147,6 +151,21 @@ func (d *Deployment) remoteDumps(site *render.Site, db *vps.DatabaseArgs) (int, 
 		site.Backup.RolesSkipped = "the " + cfg.Database.Engine + " database's roles are managed where it lives"
 	}
 	return b.RetentionDays, nil
+}
+
+// offlineURL stands a URI in for an offline plan's placeholder of the
+// external URL (config.IsOfflinePlaceholder), which is no connection
+// string: the secret file's rendering takes the password out of a URI
+// (render.BackupURLs), and the config's validation checked the real
+// value is one. Other values pass as they are; the result stays secret.
+func offlineURL(url pulumi.StringOutput, database string) pulumi.StringOutput {
+	out := url.ApplyT(func(v string) string {
+		if config.IsOfflinePlaceholder(v) {
+			return "postgresql://offline:" + v + "@offline.invalid/" + database
+		}
+		return v
+	}).(pulumi.StringOutput)
+	return pulumi.ToSecret(out).(pulumi.StringOutput)
 }
 
 // projectEnvironment is the DigitalOcean project environment of a stack:

@@ -43,7 +43,7 @@ func TestExternalBackupsOnTheVPS(t *testing.T) {
 	backup := p.Artifacts["vps/backup.sh"]
 	for _, want := range []string{
 		"bucket=${INFRA_BACKUP_BUCKET-'" + b.Inputs["name"].(string) + "'}",
-		`read -r -a pg <<<"${INFRA_BACKUP_PG-docker compose run --rm --no-deps -T ` + render.BackupPGService + `}"`,
+		`read -r -a pg <<<"${INFRA_BACKUP_PG-docker compose run --rm --no-deps -T -e PGPASSWORD ` + render.BackupPGService + `}"`,
 		"databases=('postgres' )",
 	} {
 		if !strings.Contains(backup, "\n"+want+"\n") {
@@ -109,8 +109,19 @@ func TestExternalBackupURLIsSecret(t *testing.T) {
 		if !res.Secret {
 			t.Errorf("%s is not a secret output", render.BackupURLsPath)
 		}
-		if file := res.Value.(string); !strings.Contains(file, "\nexport INFRA_BACKUP_URL_postgres="+quoted+"\n") {
-			t.Errorf("%s lacks the external URL, single-quoted:\n(%d bytes)", render.BackupURLsPath, len(file))
+		// The URL without its password, the password on its own line,
+		// single-quoted; no roles' connection string (no roles file).
+		file := res.Value.(string)
+		for _, line := range []string{
+			"\nexport INFRA_BACKUP_URL_postgres='postgresql://postgres.hotdashref@aws-0-us-east-1.pooler.supabase.com:5432/postgres?sslmode=require'\n",
+			"\nexport INFRA_BACKUP_PASSWORD_postgres='S3'\\''cr\"et$HOME;x'\n",
+		} {
+			if !strings.Contains(file, line) {
+				t.Errorf("%s lacks %q", render.BackupURLsPath, strings.SplitN(line, "=", 2)[0])
+			}
+		}
+		if strings.Contains(file, "GLOBALS") {
+			t.Errorf("%s has a roles' connection string for an external database", render.BackupURLsPath)
 		}
 		if m := render.FileMode(render.BackupURLsPath); m != 0o600 {
 			t.Errorf("%s has mode %o, want 0600", render.BackupURLsPath, m)
@@ -121,7 +132,7 @@ func TestExternalBackupURLIsSecret(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if s, _ := res.Value.(string); strings.Contains(s, supabaseURL) || strings.Contains(s, quoted) {
+			if s, _ := res.Value.(string); strings.Contains(s, supabaseURL) || strings.Contains(s, quoted) || strings.Contains(s, "S3'") {
 				holders++
 				if !res.Secret || !strings.HasPrefix(path, "secrets/") {
 					t.Errorf("host file %s holds the URL (secret output: %v)", path, res.Secret)

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"context"
+	neturl "net/url"
 	"reflect"
 	"strings"
 	"testing"
@@ -40,7 +41,7 @@ func TestManagedBackupsOnTheVPS(t *testing.T) {
 	backup := p.Artifacts["vps/backup.sh"]
 	for _, want := range []string{
 		"bucket=${INFRA_BACKUP_BUCKET-'" + b.Inputs["name"].(string) + "'}",
-		`read -r -a pg <<<"${INFRA_BACKUP_PG-docker compose run --rm --no-deps -T ` + render.BackupPGService + `}"`,
+		`read -r -a pg <<<"${INFRA_BACKUP_PG-docker compose run --rm --no-deps -T -e PGPASSWORD ` + render.BackupPGService + `}"`,
 		"databases=('jarvis_auth' 'jarvis_registry' )",
 	} {
 		if !strings.Contains(backup, "\n"+want+"\n") {
@@ -77,10 +78,33 @@ func TestManagedBackupsOnTheVPS(t *testing.T) {
 			t.Errorf("%s is not a secret output", render.BackupURLsPath)
 		}
 		file := res.Value.(string)
-		for _, x := range d.Database.Model.Databases {
+		for i, x := range d.Database.Model.Databases {
 			url := await(t, ctx, d.Database.ConnectionString(x.Name, x.Owner, database.FormatURL, true))
-			if !strings.Contains(file, "export INFRA_BACKUP_URL_"+x.Name+"='"+url+"'\n") {
-				t.Errorf("%s lacks the owner's direct connection string for %s", render.BackupURLsPath, x.Name)
+			// The split, done here by net/url: the string for the command
+			// line keeps everything but the password.
+			u, err := neturl.Parse(url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			password, ok := u.User.Password()
+			if !ok || password == "" {
+				t.Fatalf("the owner's connection string of %s has no password", x.Name)
+			}
+			u.User = neturl.User(u.User.Username())
+			want := []string{
+				"export INFRA_BACKUP_URL_" + x.Name + "='" + u.String() + "'\n",
+				"export INFRA_BACKUP_PASSWORD_" + x.Name + "='" + password + "'\n",
+			}
+			if i == 0 {
+				want = append(want, "export INFRA_BACKUP_GLOBALS_URL='"+u.String()+"'\n", "export INFRA_BACKUP_GLOBALS_PASSWORD='"+password+"'\n")
+			}
+			for _, line := range want {
+				if !strings.Contains(file, line) {
+					t.Errorf("%s lacks %s's line %q", render.BackupURLsPath, x.Name, strings.SplitN(line, "=", 2)[0])
+				}
+			}
+			if strings.Contains(file, url) {
+				t.Errorf("%s holds %s's connection string with its password", render.BackupURLsPath, x.Name)
 			}
 			for art, o := range d.VPS.Artifacts {
 				if strings.Contains(await(t, ctx, o), url) {

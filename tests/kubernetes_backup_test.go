@@ -73,8 +73,8 @@ func checkKubernetesBackup(t *testing.T, p *plan.Plan) {
 			t.Errorf("Secret key %s is not masked in the plan: %v", k, v)
 		}
 	}
-	if len(keys) != 4 || data["url-jarvis"] == nil || data["spaces-access-key"] == nil || data["spaces-secret-key"] == nil || data["bucket"] == nil {
-		t.Errorf("Secret keys %v, want url-jarvis, the Spaces key pair and the bucket", keys)
+	if len(keys) != 5 || data["url-jarvis"] == nil || data["password-jarvis"] == nil || data["spaces-access-key"] == nil || data["spaces-secret-key"] == nil || data["bucket"] == nil {
+		t.Errorf("Secret keys %v, want url-jarvis, password-jarvis, the Spaces key pair and the bucket", keys)
 	}
 
 	np := child("kubernetes:networking.k8s.io/v1:NetworkPolicy", "jarvis-cluster-prod-networkpolicy-db-backup-egress")
@@ -135,6 +135,7 @@ func checkKubernetesBackup(t *testing.T, p *plan.Plan) {
 	}
 	wantRefs := map[string]string{
 		"INFRA_BACKUP_URL_jarvis": "url-jarvis", "INFRA_BACKUP_GLOBALS_URL": "url-jarvis",
+		"INFRA_BACKUP_PASSWORD_jarvis": "password-jarvis", "INFRA_BACKUP_GLOBALS_PASSWORD": "password-jarvis",
 		"AWS_ACCESS_KEY_ID": "spaces-access-key", "AWS_SECRET_ACCESS_KEY": "spaces-secret-key",
 		"INFRA_BACKUP_BUCKET": "bucket",
 	}

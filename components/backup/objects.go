@@ -1,11 +1,14 @@
 package backup
 
 import (
+	"fmt"
+
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"infra/components/kube"
 	"infra/components/vps/render"
 	"infra/components/workload"
+	"infra/internal/connstr"
 )
 
 // Keys of the Secret the pods read.
@@ -18,8 +21,13 @@ const (
 	bucketKey = "bucket"
 )
 
-// URLKey is the Secret key of a database's connection string.
+// URLKey is the Secret key of a database's connection string, without
+// its password: it goes on pg_dump's and psql's command lines.
 func URLKey(database string) string { return "url-" + database }
+
+// PasswordKey is the Secret key of the password of a database's
+// connection string: it reaches pg_dump and psql as PGPASSWORD.
+func PasswordKey(database string) string { return "password-" + database }
 
 // Labels select the job's pods (the network policy) and group them with
 // the application's.
@@ -99,12 +107,12 @@ func configMap(args *KubernetesBackupArgs, script, drill string) kube.Object {
 	}
 }
 
-// secret holds each database's owner connection string and the Spaces
-// key, all Pulumi secrets, and the bucket's name.
+// secret holds each database's owner connection string (split from its
+// password) and the Spaces key, all Pulumi secrets, and the bucket's name.
 func secret(args *KubernetesBackupArgs, bucket pulumi.StringOutput) kube.Object {
 	data := map[string]any{accessKeyKey: args.AccessKey, secretKeyKey: args.SecretKey, bucketKey: pulumi.ToSecret(bucket)}
 	for _, d := range args.Databases {
-		data[URLKey(d.Name)] = d.URL
+		data[URLKey(d.Name)], data[PasswordKey(d.Name)] = splitURL(d)
 	}
 	return kube.Object{
 		"apiVersion": "v1",
@@ -115,6 +123,25 @@ func secret(args *KubernetesBackupArgs, bucket pulumi.StringOutput) kube.Object 
 	}
 }
 
+// splitURL takes the password out of d's connection string: both halves
+// stay Pulumi secrets.
+func splitURL(d Database) (uri, password pulumi.StringOutput) {
+	split := func(password bool) pulumi.StringOutput {
+		out := d.URL.ToStringOutput().ApplyT(func(raw string) (string, error) {
+			u, p, err := connstr.SplitPassword(raw)
+			if err != nil {
+				return "", fmt.Errorf("the connection string of database %q: %w", d.Name, err)
+			}
+			if password {
+				return p, nil
+			}
+			return u, nil
+		}).(pulumi.StringOutput)
+		return pulumi.ToSecret(out).(pulumi.StringOutput)
+	}
+	return split(false), split(true)
+}
+
 func fromSecret(key string) map[string]any {
 	return map[string]any{"secretKeyRef": map[string]any{"name": Name, "key": key}}
 }
@@ -123,8 +150,9 @@ func plain(name, value string) map[string]any { return map[string]any{"name": na
 
 // DumpEnv is the dump container's environment: the script's overrides
 // (no container prefix, no textfile metric) and each database's owner
-// connection string from the Secret; the roles are read as the first
-// database's owner.
+// connection string and its password from the Secret (backup.sh puts the
+// string on the clients' command lines, the password only in their
+// environment); the roles are read as the first database's owner.
 func DumpEnv(args *KubernetesBackupArgs) []any {
 	env := []any{
 		plain("INFRA_BACKUP_PG", ""),
@@ -134,9 +162,13 @@ func DumpEnv(args *KubernetesBackupArgs) []any {
 	}
 	names := databaseNames(args)
 	for _, db := range names {
-		env = append(env, map[string]any{"name": "INFRA_BACKUP_URL_" + db, "valueFrom": fromSecret(URLKey(db))})
+		env = append(env,
+			map[string]any{"name": "INFRA_BACKUP_URL_" + db, "valueFrom": fromSecret(URLKey(db))},
+			map[string]any{"name": "INFRA_BACKUP_PASSWORD_" + db, "valueFrom": fromSecret(PasswordKey(db))})
 	}
-	env = append(env, map[string]any{"name": "INFRA_BACKUP_GLOBALS_URL", "valueFrom": fromSecret(URLKey(names[0]))})
+	env = append(env,
+		map[string]any{"name": "INFRA_BACKUP_GLOBALS_URL", "valueFrom": fromSecret(URLKey(names[0]))},
+		map[string]any{"name": "INFRA_BACKUP_GLOBALS_PASSWORD", "valueFrom": fromSecret(PasswordKey(names[0]))})
 	return env
 }
 

@@ -158,9 +158,11 @@ func (c *VPS) secretFiles(ctx *pulumi.Context, name string, args *VPSArgs, proje
 		c.Files[path] = envFileOutput(vars)
 	}
 	if m := args.Site.Managed; m != nil && args.Site.Backup != nil {
-		dbs := m.Databases
+		// An external database's roles are not dumped (RolesSkipped): no
+		// connection string for them either.
+		dbs, globals := m.Databases, args.Site.Backup.RolesSkipped == ""
 		out := stringMap(args.Database.BackupURLs).ApplyT(func(urls map[string]string) (string, error) {
-			return render.BackupURLs(dbs, urls)
+			return render.BackupURLs(dbs, urls, globals)
 		}).(pulumi.StringOutput)
 		c.Files[render.BackupURLsPath] = pulumi.ToSecret(out).(pulumi.StringOutput)
 	}

@@ -213,6 +213,10 @@ func secureValue(m map[string]any) (string, bool) {
 
 const placeholderPrefix = "offline-secret-"
 
+// IsOfflinePlaceholder says whether a secret's value is the Placeholder
+// an offline plan gives it, not a value of the stack's.
+func IsOfflinePlaceholder(value string) bool { return strings.HasPrefix(value, placeholderPrefix) }
+
 // Placeholder is what an encrypted value becomes offline: stable for the
 // same ciphertext, so plans are reproducible, and never the secret itself.
 func Placeholder(ciphertext string) string {

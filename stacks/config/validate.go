@@ -135,6 +135,9 @@ func validateDatabase(c *Config, ps *problems) *databaseIndex {
 			ps.add(key(p, "externalUrlSecret"), "required for the external engine: the name of the secret holding the database URL")
 		}
 		requireSecret(c, key(p, "externalUrlSecret"), d.ExternalURLSecret, ps)
+		if d.DumpedOn(c.Topology) {
+			validateExternalDumpURL(c, d.ExternalURLSecret, ps)
+		}
 	}
 	validateBackups(d, c.Topology, p, ps)
 	for i, db := range d.Databases {

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"infra/internal/connstr"
 )
 
 // ManagedBackupDays is what DigitalOcean keeps of a managed PostgreSQL
@@ -93,6 +95,21 @@ func validateExternalDumps(d *Database, p string, ps *problems) {
 	if d.Version != "" && !slices.Contains(versions, d.Version) {
 		ps.add(key(p, "version"), "PostgreSQL %s has no pinned client image: with infra:database.backups the version is that of pg_dump and of the drill's scratch server (postgres:<version>), at least the external server's major; choose one of %s",
 			d.Version, strings.Join(versions, ", "))
+	}
+}
+
+// validateExternalDumpURL checks that the external URL the dumps use is a
+// URI (internal/connstr): backup.sh puts it on pg_dump's command line
+// without its password, which reaches pg_dump as PGPASSWORD, and only a
+// URI's password is taken out. An offline plan's placeholder is no URL
+// to check. The problem never quotes the value.
+func validateExternalDumpURL(c *Config, name string, ps *problems) {
+	v, ok := c.Secrets[name]
+	if !ok || IsOfflinePlaceholder(v) {
+		return
+	}
+	if _, _, err := connstr.SplitPassword(v); err != nil {
+		ps.add(key(key(Namespace, SecretsKey), name), "with infra:database.backups the external database's URL is dumped from the Droplet and must be a postgresql:// or postgres:// URI with any password percent-encoded: %v", err)
 	}
 }
 

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -64,6 +65,14 @@ func TestBackupsConfigErrors(t *testing.T) {
 			delete(vps, "spacesSecretSecret")
 		}, "infra:vps.spacesKeySecret", "required with infra:database.backups on the managed engine"},
 		// external on the VPS: dumped by the Droplet's cron, checked alike.
+		// Its URL goes on pg_dump's command line without its password: a
+		// keyword/value string's password could not be taken out.
+		"external dumped, keyword/value URL": {hotdashFile, func(v map[string]any) {
+			v["secrets"].(map[string]any)["supabase-url"] = "host=db.example dbname=postgres user=app password=hunter2"
+		}, "infra:secrets.supabase-url", "must be a postgresql:// or postgres:// URI"},
+		"external dumped, bad escape in the password": {hotdashFile, func(v map[string]any) {
+			v["secrets"].(map[string]any)["supabase-url"] = "postgresql://app:hunter2%zz@db.example/postgres"
+		}, "infra:secrets.supabase-url", "'%' not followed by two hex digits"},
 		"external dumped, bad schedule": {hotdashFile, func(v map[string]any) { backups(v, map[string]any{"schedule": "0 25 * * *"}) },
 			"infra:database.backups.schedule", "not a cron expression"},
 		"external dumped, never runs": {hotdashFile, func(v map[string]any) { backups(v, map[string]any{"schedule": "0 0 31 2 *"}) },
@@ -95,6 +104,9 @@ func TestBackupsConfigErrors(t *testing.T) {
 			c.mutate(raw.Values)
 			_, err = Parse(raw)
 			requireProblem(t, err, c.path, c.text)
+			if err != nil && strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("the error quotes a secret: %v", err)
+			}
 		})
 	}
 }
@@ -240,6 +252,9 @@ func TestKubernetesBackupsConfigErrors(t *testing.T) {
 			c.mutate(raw.Values)
 			_, err = Parse(raw)
 			requireProblem(t, err, c.path, c.text)
+			if err != nil && strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("the error quotes a secret: %v", err)
+			}
 		})
 	}
 }

@@ -26,11 +26,19 @@ case "$1 ${2-}" in
     [ "$3 $4 $5 $6" = "-T --user postgres postgres" ] || fail "$@"
     shift 6; exec "$@" ;;
   "compose run")
-    if [ "$3 $4 $5 $6" = "--rm --no-deps -T backup-pg" ]; then
-      # docker compose run --rm --no-deps -T backup-pg CMD... (a managed
-      # cluster's clients; the image's entrypoint execs CMD)
-      case "${7-}" in pg_dump|pg_dumpall|psql) ;; *) fail "$@" ;; esac
-      shift 6; exec "$@"
+    if [ "$3 $4 $5" = "--rm --no-deps -T" ] && { [ "$6 ${7-} ${8-}" = "-e PGPASSWORD backup-pg" ] || [ "$6" = backup-pg ]; }; then
+      # docker compose run --rm --no-deps -T [-e PGPASSWORD] backup-pg CMD...
+      # (a managed cluster's or an external database's clients; the
+      # image's entrypoint execs CMD). The container's environment is the
+      # service's (HOME on an empty tmpfs: no password file) plus what -e
+      # names: -e NAME takes NAME's value from compose's own environment
+      # (docs.docker.com, "Set environment variables": docker compose run
+      # -e DEBUG), a value on the command line is refused here.
+      shift 5
+      if [ "$1" = -e ]; then shift 2; else unset PGPASSWORD; fi
+      export PGPASSFILE=/nonexistent/pgpass
+      case "${2-}" in pg_dump|pg_dumpall|psql) ;; *) fail "$@" ;; esac
+      shift; exec "$@"
     fi
     # docker compose run --rm --no-deps -T backup-upload ARGS (entrypoint aws)
     [ "$3 $4 $5 $6" = "--rm --no-deps -T backup-upload" ] || fail "$@"

@@ -37,6 +37,7 @@ type rig struct {
 	dir      string
 	backup   string // path of the rendered backup.sh
 	drill    string // path of the rendered restore-drill.sh
+	argvLog  string // the clients' command lines, once useDockerShim ran
 }
 
 // pgURL is the test server's superuser URL: CI always has one.
@@ -290,9 +291,12 @@ INSERT INTO %s SELECT g, md5(g::text) FROM generate_series(1, %d) g`, table, tab
 
 // useDockerShim drops the scripts' overrides but the app directory and
 // the node_exporter directory, and puts the strict docker shim first on
-// PATH: what runs are the production command lines.
+// PATH, then the clients' argv recorder (r.argvLog): what runs are the
+// production command lines.
 func (r *rig) useDockerShim() {
 	r.t.Helper()
+	recorder, argvLog := argvRecorder(r.t)
+	r.argvLog = argvLog
 	bin := filepath.Join(r.dir, "bin")
 	if err := os.Mkdir(bin, 0o755); err != nil {
 		r.t.Fatal(err)
@@ -307,7 +311,7 @@ func (r *rig) useDockerShim() {
 		case "INFRA_BACKUP_PG", "INFRA_BACKUP_AWS", "INFRA_BACKUP_ENDPOINT", "INFRA_DRILL_SCRATCH", "INFRA_DRILL_PG":
 			continue
 		case "PATH":
-			kv = "PATH=" + bin + ":" + kv[len("PATH="):]
+			kv = "PATH=" + bin + ":" + recorder + ":" + kv[len("PATH="):]
 		}
 		env = append(env, kv)
 	}

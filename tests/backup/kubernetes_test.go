@@ -20,6 +20,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"infra/components/backup"
+	"infra/internal/connstr"
 )
 
 // cronJob runs backup.sh the way the Kubernetes CronJob does: the script
@@ -124,14 +125,18 @@ func (c *cronJob) run(command []any, env []string) (string, string, int) {
 func owned(t *testing.T, database, role string, rows map[string]int) string {
 	t.Helper()
 	ctx := context.Background()
-	password := "pw-" + role
+	// Every byte a URI must percent-encode or a shell must quote: the
+	// password reaches libpq through the split (internal/connstr), the
+	// secret file or the Secret, and PGPASSWORD, and scram-sha-256 (the
+	// test server's host rule, scripts/test-postgres.sh) checks it.
+	password := ownerPassword(role)
 	admin, err := pgx.Connect(ctx, pgURL(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer admin.Close(ctx)
 	for _, stmt := range []string{
-		fmt.Sprintf(`CREATE ROLE %q LOGIN PASSWORD '%s'`, role, password),
+		fmt.Sprintf(`CREATE ROLE %q LOGIN PASSWORD '%s'`, role, strings.ReplaceAll(password, "'", "''")),
 		fmt.Sprintf(`ALTER DATABASE %q OWNER TO %q`, database, role),
 	} {
 		if _, err := admin.Exec(ctx, stmt); err != nil {
@@ -213,11 +218,23 @@ func kubernetesArgs(urls map[string]string) *backup.KubernetesBackupArgs {
 	return args
 }
 
-// secretsFor is the Secret's stringData as the stack fills it.
-func secretsFor(urls map[string]string) map[string]string {
+// ownerPassword is the password owned gives role: it starts with "pw-"
+// (TestVPSExternalWrongURL edits it there) and holds ' " $ ` \ % @ : /
+// and spaces.
+func ownerPassword(role string) string { return "pw-'\" $`\\ %41 @:/ x-" + role }
+
+// secretsFor is the Secret's stringData as the component fills it: each
+// connection string split from its password (internal/connstr; the real
+// server checks the halves).
+func secretsFor(t *testing.T, urls map[string]string) map[string]string {
+	t.Helper()
 	s := map[string]string{"bucket": bucket, "spaces-access-key": "test", "spaces-secret-key": "test"}
 	for db, u := range urls {
-		s[backup.URLKey(db)] = u
+		uri, password, err := connstr.SplitPassword(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s[backup.URLKey(db)], s[backup.PasswordKey(db)] = uri, password
 	}
 	return s
 }
@@ -237,14 +254,23 @@ func awsTest(r *rig) []string {
 func TestKubernetesCronJobDumpsAsOwners(t *testing.T) {
 	r, names, urls := ownedDatabases(t)
 	args := kubernetesArgs(urls)
-	job := newCronJob(t, args, secretsFor(urls))
+	job := newCronJob(t, args, secretsFor(t, urls))
 
+	var passwords []string
+	for _, db := range names {
+		passwords = append(passwords, ownerPassword(db+"_owner"))
+	}
+	recorder, argvLog := argvRecorder(t)
 	start := time.Now()
-	out, errOut, code := job.run(backup.DumpCommand, job.env(backup.DumpEnv(args)))
+	stop := watchCmdlines(t, passwords)
+	out, errOut, code := job.run(backup.DumpCommand, job.env(backup.DumpEnv(args), "PATH="+recorder+":"+os.Getenv("PATH")))
+	reads := stop()
 	if code != 0 {
 		t.Fatalf("dump container exited %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
-	t.Logf("dump container took %s", time.Since(start).Round(time.Millisecond))
+	t.Logf("dump container took %s; %d process command lines read meanwhile", time.Since(start).Round(time.Millisecond), reads)
+	// No client's command line held a password: they came as PGPASSWORD.
+	assertNoPassword(t, passwords, argvLog)
 	if keys := r.keys(); len(keys) != 0 {
 		t.Fatalf("the dump container uploaded %v: uploading is the upload container's", keys)
 	}
@@ -291,6 +317,34 @@ func TestKubernetesCronJobDumpsAsOwners(t *testing.T) {
 	assertScratchGone(t, names)
 }
 
+// The dump container without the passwords' variables fails at the
+// server's password check (scram-sha-256 for TCP, scripts/test-postgres.sh):
+// the connection strings alone do not get in, so the passwords the
+// CronJob hands over are what lets the dump in.
+func TestKubernetesCronJobNeedsThePasswords(t *testing.T) {
+	_, _, urls := ownedDatabases(t)
+	args := kubernetesArgs(urls)
+	job := newCronJob(t, args, secretsFor(t, urls))
+	var env []any
+	for _, e := range backup.DumpEnv(args) {
+		name := e.(map[string]any)["name"].(string)
+		if strings.HasPrefix(name, "INFRA_BACKUP_PASSWORD_") || name == "INFRA_BACKUP_GLOBALS_PASSWORD" {
+			continue
+		}
+		env = append(env, e)
+	}
+	if len(env) == len(backup.DumpEnv(args)) {
+		t.Fatal("the dump container has no password variable to take away")
+	}
+	_, errOut, code := job.run(backup.DumpCommand, job.env(env))
+	if code == 0 {
+		t.Fatal("the dump container succeeded without the passwords")
+	}
+	if !strings.Contains(errOut, "no password supplied") && !strings.Contains(errOut, "password authentication failed") {
+		t.Errorf("the dump container failed, but not at the password check:\n%s", errOut)
+	}
+}
+
 // A database reached with another database's owner: the dump fails
 // (pg_dump cannot read the tables), the container exits non-zero and
 // leaves no manifest, so nothing would be uploaded as finished. This is
@@ -298,13 +352,17 @@ func TestKubernetesCronJobDumpsAsOwners(t *testing.T) {
 func TestKubernetesCronJobWrongOwnerFails(t *testing.T) {
 	_, names, urls := ownedDatabases(t)
 	args := kubernetesArgs(urls)
-	secrets := secretsFor(urls)
+	secrets := secretsFor(t, urls)
 	appURL, err := url.Parse(urls[names["app"]])
 	if err != nil {
 		t.Fatal(err)
 	}
 	appURL.Path = "/" + names["jobs"]
-	secrets[backup.URLKey(names["jobs"])] = appURL.String()
+	uri, password, err := connstr.SplitPassword(appURL.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets[backup.URLKey(names["jobs"])], secrets[backup.PasswordKey(names["jobs"])] = uri, password
 	job := newCronJob(t, args, secrets)
 	_, errOut, code := job.run(backup.DumpCommand, job.env(backup.DumpEnv(args)))
 	if code == 0 {

@@ -67,7 +67,7 @@ func externalRig(t *testing.T, url func(owner string) string) (r *rig, label, db
 			t.Fatal(err)
 		}
 	}
-	secret, err := render.BackupURLs([]string{label}, map[string]string{label: u})
+	secret, err := render.BackupURLs([]string{label}, map[string]string{label: u}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,9 +164,11 @@ func TestVPSExternalProductionCommandLines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(log), "compose run --rm --no-deps -T backup-pg pg_dump --format=custom") {
+	if !strings.Contains(string(log), "compose run --rm --no-deps -T -e PGPASSWORD backup-pg pg_dump --format=custom") {
 		t.Errorf("no pg_dump through backup-pg:\n%s", log)
 	}
+	// No command line, of docker or of the clients, held the password.
+	assertNoPassword(t, []string{ownerPassword(db + "_owner")}, filepath.Join(r.dir, "docker.log"), r.argvLog)
 	for _, never := range []string{"pg_dumpall", "compose exec"} {
 		if strings.Contains(string(log), never) {
 			t.Errorf("an external dump ran %q:\n%s", never, log)

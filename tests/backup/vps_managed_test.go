@@ -47,7 +47,7 @@ func TestVPSManagedProductionCommandLines(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	secret, err := render.BackupURLs(dbs, urls)
+	secret, err := render.BackupURLs(dbs, urls, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,14 +79,20 @@ func TestVPSManagedProductionCommandLines(t *testing.T) {
 			env = append(env, kv)
 		}
 	}
+	var passwords []string
+	for _, db := range names {
+		passwords = append(passwords, ownerPassword(db+"_owner"))
+	}
 	cmd := exec.Command("bash", "-c", command)
 	cmd.Env = env
 	start := time.Now()
+	stop := watchCmdlines(t, passwords)
 	out, err := cmd.CombinedOutput()
+	reads := stop()
 	if err != nil {
 		t.Fatalf("the crontab's line: %v\n%s", err, out)
 	}
-	t.Logf("backup through the crontab line took %s", time.Since(start).Round(time.Millisecond))
+	t.Logf("backup through the crontab line took %s; %d process command lines read meanwhile", time.Since(start).Round(time.Millisecond), reads)
 
 	key := manifestKey(t, r)
 	var m manifest
@@ -112,7 +118,7 @@ func TestVPSManagedProductionCommandLines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"compose run --rm --no-deps -T backup-pg pg_dump --format=custom", "compose run --rm --no-deps -T backup-pg pg_dumpall --globals-only --no-role-passwords"} {
+	for _, want := range []string{"compose run --rm --no-deps -T -e PGPASSWORD backup-pg pg_dump --format=custom", "compose run --rm --no-deps -T -e PGPASSWORD backup-pg pg_dumpall --globals-only --no-role-passwords"} {
 		if !strings.Contains(string(log), want) {
 			t.Errorf("no %q through the shim:\n%s", want, log)
 		}
@@ -122,6 +128,34 @@ func TestVPSManagedProductionCommandLines(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(r.dir, "textfile", "infra_backup.prom")); err != nil {
 		t.Errorf("no backup metric for node_exporter: %v", err)
+	}
+	// No command line, of docker or of the clients, held a password.
+	assertNoPassword(t, passwords, filepath.Join(r.dir, "docker.log"), r.argvLog)
+	uploaded := len(r.keys())
+
+	// The password reaches the clients only through -e PGPASSWORD: the
+	// same run without it fails at the server's password check, and
+	// uploads nothing more.
+	script, err := os.ReadFile(filepath.Join(r.dir, "backup.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	without := strings.ReplaceAll(string(script), " -e PGPASSWORD ", " ")
+	if without == string(script) {
+		t.Fatal("backup.sh has no -e PGPASSWORD to take away")
+	}
+	if err := os.WriteFile(filepath.Join(r.dir, "backup.sh"), []byte(without), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd = exec.Command("bash", "-o", "pipefail", "-c", command)
+	cmd.Env = env
+	if out, err := cmd.CombinedOutput(); err == nil {
+		t.Errorf("the crontab's line without -e PGPASSWORD succeeded:\n%s", out)
+	} else if !strings.Contains(string(out), "no password supplied") && !strings.Contains(string(out), "password authentication failed") {
+		t.Errorf("the crontab's line without -e PGPASSWORD failed, but not at the password check:\n%s", out)
+	}
+	if n := len(r.keys()); n != uploaded {
+		t.Errorf("the failed run uploaded %d objects", n-uploaded)
 	}
 
 	r.env = drillEnv

@@ -11,17 +11,65 @@ import (
 )
 
 // TestBackupURLsSurviveBash sources the rendered file in bash, as the
-// crontab does, and reads the variables back: every byte of a connection
-// string arrives, none is expanded or run.
+// crontab does, and reads the variables back: every byte of a password
+// arrives in its own variable, none is expanded or run, and the
+// connection strings hold no password.
 func TestBackupURLsSurviveBash(t *testing.T) {
 	urls := map[string]string{
 		"shop":      "postgresql://shop_owner:p'a\"s$HOME`id`\\w;rd@private-db.example:25060/shop?sslmode=require",
 		"shop_jobs": "postgresql://jobs_owner:$(touch pwned)&x=1@private-db.example:25060/shop_jobs?sslmode=require",
+		// ' " $ ` \ % @ : / and spaces, percent-encoded as a URI must.
+		"shop_web": "postgresql://web_owner:%27%20%22%20%24%20%60%20%5C%20%25%20%40%20%3A%20%2F@private-db.example:25060/shop_web?sslmode=require&options=-c%20statement_timeout%3D0",
 	}
-	file, err := BackupURLs([]string{"shop", "shop_jobs"}, urls)
+	vars := []string{
+		"INFRA_BACKUP_URL_shop", "INFRA_BACKUP_PASSWORD_shop",
+		"INFRA_BACKUP_URL_shop_jobs", "INFRA_BACKUP_PASSWORD_shop_jobs",
+		"INFRA_BACKUP_URL_shop_web", "INFRA_BACKUP_PASSWORD_shop_web",
+		"INFRA_BACKUP_GLOBALS_URL", "INFRA_BACKUP_GLOBALS_PASSWORD",
+	}
+	want := []string{
+		"postgresql://shop_owner@private-db.example:25060/shop?sslmode=require", "p'a\"s$HOME`id`\\w;rd",
+		"postgresql://jobs_owner@private-db.example:25060/shop_jobs?sslmode=require", "$(touch pwned)&x=1",
+		"postgresql://web_owner@private-db.example:25060/shop_web?sslmode=require&options=-c%20statement_timeout%3D0", "' \" $ ` \\ % @ : /",
+		"postgresql://shop_owner@private-db.example:25060/shop?sslmode=require", "p'a\"s$HOME`id`\\w;rd",
+	}
+	file, err := BackupURLs([]string{"shop", "shop_jobs", "shop_web"}, urls, true)
 	if err != nil {
 		t.Fatal(err)
 	}
+	got, dir := sourceBackupURLs(t, file, vars)
+	if len(got) != len(want) {
+		t.Fatalf("bash read %q, want %q", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("%s = %q, want %q", vars[i], got[i], want[i])
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "pwned")); err == nil {
+		t.Error("sourcing the file ran a command substitution")
+	}
+}
+
+// An external database writes no roles file: no roles' connection
+// string either. A URL without a password gives no password variable.
+func TestBackupURLsWithoutGlobals(t *testing.T) {
+	file, err := BackupURLs([]string{"app"}, map[string]string{"app": "postgresql://app@db.example:5432/app?sslmode=verify-full"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := sourceBackupURLs(t, file, []string{"INFRA_BACKUP_URL_app", "INFRA_BACKUP_PASSWORD_app-unset", "INFRA_BACKUP_GLOBALS_URL-unset", "INFRA_BACKUP_GLOBALS_PASSWORD-unset"})
+	want := []string{"postgresql://app@db.example:5432/app?sslmode=verify-full", "unset", "unset", "unset"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("bash read %q, want %q", got, want)
+	}
+}
+
+// sourceBackupURLs checks file with shellcheck, sources it in bash as the
+// crontab does and prints each of vars (bash parameter expressions
+// without the ${}), returning the values and the directory it ran in.
+func sourceBackupURLs(t *testing.T, file string, vars []string) ([]string, string) {
+	t.Helper()
 	if err := vpstest.Shellcheck(t, "backup-urls.sh", file); err != nil {
 		t.Fatal(err)
 	}
@@ -30,26 +78,18 @@ func TestBackupURLsSurviveBash(t *testing.T) {
 	if err := os.WriteFile(path, []byte(file), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("bash", "-c", `. "$1" && printf '%s\0' "$INFRA_BACKUP_URL_shop" "$INFRA_BACKUP_URL_shop_jobs" "$INFRA_BACKUP_GLOBALS_URL"`, "bash", path)
+	script := `. "$1" && printf '%s\0'`
+	for _, v := range vars {
+		script += ` "${` + v + `}"`
+	}
+	cmd := exec.Command("bash", "-c", script, "bash", path)
 	cmd.Dir = dir
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=/nonexistent"}
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("bash: %v\n%s", err, out)
 	}
-	got := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
-	want := []string{urls["shop"], urls["shop_jobs"], urls["shop"]}
-	if len(got) != len(want) {
-		t.Fatalf("bash read %q, want %q", got, want)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("variable %d = %q, want %q", i, got[i], want[i])
-		}
-	}
-	if _, err := os.Stat(filepath.Join(dir, "pwned")); err == nil {
-		t.Error("sourcing the file ran a command substitution")
-	}
+	return strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00"), dir
 }
 
 // The check above can fail: the same values in double quotes (what a
@@ -81,11 +121,16 @@ func TestBackupURLsRejects(t *testing.T) {
 		"missing url":    {[]string{"shop", "jobs"}, map[string]string{"shop": "postgresql://x"}, `database "jobs"`},
 		"empty url":      {[]string{"shop"}, map[string]string{"shop": ""}, `database "shop"`},
 		"bad identifier": {[]string{"shop-x"}, map[string]string{"shop-x": "postgresql://x"}, "not an environment variable"},
+		"keyword/value":  {[]string{"shop"}, map[string]string{"shop": "host=h dbname=shop password=hunter2"}, `database "shop": not a postgresql://`},
+		"bad escape":     {[]string{"shop"}, map[string]string{"shop": "postgresql://u:hunter2%zz@h/shop"}, `database "shop": the password`},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := BackupURLs(tc.dbs, tc.urls)
+			_, err := BackupURLs(tc.dbs, tc.urls, true)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err = %v, want %q", err, tc.want)
+			}
+			if err != nil && strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("the error quotes the password: %v", err)
 			}
 		})
 	}
@@ -120,7 +165,7 @@ func TestManagedBackupWiring(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(script, "docker compose run --rm --no-deps -T "+BackupPGService) {
+	if !strings.Contains(script, "docker compose run --rm --no-deps -T -e PGPASSWORD "+BackupPGService) {
 		t.Error("backup.sh does not run the clients in the one-shot")
 	}
 	// The file's .sh suffix must not make it executable and readable.

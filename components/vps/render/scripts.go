@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"text/template"
+
+	"infra/internal/connstr"
 )
 
 // embedded holds the scripts and the templates: nginx.conf's and the
@@ -134,7 +136,9 @@ func backupData(site Site, bucket string) (map[string]any, error) {
 	b := site.Backup
 	db, prefix := site.Database, "docker compose exec -T --user postgres "+PostgresService
 	if site.Managed != nil {
-		db, prefix = site.Managed, "docker compose run --rm --no-deps -T "+BackupPGService
+		// -e PGPASSWORD by name: compose takes the value from its own
+		// environment, so no command line holds it.
+		db, prefix = site.Managed, "docker compose run --rm --no-deps -T -e PGPASSWORD "+BackupPGService
 	}
 	if b == nil || db == nil {
 		return nil, fmt.Errorf("needs the self-hosted database or a managed cluster, and the backup settings")
@@ -193,15 +197,19 @@ func Crontab(site Site, p *Project) string {
 }
 
 // BackupURLsPath is the secret file that gives backup.sh the connection
-// strings of a managed cluster (BackupURLs).
+// strings of a managed cluster or an external database (BackupURLs).
 const BackupURLsPath = "secrets/backup-urls.sh"
 
-// BackupURLs renders BackupURLsPath: bash that exports
-// INFRA_BACKUP_URL_<db> for each database (its owner's private-network
-// connection string, from urls) and INFRA_BACKUP_GLOBALS_URL (the first
-// database's: pg_dumpall --globals-only reads the roles through it).
+// BackupURLs renders BackupURLsPath: bash that exports, for each
+// database, INFRA_BACKUP_URL_<db> (its owner's connection string from
+// urls, without the password) and INFRA_BACKUP_PASSWORD_<db> (the
+// password), and, when globals is set, INFRA_BACKUP_GLOBALS_URL and
+// INFRA_BACKUP_GLOBALS_PASSWORD (the first database's: pg_dumpall
+// --globals-only reads the roles through it). The connection strings go
+// on pg_dump's and psql's command lines, readable by every user of the
+// host; the passwords only reach their environment (PGPASSWORD).
 // Values are single-quoted, so no byte of a password is expanded.
-func BackupURLs(databases []string, urls map[string]string) (string, error) {
+func BackupURLs(databases []string, urls map[string]string, globals bool) (string, error) {
 	if len(databases) == 0 {
 		return "", fmt.Errorf("%s: no databases", BackupURLsPath)
 	}
@@ -209,6 +217,17 @@ func BackupURLs(databases []string, urls map[string]string) (string, error) {
 	b.WriteString("# Written by infra from Pulumi secrets. Do not edit; do not copy.\n")
 	// The values are literal on purpose: a `$` in a password is a `$`.
 	b.WriteString("# shellcheck shell=bash disable=SC2016\n")
+	export := func(urlVar, passwordVar, raw string) error {
+		uri, password, err := connstr.SplitPassword(raw)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "export %s=%s\n", urlVar, shellQuote(uri))
+		if password != "" {
+			fmt.Fprintf(&b, "export %s=%s\n", passwordVar, shellQuote(password))
+		}
+		return nil
+	}
 	for _, db := range databases {
 		u, ok := urls[db]
 		if !ok || u == "" {
@@ -217,8 +236,14 @@ func BackupURLs(databases []string, urls map[string]string) (string, error) {
 		if !envKey.MatchString(db) {
 			return "", fmt.Errorf("%s: database name %q is not an environment variable suffix", BackupURLsPath, db)
 		}
-		fmt.Fprintf(&b, "export INFRA_BACKUP_URL_%s=%s\n", db, shellQuote(u))
+		if err := export("INFRA_BACKUP_URL_"+db, "INFRA_BACKUP_PASSWORD_"+db, u); err != nil {
+			return "", fmt.Errorf("%s: the connection string of database %q: %w", BackupURLsPath, db, err)
+		}
 	}
-	fmt.Fprintf(&b, "export INFRA_BACKUP_GLOBALS_URL=%s\n", shellQuote(urls[databases[0]]))
+	if globals {
+		if err := export("INFRA_BACKUP_GLOBALS_URL", "INFRA_BACKUP_GLOBALS_PASSWORD", urls[databases[0]]); err != nil {
+			return "", fmt.Errorf("%s: the roles' connection string: %w", BackupURLsPath, err)
+		}
+	}
 	return b.String(), nil
 }
