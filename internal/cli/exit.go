@@ -17,7 +17,7 @@ const (
 	ExitUsage     = 2   // bad flags or arguments; up or destroy unconfirmed (no terminal, no --yes)
 	ExitConfig    = 3   // the stack's config is invalid
 	ExitPolicy    = 4   // a policy check blocked the change
-	ExitChanges   = 5   // --expect-no-changes and there are changes (drift)
+	ExitChanges   = 5   // --expect-no-changes and there are changes (drift); rotate or rollback with more changes than their own
 	ExitLocked    = 6   // another update holds the stack's lock
 	ExitPending   = 7   // an interrupted update left pending creates in the state
 	ExitCancelled = 130 // Ctrl-C, or up or destroy answered anything but yes

@@ -26,6 +26,12 @@ type RestoreDrillOptions struct {
 	// machine while the drill runs (internal/access).
 	AccessFlags
 	Database string
+	// Tries is how many backups the drill tries, newest first, until one
+	// restores (0: the script's default, 3).
+	Tries int
+	// Timeout bounds the drill (0: on Kubernetes the Job's default
+	// deadline, backup.DefaultDrillDeadline; on the VPS none).
+	Timeout time.Duration
 	// BeforeRun is called once the target is known, before the drill
 	// runs; its cleanup runs after. Nil opens what --access-from asks for.
 	BeforeRun func(ctx context.Context, t RemoteTarget) (cleanup func(), err error)
@@ -75,7 +81,7 @@ type DrillDatabase struct {
 func NewCmdRestoreDrill(streams *IO, runF func(*RestoreDrillOptions) error) *cobra.Command {
 	opts := &RestoreDrillOptions{StackOptions: newStackOptions(streams), AccessFlags: newAccessFlags(), Run: runCommand}
 	cmd := &cobra.Command{
-		Use:   "restore-drill --stack NAME [--database NAME] [--access-from ADDR]",
+		Use:   "restore-drill --stack NAME [--database NAME] [--tries N] [--timeout DURATION] [--access-from ADDR]",
 		Short: "Restore the newest backup into a scratch server and check it",
 		Long: `restore-drill proves the newest backup restores. It runs the stack's
 restore-drill.sh, which takes the newest finished backup
@@ -83,8 +89,11 @@ restore-drill.sh, which takes the newest finished backup
 size and sha256 against the manifest, restores it into a throwaway
 PostgreSQL, compares every table's row count with the manifest, and reports
 the backup's age and the drill's duration. When the newest does not restore
-or check out, it tries the next older ones (three in all) and reports the
-newest that restores ("newest restorable backup"), or none.
+or check out, it tries the next older ones (three in all; --tries N, 1 to
+10) and reports the newest that restores ("newest restorable backup"), or
+none. --timeout bounds the drill: on Kubernetes it is the Job's deadline
+(default 1h) and kubectl waits 10 minutes past it; on the VPS the ssh
+command is ended when it runs out (default: no bound).
 
 On topology vps it runs over SSH on the Droplet (as the deploy user, with
 the stack's deploy key from infra:secrets, written to a private temporary
@@ -107,6 +116,9 @@ DigitalOcean's (docs/backups.md).`,
 			if opts.Stack == "" {
 				return usageError("--stack is required")
 			}
+			if err := checkDrillFlags(cmd, opts); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -117,7 +129,29 @@ DigitalOcean's (docs/backups.md).`,
 	opts.AccessFlags.addFlags(cmd)
 	f := cmd.Flags()
 	f.StringVar(&opts.Database, "database", "", "restore only this database (default: every database in the backup)")
+	f.IntVar(&opts.Tries, "tries", 0, fmt.Sprintf("how many backups to try, newest first, until one restores: 1 to %d (default 3)", remote.MaxDrillTries))
+	f.DurationVar(&opts.Timeout, "timeout", 0, fmt.Sprintf("end the drill after this long, up to %s (default: 1h, the Job's deadline, on Kubernetes; none on the VPS)", maxDrillTimeout))
 	return cmd
+}
+
+// maxDrillTimeout bounds --timeout: a drill that needs longer than a day
+// is not one to run from a terminal.
+const maxDrillTimeout = 24 * time.Hour
+
+// checkDrillFlags refuses --tries and --timeout out of range (exit 2),
+// every problem at once.
+func checkDrillFlags(cmd *cobra.Command, o *RestoreDrillOptions) error {
+	var problems []string
+	if cmd.Flags().Changed("tries") && (o.Tries < 1 || o.Tries > remote.MaxDrillTries) {
+		problems = append(problems, fmt.Sprintf("--tries %d: want 1 to %d", o.Tries, remote.MaxDrillTries))
+	}
+	if cmd.Flags().Changed("timeout") && (o.Timeout <= 0 || o.Timeout > maxDrillTimeout) {
+		problems = append(problems, fmt.Sprintf("--timeout %s: want a duration above 0 and up to %s, such as 30m or 2h", o.Timeout, maxDrillTimeout))
+	}
+	if len(problems) > 0 {
+		return usageError("%s", strings.Join(problems, "; "))
+	}
+	return nil
 }
 
 var databaseName = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
@@ -142,7 +176,7 @@ func runRestoreDrill(ctx context.Context, o *RestoreDrillOptions) error {
 		return runKubeDrill(ctx, o, cfg, proj.Name)
 	}
 	p, err := prepareRemote(ctx, &o.StackOptions, &o.AccessFlags, o.BeforeRun,
-		remote.Request{Action: remote.Drill, Command: DrillArgs(o.Database)}, o.Environ)
+		remote.Request{Action: remote.Drill, Command: DrillArgs(o.Database), DrillTries: o.Tries}, o.Environ)
 	if err != nil {
 		return err
 	}
@@ -155,7 +189,19 @@ func runRestoreDrill(ctx context.Context, o *RestoreDrillOptions) error {
 		code, err = o.Run(ctx, argv, env, nil, &stdout, o.IO.ErrOut)
 		return err
 	}
-	if err := remote.Run(ctx, p.cmd, p.dir, p.env, run); err != nil {
+	rctx := ctx
+	if o.Timeout > 0 {
+		var cancel context.CancelFunc
+		rctx, cancel = context.WithTimeout(ctx, o.Timeout)
+		defer cancel()
+	}
+	err = remote.Run(rctx, p.cmd, p.dir, p.env, run)
+	// ssh killed at the deadline exits like any failure: the context says
+	// why (a drill that finished in time, just before it, stands).
+	if (err != nil || code != 0) && ctx.Err() == nil && errors.Is(rctx.Err(), context.DeadlineExceeded) {
+		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("restore drill on %s: not finished within --timeout %s: ssh was ended", target.Host, o.Timeout)}
+	}
+	if err != nil {
 		return fmt.Errorf("run the restore drill on %s: %w", target.Host, err)
 	}
 	return finishDrill(o, "restore drill on "+target.Host, stdout.Bytes(), code)

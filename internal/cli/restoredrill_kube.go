@@ -31,7 +31,7 @@ func runKubeDrill(ctx context.Context, o *RestoreDrillOptions, cfg *config.Confi
 	}
 	job := backup.DrillJobName(now())
 	p, err := prepareRemote(ctx, &o.StackOptions, &o.AccessFlags, o.BeforeRun,
-		remote.Request{Action: remote.Drill, Job: job}, o.Environ)
+		remote.Request{Action: remote.Drill, Job: job, DrillTries: o.Tries, DrillDeadline: o.Timeout}, o.Environ)
 	if err != nil {
 		return err
 	}
@@ -41,6 +41,7 @@ func runKubeDrill(ctx context.Context, o *RestoreDrillOptions, cfg *config.Confi
 	manifest, err := backup.DrillJob(backup.DrillJobArgs{
 		Name: job, Namespace: ns, PartOf: project, Version: cfg.Database.Version,
 		Database: o.Database, Pool: pool, Tolerations: tolerations,
+		Tries: o.Tries, Deadline: o.Timeout,
 	})
 	if err == nil {
 		var body []byte
@@ -56,7 +57,7 @@ func runKubeDrill(ctx context.Context, o *RestoreDrillOptions, cfg *config.Confi
 // and reads its report.
 func (o *RestoreDrillOptions) runDrillJob(ctx context.Context, p *preparedRemote, job string, manifest []byte) error {
 	ns := p.target.Namespace
-	lines := remote.Kubernetes{Namespace: ns}.Drill(job, p.dir)
+	lines := remote.Kubernetes{Namespace: ns}.Drill(job, p.dir, o.Timeout)
 	var report bytes.Buffer
 	code := 0
 	run := func(ctx context.Context, argv, env []string) error {

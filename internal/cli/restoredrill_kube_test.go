@@ -265,3 +265,85 @@ func assertDrillJobManifest(t *testing.T, manifest string, args []string) {
 		t.Errorf("drill command %q, want %q", cmd, want)
 	}
 }
+
+// --tries and --timeout on Kubernetes: the Job that reaches create has
+// INFRA_DRILL_TRIES in both containers and --timeout as its
+// activeDeadlineSeconds, and both kubectl waits give up 10 minutes past
+// that deadline; without them, the script's default tries and 1 h.
+func TestRestoreDrillKubernetesTriesAndTimeout(t *testing.T) {
+	outs := auto.OutputMap{
+		"topology":       {Value: "kubernetes"},
+		"kubernetes":     {Value: map[string]any{"namespace": "jarvis-system"}},
+		KubeconfigOutput: {Value: remoteKubeconfig},
+	}
+	cases := []struct {
+		name         string
+		args         []string
+		wantTries    string // "": no INFRA_DRILL_TRIES
+		wantDeadline float64
+		wantWait     string
+	}{
+		{"defaults", nil, "", 3600, "--timeout=1h10m0s"},
+		{"--tries 4 --timeout 30m", []string{"--tries", "4", "--timeout", "30m"}, "4", 1800, "--timeout=40m0s"},
+		{"--timeout 2h", []string{"--timeout", "2h"}, "", 7200, "--timeout=2h10m0s"},
+		{"--tries 10", []string{"--tries", "10"}, "10", 3600, "--timeout=1h10m0s"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := &fakeKubectl{condition: "complete", report: goodDrill, mu: &sync.Mutex{}, prefixes: map[string]bool{}, modes: map[string]os.FileMode{}}
+			build := func(streams *IO) *cobra.Command {
+				return NewCmdRestoreDrill(streams, func(o *RestoreDrillOptions) error {
+					o.OpenStack = func(context.Context, StackRequest) (Stack, error) { return &fakeStack{outputs: outs}, nil }
+					o.Run = f.run
+					o.Environ = func() []string { return []string{"PATH=/usr/bin"} }
+					o.Now = func() time.Time { return time.Unix(1796529600, 0) }
+					return runRestoreDrill(context.Background(), o)
+				})
+			}
+			args := append([]string{"restore-drill", "--dir", kubeDrillProject(t), "--stack", "prod"}, c.args...)
+			if r := runWith(context.Background(), t, build, args...); r.code != ExitOK {
+				t.Fatalf("exit %d: %v\n%s", r.code, r.err, r.stderr)
+			}
+			for _, cond := range []string{"complete", "failed"} {
+				want := "wait --for=condition=" + cond + " " + c.wantWait + " job/" + drillJob
+				if !containsString(f.calls, want) {
+					t.Errorf("kubectl ran %q, without %q", f.calls, want)
+				}
+			}
+			var job struct {
+				Spec struct {
+					ActiveDeadlineSeconds float64 `json:"activeDeadlineSeconds"`
+					Template              struct {
+						Spec struct {
+							InitContainers, Containers []struct {
+								Name string
+								Env  []struct{ Name, Value string }
+							}
+						}
+					}
+				}
+			}
+			if err := json.Unmarshal([]byte(f.manifest), &job); err != nil {
+				t.Fatalf("create's stdin is not the Job: %v", err)
+			}
+			if job.Spec.ActiveDeadlineSeconds != c.wantDeadline {
+				t.Errorf("activeDeadlineSeconds %v, want %v", job.Spec.ActiveDeadlineSeconds, c.wantDeadline)
+			}
+			pod := job.Spec.Template.Spec
+			for _, ctr := range append(pod.InitContainers, pod.Containers...) {
+				tries := ""
+				for _, e := range ctr.Env {
+					if e.Name == "INFRA_DRILL_TRIES" {
+						tries = e.Value
+					}
+				}
+				if tries != c.wantTries {
+					t.Errorf("container %s: INFRA_DRILL_TRIES %q, want %q", ctr.Name, tries, c.wantTries)
+				}
+			}
+			if len(pod.InitContainers)+len(pod.Containers) != 2 {
+				t.Errorf("the Job has %d containers, want the fetch and the drill", len(pod.InitContainers)+len(pod.Containers))
+			}
+		})
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/spf13/cobra"
@@ -108,6 +109,23 @@ func TestRestoreDrillCommand(t *testing.T) {
 		"no restorable field": {nil, goodDrill[:strings.Index(goodDrill, `,"restorable"`)] + "}", 0, ExitFailure, nil, ""},
 		"fell back":           {nil, fellBack, 1, ExitFailure, nil, "newest restorable backup: postgres/2026-12-05T033000Z/ (2026-12-05T03:30:00Z), age 25h0m0s"},
 		"none restorable":     {nil, noneRestorable, 1, ExitFailure, nil, "newest restorable backup: none of those tried"},
+		// --tries reaches restore-drill.sh as INFRA_DRILL_TRIES on the
+		// remote command line; out of range it is refused before ssh.
+		"--tries 5": {[]string{"--tries", "5"}, goodDrill, 0, ExitOK,
+			sshArgv("cd /opt/app && exec env INFRA_DRILL_TRIES=5 bash restore-drill.sh"), "restorable"},
+		"--tries 10 and a database": {[]string{"--tries", "10", "--database", "focusdeck_jobs"}, goodDrill, 0, ExitOK,
+			sshArgv("cd /opt/app && exec env INFRA_DRILL_TRIES=10 bash restore-drill.sh --database focusdeck_jobs"), "restorable"},
+		"--tries 1":                {[]string{"--tries", "1"}, goodDrill, 0, ExitOK, sshArgv("cd /opt/app && exec env INFRA_DRILL_TRIES=1 bash restore-drill.sh"), ""},
+		"--tries 0":                {[]string{"--tries", "0"}, goodDrill, 0, ExitUsage, nil, ""},
+		"--tries 11":               {[]string{"--tries", "11"}, goodDrill, 0, ExitUsage, nil, ""},
+		"--tries -1":               {[]string{"--tries", "-1"}, goodDrill, 0, ExitUsage, nil, ""},
+		"--tries not a number":     {[]string{"--tries", "three"}, goodDrill, 0, ExitUsage, nil, ""},
+		"--timeout 0":              {[]string{"--timeout", "0s"}, goodDrill, 0, ExitUsage, nil, ""},
+		"--timeout negative":       {[]string{"--timeout", "-5m"}, goodDrill, 0, ExitUsage, nil, ""},
+		"--timeout over a day":     {[]string{"--timeout", "25h"}, goodDrill, 0, ExitUsage, nil, ""},
+		"--timeout not a duration": {[]string{"--timeout", "soon"}, goodDrill, 0, ExitUsage, nil, ""},
+		// The timeout bounds ssh through its context, not the command line.
+		"--timeout 30m": {[]string{"--timeout", "30m"}, goodDrill, 0, ExitOK, sshArgv("cd /opt/app && exec bash restore-drill.sh"), "restorable"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -115,6 +133,9 @@ func TestRestoreDrillCommand(t *testing.T) {
 			f := &keyedStack{fakeStack: &fakeStack{outputs: outs}}
 			args := append([]string{"restore-drill", "--dir", dir, "--stack", "self"}, c.args...)
 			r := runWith(context.Background(), t, drillCmd(f, ssh), args...)
+			if r.err != nil && !isExitError(r.err) && isUsageError(r.err) {
+				r.code = ExitUsage // as MainContext maps cobra's flag errors
+			}
 			if r.code != c.wantCode {
 				t.Fatalf("exit %d, want %d: %v\n%s", r.code, c.wantCode, r.err, r.stdout)
 			}
@@ -139,6 +160,65 @@ func TestRestoreDrillCommand(t *testing.T) {
 			}
 			if !strings.Contains(r.stdout, c.wantOut) {
 				t.Errorf("stdout %q does not say %q", r.stdout, c.wantOut)
+			}
+		})
+	}
+}
+
+// --timeout on the VPS: ssh runs on a context that ends after it, and a
+// drill still running then is ended and reported as not finished in time;
+// without --timeout the context has no deadline.
+func TestRestoreDrillTimeoutOnTheVPS(t *testing.T) {
+	outs := auto.OutputMap{"topology": {Value: "vps"}, "vps": {Value: map[string]any{"reservedIp": "203.0.113.7"}}}
+	cases := []struct {
+		name         string
+		args         []string
+		hang         bool
+		wantDeadline time.Duration // 0: none
+		wantCode     int
+		wantErr      string
+	}{
+		{"no --timeout: no deadline", nil, false, 0, ExitOK, ""},
+		{"--timeout 30m: the deadline", []string{"--timeout", "30m"}, false, 30 * time.Minute, ExitOK, ""},
+		{"--timeout reached: ssh ended", []string{"--timeout", "50ms"}, true, 50 * time.Millisecond, ExitFailure, "not finished within --timeout 50ms"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var deadline, called time.Time
+			var hasDeadline bool
+			build := func(streams *IO) *cobra.Command {
+				return NewCmdRestoreDrill(streams, func(o *RestoreDrillOptions) error {
+					o.OpenStack = func(context.Context, StackRequest) (Stack, error) {
+						return &keyedStack{fakeStack: &fakeStack{outputs: outs}}, nil
+					}
+					o.Environ = func() []string { return nil }
+					o.Run = func(ctx context.Context, argv, env []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+						deadline, hasDeadline = ctx.Deadline()
+						called = time.Now()
+						if c.hang {
+							<-ctx.Done() // killed, as exec.CommandContext kills ssh
+							return -1, nil
+						}
+						_, _ = io.WriteString(stdout, goodDrill)
+						return 0, nil
+					}
+					return runRestoreDrill(context.Background(), o)
+				})
+			}
+			start := time.Now()
+			args := append([]string{"restore-drill", "--dir", drillProject(t), "--stack", "self"}, c.args...)
+			r := runWith(context.Background(), t, build, args...)
+			if r.code != c.wantCode || (c.wantErr != "" && (r.err == nil || !strings.Contains(r.err.Error(), c.wantErr))) {
+				t.Fatalf("exit %d (%v), want %d and %q", r.code, r.err, c.wantCode, c.wantErr)
+			}
+			if hasDeadline != (c.wantDeadline > 0) {
+				t.Fatalf("ssh's context has a deadline: %v, want %v", hasDeadline, c.wantDeadline > 0)
+			}
+			if hasDeadline {
+				// Set between the start and ssh's run, --timeout ahead.
+				if deadline.Before(start.Add(c.wantDeadline)) || deadline.After(called.Add(c.wantDeadline)) {
+					t.Errorf("ssh's deadline is %s after the start (ssh ran %s after it), want %s", deadline.Sub(start), called.Sub(start), c.wantDeadline)
+				}
 			}
 		})
 	}

@@ -25,14 +25,17 @@ type RollbackOptions struct {
 	List         bool
 	Yes          bool
 	AllowReplace bool
-	Preflight    PreflightFunc
+	// IncludePending lets the rollback deploy what the stack file changed
+	// since the last update besides the release; without it that refuses.
+	IncludePending bool
+	Preflight      PreflightFunc
 }
 
 // NewCmdRollback builds `infra rollback`. runF replaces the action in tests.
 func NewCmdRollback(streams *IO, runF func(*RollbackOptions) error) *cobra.Command {
 	opts := &RollbackOptions{StackOptions: newStackOptions(streams), Preflight: policyPreflight(streams.ErrOut)}
 	cmd := &cobra.Command{
-		Use:   "rollback --stack NAME [--to VERSION] [--list]",
+		Use:   "rollback --stack NAME [--to VERSION] [--list] [--include-pending]",
 		Short: "Redeploy a previous release's service images and env",
 		Long: `rollback redeploys the services' images, env and secretEnv of an earlier
 release, and nothing else: databases, their data and the secrets' values are
@@ -44,9 +47,14 @@ picks any. --list shows the releases (time, images, changed env keys).
 
 The rollback is an override for this one update: Pulumi.<stack>.yaml is not
 written. rollback prints the lines of it to change to keep the rollback;
-until they are changed, the next up deploys the stack file again. Anything
-else changed in the stack file since the last update is deployed too: the
-preview shows it.
+until they are changed, the next up deploys the stack file again.
+
+A rollback ships only the rollback: when the stack file changed anything
+else since the stack's last succeeded update (a new service, a size, a
+schedule), rollback refuses before the preview (exit 5) and lists every
+such config path; deploy them with up first, or revert them, or pass
+--include-pending to deploy them with the rollback. infra:secrets can't be
+compared: the history keeps it encrypted, and rollback never decrypts it.
 
 Like up, rollback previews the change, applies the policy's change rules
 (--allow-replace), and asks before applying it; --yes skips the question, and
@@ -64,6 +72,7 @@ without a terminal and without --yes it refuses (exit 2).`,
 	f.IntVar(&opts.To, "to", 0, "the release (update version, see --list) to return to (default: the previous release)")
 	f.BoolVar(&opts.List, "list", false, "list the releases and change nothing")
 	f.BoolVar(&opts.AllowReplace, "allow-replace", false, "let the rollback replace what the policy's change rules protect")
+	f.BoolVar(&opts.IncludePending, "include-pending", false, "deploy the stack file's other changes since the last update with the rollback")
 	addYesFlag(cmd, &opts.Yes, "roll back")
 	return cmd
 }
@@ -112,17 +121,26 @@ func runRollback(ctx context.Context, o *RollbackOptions) error {
 	if err != nil {
 		return o.finish(rep, err)
 	}
+	pending, err := release.PendingChanges(raw.Values, hist, target)
+	if err != nil {
+		return o.finish(rep, &ExitError{Code: ExitFailure, Err: fmt.Errorf("rollback of stack %s: compare the stack file with the last update: %w", o.Stack, err)})
+	}
+	rep.Rollback.Pending, rep.Rollback.Unchecked = pending.Keys, pending.Unchecked
+	rep.Rollback.PendingIncluded = o.IncludePending && len(pending.Keys) > 0
+	if len(pending.Keys) > 0 && !o.IncludePending {
+		return o.finish(rep, refusePendingConfig(o.Stack, target, pending))
+	}
 	if err := refusePending(ctx, s, o.Stack, "rollback"); err != nil {
 		return o.finish(rep, err)
 	}
 	w := o.progressWriter()
-	writeRollbackPlan(o.IO.ErrOut, target, edits, notes)
+	writeRollbackPlan(o.IO.ErrOut, target, edits, notes, pending)
 
 	pre := newReport(o.Stack, opPreview.name)
 	err = previewStack(ctx, s, pre, w, previewFlags{})
 	err = guard(o.IO.ErrOut, pre, p.Config, err, o.AllowReplace, false)
 	if err == nil && countChanges(pre) > 0 {
-		err = o.confirm(ctx, o.Yes, "rollback", fmt.Sprintf("Do you want to roll back to release %d?", target.Version),
+		err = o.confirm(ctx, o.Yes, "rollback", rollbackQuestion(target, rep.Rollback),
 			func(w io.Writer) { writeChangeSummary(w, pre) })
 	}
 	if err != nil {
@@ -141,9 +159,10 @@ func runRollback(ctx context.Context, o *RollbackOptions) error {
 	return o.finish(rep, err)
 }
 
-// writeRollbackPlan says what the rollback changes in the services, before
-// the engine's preview.
-func writeRollbackPlan(w io.Writer, target release.Release, edits []release.Edit, notes []string) {
+// writeRollbackPlan says what the rollback changes in the services, and
+// what of the stack file's pending changes goes with it (--include-pending),
+// before the engine's preview.
+func writeRollbackPlan(w io.Writer, target release.Release, edits []release.Edit, notes []string, pending release.Pending) {
 	fmt.Fprintf(w, "Rolling back to release %d (%s)", target.Version, target.Time)
 	if len(edits) == 0 {
 		fmt.Fprint(w, ": the stack file already has its images and env")
@@ -152,9 +171,37 @@ func writeRollbackPlan(w io.Writer, target release.Release, edits []release.Edit
 	for _, e := range edits {
 		fmt.Fprintf(w, "  %s\n", describeEdit(e))
 	}
+	if len(pending.Keys) > 0 {
+		fmt.Fprintf(w, "  with the stack file's changes since update %d (--include-pending):\n", pending.Update)
+		for _, k := range pending.Keys {
+			fmt.Fprintf(w, "    %s\n", k)
+		}
+	}
 	for _, n := range notes {
 		fmt.Fprintf(w, "  note: %s\n", n)
 	}
+	for _, k := range pending.Unchecked {
+		fmt.Fprintf(w, "  note: %s not compared with update %d: the history keeps it encrypted; a value changed in the stack file since goes out with the rollback\n", k, pending.Update)
+	}
+}
+
+// refusePendingConfig is the refusal of a rollback that would deploy
+// more than the release: exit 5, as rotate's with changes besides the
+// rotation.
+func refusePendingConfig(stack string, target release.Release, pending release.Pending) error {
+	return &ExitError{Code: ExitChanges, Err: fmt.Errorf(
+		"rollback of stack %s to release %d: the stack file changed %d config path(s) since the last update (%d), which a rollback does not deploy: %s; "+
+			"deploy them first with `infra up` (or revert them), or roll back with them: --include-pending",
+		stack, target.Version, len(pending.Keys), pending.Update, strings.Join(pending.Keys, ", "))}
+}
+
+// rollbackQuestion is the confirmation's question; it names the pending
+// changes --include-pending deploys too.
+func rollbackQuestion(target release.Release, t *RollbackTarget) string {
+	if !t.PendingIncluded {
+		return fmt.Sprintf("Do you want to roll back to release %d?", target.Version)
+	}
+	return fmt.Sprintf("Do you want to roll back to release %d, with the stack file's pending changes (%s)?", target.Version, strings.Join(t.Pending, ", "))
 }
 
 func describeEdit(e release.Edit) string {
@@ -188,11 +235,17 @@ func writeKeepHint(w io.Writer, file string, target release.Release, edits []rel
 }
 
 // RollbackTarget is the release a rollback deploys, in its --json report:
-// its number (the update version) and the image of each service.
+// its number (the update version) and the image of each service; the
+// config paths the stack file changed since the last update besides the
+// release (pending), whether the rollback deploys them (--include-pending),
+// and the keys that could not be compared (unchecked: infra:secrets).
 type RollbackTarget struct {
-	Release int               `json:"release"`
-	Time    string            `json:"time"`
-	Images  map[string]string `json:"images"`
+	Release         int               `json:"release"`
+	Time            string            `json:"time"`
+	Images          map[string]string `json:"images"`
+	Pending         []string          `json:"pending,omitempty"`
+	PendingIncluded bool              `json:"pendingIncluded,omitempty"`
+	Unchecked       []string          `json:"unchecked,omitempty"`
 }
 
 func rollbackTarget(r release.Release) *RollbackTarget {

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -48,7 +49,17 @@ type Request struct {
 	TTY bool
 	// Job is the restore drill's Job (Drill on Kubernetes).
 	Job string
+	// DrillTries is how many backups the drill tries, newest first, until
+	// one restores (0: restore-drill.sh's default, INFRA_DRILL_TRIES=3).
+	DrillTries int
+	// DrillDeadline ends the drill's Job on Kubernetes, and the waits
+	// follow it (0: backup.DefaultDrillDeadline).
+	DrillDeadline time.Duration
 }
+
+// MaxDrillTries bounds DrillTries: each try downloads and restores a
+// whole backup.
+const MaxDrillTries = 10
 
 // File is a secret file a command reads: written before it runs,
 // removed after. Path is inside the directory given to Build.
@@ -103,6 +114,12 @@ func (r Request) Validate() error {
 	if r.Action == Exec && len(r.Command) == 0 {
 		errs = append(errs, errors.New("exec needs a command after --"))
 	}
+	if r.DrillTries < 0 || r.DrillTries > MaxDrillTries {
+		errs = append(errs, fmt.Errorf("--tries %d: want 1 to %d", r.DrillTries, MaxDrillTries))
+	}
+	if r.DrillDeadline < 0 {
+		errs = append(errs, fmt.Errorf("--timeout %s: want a positive duration", r.DrillDeadline))
+	}
 	if r.Since != "" {
 		if d, err := time.ParseDuration(r.Since); err != nil || d <= 0 {
 			errs = append(errs, fmt.Errorf("--since %q: want a positive duration such as 10m or 1h30m", r.Since))
@@ -155,7 +172,11 @@ func (v VPS) Build(r Request, dir string) (Command, error) {
 		}
 		remote = append(append(remote, r.Service), r.Command...)
 	case Drill:
-		remote = append([]string{"bash", "restore-drill.sh"}, r.Command...)
+		remote = []string{"bash", "restore-drill.sh"}
+		if r.DrillTries > 0 {
+			remote = append([]string{"env", "INFRA_DRILL_TRIES=" + strconv.Itoa(r.DrillTries)}, remote...)
+		}
+		remote = append(remote, r.Command...)
 	}
 	if r.TTY {
 		argv = append(argv, "-t")
@@ -184,7 +205,7 @@ func (k Kubernetes) Build(r Request, dir string) (Command, error) {
 	argv := k.kubectl(dir)
 	switch r.Action {
 	case Drill:
-		argv = k.Drill(r.Job, dir).Create
+		argv = k.Drill(r.Job, dir, r.DrillDeadline).Create
 	case Logs:
 		argv = append(argv, "logs", "deploy/"+r.Service, "--all-containers")
 		if r.Since != "" {
@@ -220,14 +241,15 @@ type KubeDrill struct {
 	Create, WaitComplete, WaitFailed, Logs, FetchLogs, Delete []string
 }
 
-// Drill is the command lines of the drill Job job; dir is where Run
-// writes the kubeconfig. Timeout bounds each wait (the Job's deadline
-// ends it before).
-func (k Kubernetes) Drill(job, dir string) KubeDrill {
+// Drill is the command lines of the drill Job job whose deadline
+// (activeDeadlineSeconds) is deadline (0: backup.DefaultDrillDeadline);
+// dir is where Run writes the kubeconfig. DrillWaitTimeout bounds each
+// wait (the Job's deadline ends it before).
+func (k Kubernetes) Drill(job, dir string, deadline time.Duration) KubeDrill {
 	base := k.kubectl(dir)
 	line := func(args ...string) []string { return append(slices.Clone(base), args...) }
 	wait := func(cond string) []string {
-		return line("wait", "--for=condition="+cond, "--timeout="+DrillWaitTimeout.String(), "job/"+job)
+		return line("wait", "--for=condition="+cond, "--timeout="+DrillWaitTimeout(deadline).String(), "job/"+job)
 	}
 	return KubeDrill{
 		Create:       line("create", "--filename=-"),
@@ -239,10 +261,18 @@ func (k Kubernetes) Drill(job, dir string) KubeDrill {
 	}
 }
 
-// DrillWaitTimeout is how long the CLI waits for a drill Job: past its
-// deadline, by when the Job has failed (activeDeadlineSeconds counts from
-// the Job's start, pulling the images included).
-const DrillWaitTimeout = backup.DefaultDrillDeadline + 10*time.Minute
+// DrillWaitTimeout is how long the CLI waits for a drill Job whose
+// deadline is deadline (0: backup.DefaultDrillDeadline): 10 minutes past
+// it, by when the Job has failed (activeDeadlineSeconds counts from the
+// Job's start, pulling the images included).
+func DrillWaitTimeout(deadline time.Duration) time.Duration {
+	if deadline <= 0 {
+		deadline = backup.DefaultDrillDeadline
+	}
+	return deadline + drillWaitMargin
+}
+
+const drillWaitMargin = 10 * time.Minute
 
 // Runner runs a command line with the process's stdio attached; env is
 // the complete environment.

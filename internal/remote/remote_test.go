@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 const (
@@ -42,6 +43,12 @@ func TestBuildVPS(t *testing.T) {
 			append(append(slices.Clone(base), accept...), "-t", "deploy@203.0.113.31", `cd /opt/app && exec "${SHELL:-/bin/sh}" -l`)},
 		{"a known host key", VPS{Host: "203.0.113.31", User: "deploy", AppDir: "/opt/app", PrivateKey: testKey, HostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKey"}, Request{Action: Shell},
 			append(slices.Clone(base), "-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile="+dir+"/known_hosts", "-t", "deploy@203.0.113.31", `cd /opt/app && exec "${SHELL:-/bin/sh}" -l`)},
+		{"restore drill", testVPS, Request{Action: Drill},
+			append(append(slices.Clone(base), accept...), "deploy@203.0.113.31", "cd /opt/app && exec bash restore-drill.sh")},
+		{"restore drill, tries and a database", testVPS, Request{Action: Drill, DrillTries: 5, Command: []string{"--database", "shop"}},
+			append(append(slices.Clone(base), accept...), "deploy@203.0.113.31", "cd /opt/app && exec env INFRA_DRILL_TRIES=5 bash restore-drill.sh --database shop")},
+		{"restore drill, a deadline changes nothing on the VPS", testVPS, Request{Action: Drill, DrillDeadline: 30 * time.Minute},
+			append(append(slices.Clone(base), accept...), "deploy@203.0.113.31", "cd /opt/app && exec bash restore-drill.sh")},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -106,6 +113,9 @@ func TestBuildRefuses(t *testing.T) {
 		{"a negative duration", build(testKube, Request{Action: Logs, Service: "s", Since: "-5m"}), []string{`--since "-5m"`}},
 		{"no deploy key", build(VPS{Host: "h", User: "deploy"}, Request{Action: Shell}), []string{"no VPS address or deploy key"}},
 		{"no kubeconfig", build(Kubernetes{Namespace: "n"}, Request{Action: Logs, Service: "s"}), []string{"no kubeconfig"}},
+		{"drill tries and deadline out of range", build(testVPS, Request{Action: Drill, DrillTries: 11, DrillDeadline: -time.Minute}),
+			[]string{"--tries 11: want 1 to 10", "--timeout -1m0s"}},
+		{"negative drill tries", build(testKube, Request{Action: Drill, Job: "db-restore-drill-1", DrillTries: -1}), []string{"--tries -1"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -185,6 +195,61 @@ func TestRunRefusesAnOpenDirectory(t *testing.T) {
 	})
 	if err == nil || !strings.Contains(err.Error(), "0700") {
 		t.Errorf("err %v", err)
+	}
+}
+
+// The drill's remote command line, run by a real sh in a stand-in app
+// directory, starts restore-drill.sh (a bash stub here) with
+// INFRA_DRILL_TRIES in its environment and the arguments as given.
+func TestDrillTriesReachTheScript(t *testing.T) {
+	bin, app := t.TempDir(), t.TempDir()
+	stub := "#!/bin/sh\nprintf '%s\\n' \"$PWD\" \"tries=${INFRA_DRILL_TRIES-unset}\" \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(bin, "bash"), []byte(stub), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		tries int
+		want  []string
+	}{
+		{0, []string{app, "tries=unset", "restore-drill.sh", "--database", "shop"}},
+		{7, []string{app, "tries=7", "restore-drill.sh", "--database", "shop"}},
+	} {
+		v := testVPS
+		v.AppDir = app
+		cmdLine, err := v.Build(Request{Action: Drill, DrillTries: c.tries, Command: []string{"--database", "shop"}}, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("sh", "-c", cmdLine.Argv[len(cmdLine.Argv)-1])
+		cmd.Env = []string{"PATH=" + bin + ":/usr/bin:/bin"}
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("sh: %v", err)
+		}
+		if got := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n"); !slices.Equal(got, c.want) {
+			t.Errorf("tries %d: the script got\n %q\nwant %q", c.tries, got, c.want)
+		}
+	}
+}
+
+// The waits follow the Job's deadline: 10 minutes past it.
+func TestKubernetesDrillWaitsFollowTheDeadline(t *testing.T) {
+	const job = "db-restore-drill-1796529600"
+	for _, c := range []struct {
+		deadline time.Duration
+		want     string
+	}{
+		{0, "--timeout=1h10m0s"},
+		{30 * time.Minute, "--timeout=40m0s"},
+		{2 * time.Hour, "--timeout=2h10m0s"},
+	} {
+		d := testKube.Drill(job, dir, c.deadline)
+		for _, line := range [][]string{d.WaitComplete, d.WaitFailed} {
+			if !slices.Contains(line, c.want) {
+				t.Errorf("deadline %s: %q lacks %s", c.deadline, line, c.want)
+			}
+		}
+		kubectlAcceptsInput(t, Command{Argv: d.WaitComplete}, "")
 	}
 }
 
@@ -308,7 +373,7 @@ users: [{name: t, user: {token: test}}]
 func TestKubernetesDrill(t *testing.T) {
 	base := []string{"kubectl", "--kubeconfig", dir + "/kubeconfig", "--namespace", "focusdeck"}
 	const job = "db-restore-drill-1796529600"
-	d := testKube.Drill(job, dir)
+	d := testKube.Drill(job, dir, 0)
 	cases := []struct {
 		name string
 		got  []string

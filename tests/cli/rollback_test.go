@@ -2,6 +2,7 @@ package clitest
 
 import (
 	"encoding/json"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -61,15 +62,33 @@ func TestEngineRollback(t *testing.T) {
 	editStack(t, dir, "staging", `Features__Jarvis: "false"`, `Features__Jarvis: "true"`)
 	s.must(cli.ExitOK, with("preview", "--expect-no-changes")...)
 
+	// A rollback ships only the rollback: with an unrelated key changed in
+	// the stack file since the last update it refuses before the preview
+	// (exit 5), naming the key, and no update is recorded; with
+	// --include-pending it deploys the key too.
+	editStack(t, dir, "staging", "rpm: 600", "rpm: 900")
+	updates := historyEntries(t, e)
+	refused := s.must(cli.ExitChanges, with("rollback", "--yes", "--json")...)
+	if rep := report(t, refused); rep.Rollback == nil || !slices.Equal(rep.Rollback.Pending, []string{"infra:ingress.rateLimit.rpm"}) ||
+		!strings.Contains(rep.Error, "infra:ingress.rateLimit.rpm") || rep.Changed != 0 {
+		t.Errorf("rollback with a pending key: %+v\n%s", rep.Rollback, rep.Error)
+	}
+	if n := historyEntries(t, e); n != updates {
+		t.Errorf("a refused rollback recorded an update: %d history entries, want %d", n, updates)
+	}
+	included := report(t, s.must(cli.ExitOK, with("rollback", "--yes", "--include-pending", "--json")...))
+	if included.Result != "succeeded" || included.Rollback == nil || !included.Rollback.PendingIncluded ||
+		!slices.Equal(included.Rollback.Pending, []string{"infra:ingress.rateLimit.rpm"}) {
+		t.Errorf("rollback --include-pending: %s, %+v", included.Result, included.Rollback)
+	}
+	editStack(t, dir, "staging", "rpm: 900", "rpm: 600")
+
 	// --to an older release: 1.4.3 was update 2.
 	editStack(t, dir, "staging", image, v3)
 	s.must(cli.ExitOK, with("up", "--yes")...)
 	editStack(t, dir, "staging", v3, v4)
 	s.must(cli.ExitOK, with("up", "--yes")...)
-	var rels []releases.Release
-	if err := json.Unmarshal([]byte(s.must(cli.ExitOK, with("rollback", "--list", "--json")...).stdout), &rels); err != nil {
-		t.Fatal(err)
-	}
+	rels := releaseList(t, s, with)
 	imageOf := map[int]string{}
 	for _, r := range rels {
 		imageOf[r.Version] = r.Services[0].Image
@@ -95,6 +114,34 @@ func TestEngineRollback(t *testing.T) {
 			t.Error("a secret was printed")
 		}
 	}
+}
+
+// releaseList is `rollback --list --json`: the stack's succeeded updates.
+func releaseList(t *testing.T, s *session, with func(...string) []string) []releases.Release {
+	t.Helper()
+	var rels []releases.Release
+	if err := json.Unmarshal([]byte(s.must(cli.ExitOK, with("rollback", "--list", "--json")...).stdout), &rels); err != nil {
+		t.Fatal(err)
+	}
+	return rels
+}
+
+// historyEntries counts the updates of every kind the file backend keeps
+// in its history (.pulumi/history/<project>/<stack>/*.history.json, one a
+// finished update, whatever its result).
+func historyEntries(t *testing.T, e *enginetest.Engine) int {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(filepath.Join(e.BackendDir, ".pulumi", "history"), func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".history.json") {
+			n++
+		}
+		return err
+	})
+	if err != nil || n == 0 {
+		t.Fatalf("the backend's history: %d entries (%v)", n, err)
+	}
+	return n
 }
 
 // oneUpdate checks that a rollback updated exactly one resource, the VPS

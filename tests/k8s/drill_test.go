@@ -93,7 +93,7 @@ func runLine(t *testing.T, k remote.Kubernetes, job string, pick func(remote.Kub
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Argv = pick(k.Drill(job, dir))
+	c.Argv = pick(k.Drill(job, dir, 0))
 	var out bytes.Buffer
 	run := func(ctx context.Context, argv, env []string) error {
 		cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
