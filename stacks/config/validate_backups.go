@@ -51,6 +51,15 @@ var ExternalDumpPorts = []int{5432, 6543}
 // declares none) and whose provider adds platform roles of its own.
 func (d *Database) RolesDumped() bool { return d.Engine != "external" }
 
+// RolesSkipped is why the dumps carry no roles file, for the manifest's
+// rolesSkipped ("" when RolesDumped).
+func (d *Database) RolesSkipped() string {
+	if d.RolesDumped() {
+		return ""
+	}
+	return "the " + d.Engine + " database's roles are managed where it lives"
+}
+
 // validateBackups checks database.backups (and its deprecated spelling
 // backupRetentionDays): a 5-field schedule and a retention the engine can
 // honour. Defaults are applied only where infra dumps.
