@@ -47,7 +47,7 @@ func (d *Deployment) declareKubernetesBackup(ctx *pulumi.Context, after []pulumi
 	external := cfg.Database.Engine == string(database.EngineExternal)
 	if external {
 		// An external server is on the internet, at the port its URL
-		// names: a secret, so the rule opens the ports validation allows
+		// names: a secret, so the rule opens the port validation allows
 		// the URL (config.ExternalDumpPorts).
 		args.DatabaseEgress = []backup.Egress{{CIDR: workload.InternetCIDR, Except: workload.InternetExcept, Ports: config.ExternalDumpPorts}}
 	}

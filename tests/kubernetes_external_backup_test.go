@@ -35,7 +35,7 @@ func externalDatabase() map[string]any {
 // The plan of a Kubernetes stack with an external database dumped every
 // hour (offline: the URL is a placeholder): the CronJob's dump container
 // reads the URL and its password from the Secret and no roles' pair; the
-// dump rule of its NetworkPolicy opens 5432 and 6543 on the internet
+// dump rule of its NetworkPolicy opens 5432 on the internet
 // outside the private ranges (RFC 1918, RFC 6598, RFC 3927), not the VPC;
 // backup.sh is the variant whose manifest says why it has no roles file;
 // the drill's script does not ask for one.
@@ -79,11 +79,8 @@ func TestKubernetesExternalBackupPlan(t *testing.T) {
 		t.Fatalf("want 2 egress rules (database, Spaces), have %v", egress)
 	}
 	wantDump := map[string]any{
-		"to": []any{map[string]any{"ipBlock": map[string]any{"cidr": "0.0.0.0/0", "except": []any{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16"}}}},
-		"ports": []any{
-			map[string]any{"protocol": "TCP", "port": float64(5432)},
-			map[string]any{"protocol": "TCP", "port": float64(6543)},
-		},
+		"to":    []any{map[string]any{"ipBlock": map[string]any{"cidr": "0.0.0.0/0", "except": []any{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16"}}}},
+		"ports": []any{map[string]any{"protocol": "TCP", "port": float64(5432)}},
 	}
 	if !reflect.DeepEqual(egress[0], wantDump) {
 		t.Errorf("dump egress = %v, want %v", egress[0], wantDump)
@@ -107,7 +104,7 @@ func TestKubernetesExternalBackupPlan(t *testing.T) {
 func TestKubernetesExternalBackupSecret(t *testing.T) {
 	raw := cloneRaw(t, readRaw(t, "../examples/jarvis-cluster/Pulumi.prod.yaml"))
 	raw.Values["database"] = externalDatabase()
-	url := `postgresql://app.ref:S3'cr"et$HOME;x@aws-0.pooler.supabase.com:6543/jarvis?sslmode=require`
+	url := `postgresql://app.ref:S3'cr"et$HOME;x@aws-0.pooler.supabase.com:5432/jarvis?sslmode=require`
 	raw.Values["secrets"].(map[string]any)["ext-url"] = url
 	cfg, err := config.Parse(raw)
 	if err != nil {
@@ -126,7 +123,7 @@ func TestKubernetesExternalBackupSecret(t *testing.T) {
 	})
 	data := pulumitest.Path(pulumitest.Plain(rec.Get(t, "kubernetes:core/v1:Secret", "jarvis-cluster-prod-secret-db-backup").Inputs), "stringData").(map[string]any)
 	for k, v := range map[string]string{
-		"url-jarvis":      "postgresql://app.ref@aws-0.pooler.supabase.com:6543/jarvis?sslmode=require",
+		"url-jarvis":      "postgresql://app.ref@aws-0.pooler.supabase.com:5432/jarvis?sslmode=require",
 		"password-jarvis": `S3'cr"et$HOME;x`,
 	} {
 		if s, ok := data[k].(pulumitest.Secret); !ok || s.Value != v {

@@ -22,13 +22,13 @@ const externalReason = "the external database's roles are managed where it lives
 // stacks/backup.go declares it.
 func externalArgs() *KubernetesBackupArgs {
 	args := validArgs()
-	args.Databases = []Database{{Name: "postgres", URL: pulumi.ToSecret(pulumi.String("postgresql://app.ref:s%40cret@db.example.com:6543/postgres?sslmode=require")).(pulumi.StringOutput)}}
+	args.Databases = []Database{{Name: "postgres", URL: pulumi.ToSecret(pulumi.String("postgresql://app.ref:s%40cret@db.example.com:5432/postgres?sslmode=require")).(pulumi.StringOutput)}}
 	args.RolesSkipped = externalReason
 	except := make([]string, len(privateRanges))
 	for i, c := range privateRanges {
 		except[i] = c.(string)
 	}
-	args.DatabaseEgress = []Egress{{CIDR: "0.0.0.0/0", Except: except, Ports: []int{5432, 6543}}}
+	args.DatabaseEgress = []Egress{{CIDR: "0.0.0.0/0", Except: except, Ports: []int{5432}}}
 	return args
 }
 
@@ -43,7 +43,7 @@ func TestExternalDumpEnv(t *testing.T) {
 	})
 	data := pulumitest.Path(pulumitest.Plain(rec.Get(t, "kubernetes:core/v1:Secret", "hot-prod-secret-db-backup").Inputs), "stringData").(map[string]any)
 	for k, v := range map[string]string{
-		"url-postgres":      "postgresql://app.ref@db.example.com:6543/postgres?sslmode=require",
+		"url-postgres":      "postgresql://app.ref@db.example.com:5432/postgres?sslmode=require",
 		"password-postgres": "s@cret",
 	} {
 		if s, ok := data[k].(pulumitest.Secret); !ok || s.Value != v {
@@ -96,8 +96,8 @@ func TestExternalDumpEgress(t *testing.T) {
 		}
 		ports = append(ports, m["port"].(float64))
 	}
-	if !slices.Equal(ports, []float64{5432, 6543}) {
-		t.Errorf("dump rule ports %v, want 5432 and 6543", ports)
+	if !slices.Equal(ports, []float64{5432}) {
+		t.Errorf("dump rule ports %v, want 5432", ports)
 	}
 	v := validator(t)
 	for _, o := range []map[string]any{np, plainJSON(t, CronJob(args))} {

@@ -40,11 +40,13 @@ func (d *Database) DumpedOn(topology Topology) bool {
 
 // ExternalDumpPorts are the TCP ports the Kubernetes backup CronJob may
 // reach an external database on (its NetworkPolicy's dump rule, on the
-// internet outside the private ranges): PostgreSQL's 5432, and 6543, the
-// port of the session-less pooler some providers add (Supabase). The
-// port is in the URL, a secret, and a NetworkPolicy is no place for a
-// secret's part, so validation refuses a URL on another port instead.
-var ExternalDumpPorts = []int{5432, 6543}
+// internet outside the private ranges): PostgreSQL's 5432, which is also
+// the port of a session pooler such as Supabase's. Not a transaction
+// pooler's (Supabase's 6543): pg_dump's --snapshot wants a session of its
+// own, so a dump through one cannot work. The port is in the URL, a
+// secret, and a NetworkPolicy is no place for a secret's part, so
+// validation refuses a URL on another port instead (docs/backups.md).
+var ExternalDumpPorts = []int{5432}
 
 // RolesDumped says whether the dumps include the roles file: not for an
 // external database, whose roles are managed where it lives (infra
@@ -143,7 +145,7 @@ func validateExternalDumpURL(c *Config, name string, ps *problems) {
 	}
 	for _, p := range ports {
 		if !slices.Contains(allowed, p) {
-			ps.add(path, "with infra:database.backups on topology kubernetes the backup CronJob reaches the external database only on port %s (its NetworkPolicy): the URL names another port (docs/backups.md)", strings.Join(allowed, " or "))
+			ps.add(path, "with infra:database.backups on topology kubernetes the backup CronJob reaches the external database only on port %s (its NetworkPolicy; a transaction pooler's port such as Supabase's 6543 cannot serve pg_dump): the URL names another port (docs/backups.md)", strings.Join(allowed, " or "))
 			return
 		}
 	}

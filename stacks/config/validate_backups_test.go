@@ -389,13 +389,13 @@ func externalCluster(t *testing.T, url string) *Raw {
 
 // On Kubernetes an external database with database.backups is dumped by
 // the CronJob: accepted with the defaults filled in, no roles file, and a
-// URL on a port the CronJob's egress opens (ExternalDumpPorts).
+// URL on the port the CronJob's egress opens (ExternalDumpPorts: 5432).
 func TestKubernetesExternalBackupsAccepted(t *testing.T) {
 	for name, url := range map[string]string{
-		"default port": "postgresql://app:pw@db.example.com/jarvis?sslmode=require",
-		"5432":         "postgresql://app:pw@db.example.com:5432/jarvis",
-		"pooler 6543":  "postgres://app:pw@pooler.example.com:6543/jarvis",
-		"offline plan": Placeholder("ext-url"),
+		"default port":   "postgresql://app:pw@db.example.com/jarvis?sslmode=require",
+		"5432":           "postgresql://app:pw@db.example.com:5432/jarvis",
+		"session pooler": "postgres://app.ref:pw@aws-0-us-east-1.pooler.supabase.com:5432/jarvis",
+		"offline plan":   Placeholder("ext-url"),
 	} {
 		t.Run(name, func(t *testing.T) {
 			cfg, err := Parse(externalCluster(t, url))
@@ -432,7 +432,7 @@ func TestKubernetesExternalBackupsProblems(t *testing.T) {
 		"infra:database.databases":             "list exactly one",
 		"infra:database.version":               "no pinned client image",
 		"infra:cluster.spacesKeySecret":        "required with infra:database.backups",
-		"infra:secrets.ext-url":                "only on port 5432 or 6543",
+		"infra:secrets.ext-url":                "only on port 5432",
 	} {
 		requireProblem(t, err, path, text)
 	}
@@ -440,6 +440,7 @@ func TestKubernetesExternalBackupsProblems(t *testing.T) {
 		t.Errorf("the error quotes the URL: %v", err)
 	}
 	for name, url := range map[string]string{
+		"transaction pooler":       "postgresql://app.ref@aws-0-us-east-1.pooler.supabase.com:6543/jarvis",
 		"two hosts, one elsewhere": "postgresql://app@a.example.com:5432,b.example.com:5433/jarvis",
 		"port parameter":           "postgresql://app@a.example.com/jarvis?port=25060",
 		"keyword/value":            "host=a.example.com dbname=jarvis user=app",
