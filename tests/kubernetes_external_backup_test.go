@@ -5,9 +5,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/goccy/go-yaml"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"infra/components/backup"
+	"infra/components/monitoring"
 	"infra/internal/plan"
 	"infra/internal/pulumitest"
 	"infra/stacks"
@@ -38,7 +40,8 @@ func externalDatabase() map[string]any {
 // dump rule of its NetworkPolicy opens 5432 on the internet
 // outside the private ranges (RFC 1918, RFC 6598, RFC 3927), not the VPC;
 // backup.sh is the variant whose manifest says why it has no roles file;
-// the drill's script does not ask for one.
+// the drill's script does not ask for one; the backup alerts watch the
+// CronJob.
 func TestKubernetesExternalBackupPlan(t *testing.T) {
 	p := externalCluster(t)
 	get := func(typ, name string) plan.Resource {
@@ -93,6 +96,21 @@ func TestKubernetesExternalBackupPlan(t *testing.T) {
 	}
 	if strings.Contains(drill, "lists no roles file") {
 		t.Error("the drill of an external database asks for a roles file")
+	}
+	// The alerts watch the CronJob: one hour between runs plus two.
+	var doc monitoring.RulesDoc
+	if err := yaml.Unmarshal([]byte(p.Artifacts["monitoring/rules.yml"]), &doc); err != nil {
+		t.Fatal(err)
+	}
+	tooOld := `time() - max(kube_cronjob_status_last_successful_time{namespace="jarvis-system",cronjob="db-backup"}) > 10800`
+	found := false
+	for _, g := range doc.Groups {
+		for _, r := range g.Rules {
+			found = found || (r.Alert == "DatabaseBackupTooOld" && r.Expr == tooOld)
+		}
+	}
+	if !found {
+		t.Errorf("rules.yml has no DatabaseBackupTooOld %q", tooOld)
 	}
 	if out, ok := p.Outputs["kubernetes"].(map[string]any); !ok || out["backupsBucket"] == nil {
 		t.Errorf("outputs.kubernetes has no backupsBucket: %v", p.Outputs["kubernetes"])
