@@ -7,13 +7,14 @@ import (
 
 	"infra/components/backup"
 	"infra/components/database"
+	"infra/components/workload"
 	"infra/stacks/config"
 )
 
-// declareKubernetesBackup declares the dumps of a managed database on
-// Kubernetes (when database.backups is set): the bucket and the CronJob in
-// the application's namespace, after the namespace and the database's
-// roles. It returns nil when the stack makes no dumps.
+// declareKubernetesBackup declares the dumps of a managed or external
+// database on Kubernetes (when database.backups is set): the bucket and
+// the CronJob in the application's namespace, after the namespace and the
+// database's roles. It returns nil when the stack makes no dumps.
 func (d *Deployment) declareKubernetesBackup(ctx *pulumi.Context, after []pulumi.Resource, opts ...pulumi.ResourceOption) (*backup.KubernetesBackup, error) {
 	cfg := d.Config
 	if cfg.Database == nil || d.Database == nil || !cfg.Database.DumpedOn(cfg.Topology) {
@@ -39,15 +40,24 @@ func (d *Deployment) declareKubernetesBackup(ctx *pulumi.Context, after []pulumi
 		// The dumps connect directly, not through a pool: pg_dump needs a
 		// session of its own (a transaction pool would break --snapshot).
 		DatabaseEgress: []backup.Egress{{CIDR: cfg.Network.VPCCIDR, Ports: managedPostgresPorts[:1]}},
+		RolesSkipped:   cfg.Database.RolesSkipped(),
 		Protect:        cfg.Production(),
 		After:          append(after, d.Database),
 	}
+	external := cfg.Database.Engine == string(database.EngineExternal)
+	if external {
+		// An external server is on the internet, at the port its URL
+		// names: a secret, so the rule opens the port validation allows
+		// the URL (config.ExternalDumpPorts).
+		args.DatabaseEgress = []backup.Egress{{CIDR: workload.InternetCIDR, Except: workload.InternetExcept, Ports: config.ExternalDumpPorts}}
+	}
 	args.Pool, args.Tolerations = BackupPlacement(cfg)
 	for _, db := range d.Database.Model.Databases {
-		args.Databases = append(args.Databases, backup.Database{
-			Name: db.Name,
-			URL:  d.Database.ConnectionString(db.Name, db.Owner, database.FormatURL, true),
-		})
+		url := d.Database.ConnectionString(db.Name, db.Owner, database.FormatURL, true)
+		if external {
+			url = offlineURL(url, db.Name)
+		}
+		args.Databases = append(args.Databases, backup.Database{Name: db.Name, URL: url})
 	}
 	kb, err := backup.NewKubernetesBackup(ctx, d.Name+"-"+cfg.Environment, args, opts...)
 	if err != nil {

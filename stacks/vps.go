@@ -147,9 +147,7 @@ func (d *Deployment) remoteDumps(site *render.Site, db *vps.DatabaseArgs) (int, 
 	}
 	site.Managed = sd
 	site.Backup = &render.SiteBackup{Region: cfg.VPS.SpacesRegion, Schedule: b.Schedule, RetentionDays: b.RetentionDays, MaxAge: maxAge}
-	if !cfg.Database.RolesDumped() {
-		site.Backup.RolesSkipped = "the " + cfg.Database.Engine + " database's roles are managed where it lives"
-	}
+	site.Backup.RolesSkipped = cfg.Database.RolesSkipped()
 	return b.RetentionDays, nil
 }
 

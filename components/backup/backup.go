@@ -1,4 +1,5 @@
-// Package backup dumps a managed PostgreSQL cluster from Kubernetes: a
+// Package backup dumps a managed PostgreSQL cluster, or an external
+// database, from Kubernetes: a
 // private Spaces bucket of the stack's own, and a CronJob in the
 // application's namespace that runs the very backup.sh the VPS runs
 // (components/vps/render). An init container (postgres:<version>) dumps
@@ -49,13 +50,16 @@ type Database struct {
 	URL  pulumi.StringInput
 }
 
-// Egress is a network the job may open connections to.
+// Egress is a network the job may open connections to, but for the
+// ranges in Except.
 type Egress struct {
-	CIDR  string
-	Ports []int
+	CIDR   string
+	Except []string
+	Ports  []int
 }
 
-// KubernetesBackupArgs declares the dumps of a managed cluster.
+// KubernetesBackupArgs declares the dumps of a managed cluster or an
+// external database.
 type KubernetesBackupArgs struct {
 	// Project names the script's site; Namespace and PartOf place and
 	// label the objects.
@@ -66,6 +70,10 @@ type KubernetesBackupArgs struct {
 	// whose pg_dump matches the server.
 	Version   string
 	Databases []Database
+	// RolesSkipped, when set, says why no roles file is dumped (an
+	// external database's roles are managed where it lives): the dump
+	// reads no globals and the manifest carries the reason.
+	RolesSkipped string
 	// Schedule (5-field cron, UTC), RetentionDays (the bucket's lifecycle
 	// rule) and MaxAge (the oldest acceptable backup, for the script's
 	// header and the job's deadline).
@@ -76,7 +84,9 @@ type KubernetesBackupArgs struct {
 	// (secrets) create it and upload to it.
 	Region               string
 	AccessKey, SecretKey pulumi.StringInput
-	// DatabaseEgress is where the cluster answers (the VPC, its ports).
+	// DatabaseEgress is where the database answers (a managed cluster's
+	// VPC, or the internet outside the private ranges for an external
+	// one; its ports).
 	DatabaseEgress []Egress
 	// Pool places the job's pod on a node pool ("" : anywhere), with its
 	// taints tolerated.
@@ -238,7 +248,7 @@ func site(args *KubernetesBackupArgs) render.Site {
 	return render.Site{
 		Project:  args.Project,
 		Database: &render.SiteDatabase{Version: args.Version, Databases: databaseNames(args)},
-		Backup:   &render.SiteBackup{Region: args.Region, Schedule: args.Schedule, RetentionDays: args.RetentionDays, MaxAge: args.MaxAge},
+		Backup:   &render.SiteBackup{Region: args.Region, Schedule: args.Schedule, RetentionDays: args.RetentionDays, MaxAge: args.MaxAge, RolesSkipped: args.RolesSkipped},
 	}
 }
 

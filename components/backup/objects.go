@@ -49,7 +49,15 @@ func meta(args *KubernetesBackupArgs, name string) map[string]any {
 func networkPolicy(args *KubernetesBackupArgs) kube.Object {
 	var rules []any
 	for _, e := range args.DatabaseEgress {
-		rule := map[string]any{"to": []any{map[string]any{"ipBlock": map[string]any{"cidr": e.CIDR}}}}
+		block := map[string]any{"cidr": e.CIDR}
+		if len(e.Except) > 0 {
+			except := make([]any, len(e.Except))
+			for i, c := range e.Except {
+				except[i] = c
+			}
+			block["except"] = except
+		}
+		rule := map[string]any{"to": []any{map[string]any{"ipBlock": block}}}
 		var ports []any
 		for _, p := range e.Ports {
 			ports = append(ports, map[string]any{"protocol": "TCP", "port": p})
@@ -152,7 +160,8 @@ func plain(name, value string) map[string]any { return map[string]any{"name": na
 // (no container prefix, no textfile metric) and each database's owner
 // connection string and its password from the Secret (backup.sh puts the
 // string on the clients' command lines, the password only in their
-// environment); the roles are read as the first database's owner.
+// environment); the roles are read as the first database's owner, unless
+// no roles file is dumped (RolesSkipped).
 func DumpEnv(args *KubernetesBackupArgs) []any {
 	env := []any{
 		plain("INFRA_BACKUP_PG", ""),
@@ -165,6 +174,9 @@ func DumpEnv(args *KubernetesBackupArgs) []any {
 		env = append(env,
 			map[string]any{"name": "INFRA_BACKUP_URL_" + db, "valueFrom": fromSecret(URLKey(db))},
 			map[string]any{"name": "INFRA_BACKUP_PASSWORD_" + db, "valueFrom": fromSecret(PasswordKey(db))})
+	}
+	if args.RolesSkipped != "" {
+		return env
 	}
 	env = append(env,
 		map[string]any{"name": "INFRA_BACKUP_GLOBALS_URL", "valueFrom": fromSecret(URLKey(names[0]))},

@@ -20,8 +20,12 @@ func backupSummary(cfg *config.Config) string {
 		if err != nil {
 			return fmt.Sprintf("Backups: %v", err)
 		}
-		return fmt.Sprintf("Backups: what the external database's provider keeps is the provider's business; infra's own: pg_dump of the database its URL names, with a manifest and no roles file, by the Droplet's cron to the stack's Spaces bucket on %q (UTC), kept %d days (infra:database.backups); alerts and `infra restore-drill` fail when the newest is older than %s (docs/backups.md).",
-			b.Schedule, b.RetentionDays, maxAge)
+		by := "the CronJob db-backup"
+		if cfg.Topology == config.TopologyVPS {
+			by = "the Droplet's cron"
+		}
+		return fmt.Sprintf("Backups: what the external database's provider keeps is the provider's business; infra's own: pg_dump of the database its URL names, with a manifest and no roles file, by %s to the stack's Spaces bucket on %q (UTC), kept %d days (infra:database.backups); alerts and `infra restore-drill` fail when the newest is older than %s (docs/backups.md).",
+			by, b.Schedule, b.RetentionDays, maxAge)
 	case d.DumpedOn(cfg.Topology):
 		b := d.Backups
 		maxAge, err := config.MaxBackupAge(b.Schedule)

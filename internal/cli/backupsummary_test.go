@@ -19,13 +19,14 @@ func TestBackupSummary(t *testing.T) {
 		cfg       config.Config
 		want, not string
 	}{
-		"kubernetes dumps":      {config.Config{Topology: config.TopologyKubernetes, Database: db("managed", hourly)}, `CronJob db-backup to the stack's Spaces bucket on "0 * * * *"`, "no dumps"},
-		"kubernetes no backups": {config.Config{Topology: config.TopologyKubernetes, Database: db("managed", nil)}, "set infra:database.backups", "CronJob"},
-		"vps managed":           {config.Config{Topology: config.TopologyVPS, Database: db("managed", nil)}, "set infra:database.backups", "cron"},
-		"vps managed dumps":     {config.Config{Topology: config.TopologyVPS, Database: db("managed", hourly)}, `the Droplet's cron to the stack's Spaces bucket on "0 * * * *"`, "CronJob"},
-		"vps external dumps":    {config.Config{Topology: config.TopologyVPS, Database: db("external", hourly)}, `the provider's business; infra's own: pg_dump of the database its URL names, with a manifest and no roles file, by the Droplet's cron to the stack's Spaces bucket on "0 * * * *"`, "DigitalOcean"},
-		"vps external":          {config.Config{Topology: config.TopologyVPS, Database: db("external", nil)}, "backed up by whoever runs it", "cron"},
-		"vps selfhosted":        {config.Config{Topology: config.TopologyVPS, Database: db("selfhosted", &config.Backups{Schedule: "30 3 * * *", RetentionDays: 7})}, "restore-drill", "CronJob"},
+		"kubernetes dumps":          {config.Config{Topology: config.TopologyKubernetes, Database: db("managed", hourly)}, `CronJob db-backup to the stack's Spaces bucket on "0 * * * *"`, "no dumps"},
+		"kubernetes no backups":     {config.Config{Topology: config.TopologyKubernetes, Database: db("managed", nil)}, "set infra:database.backups", "CronJob"},
+		"vps managed":               {config.Config{Topology: config.TopologyVPS, Database: db("managed", nil)}, "set infra:database.backups", "cron"},
+		"vps managed dumps":         {config.Config{Topology: config.TopologyVPS, Database: db("managed", hourly)}, `the Droplet's cron to the stack's Spaces bucket on "0 * * * *"`, "CronJob"},
+		"vps external dumps":        {config.Config{Topology: config.TopologyVPS, Database: db("external", hourly)}, `the provider's business; infra's own: pg_dump of the database its URL names, with a manifest and no roles file, by the Droplet's cron to the stack's Spaces bucket on "0 * * * *"`, "DigitalOcean"},
+		"kubernetes external dumps": {config.Config{Topology: config.TopologyKubernetes, Database: db("external", hourly)}, `with a manifest and no roles file, by the CronJob db-backup to the stack's Spaces bucket on "0 * * * *"`, "Droplet"},
+		"vps external":              {config.Config{Topology: config.TopologyVPS, Database: db("external", nil)}, "backed up by whoever runs it", "cron"},
+		"vps selfhosted":            {config.Config{Topology: config.TopologyVPS, Database: db("selfhosted", &config.Backups{Schedule: "30 3 * * *", RetentionDays: 7})}, "restore-drill", "CronJob"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

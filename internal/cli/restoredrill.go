@@ -234,7 +234,7 @@ func drillable(cfg *config.Config, database string) error {
 	case d.Engine != "selfhosted" && !d.DumpedOn(cfg.Topology):
 		return usageError("an %s database is backed up by whoever runs it", d.Engine)
 	case cfg.Topology != config.TopologyVPS && !d.DumpedOn(cfg.Topology):
-		return usageError("restore-drill restores the dumps infra makes: on %s, those of a managed cluster with infra:database.backups set", cfg.Topology)
+		return usageError("restore-drill restores the dumps infra makes: on %s, those of a managed or external database with infra:database.backups set", cfg.Topology)
 	}
 	if database == "" {
 		return nil

@@ -301,9 +301,8 @@ func TestRestoreDrillOpensAccessAroundTheRun(t *testing.T) {
 
 // The drill restores what infra dumps: the selfhosted engine, and a
 // managed cluster or an external database once infra:database.backups is
-// set, from the Droplet, or a managed cluster's from the CronJob
-// (tests/backup restores such dumps); without it they are refused, and an
-// external database on kubernetes is never dumped.
+// set, from the Droplet or from the CronJob (tests/backup restores such
+// dumps); without it they are refused.
 func TestDrillableEngines(t *testing.T) {
 	b := &config.Backups{Schedule: "30 3 * * *", RetentionDays: 7}
 	vps, kube := config.TopologyVPS, config.TopologyKubernetes
@@ -320,7 +319,8 @@ func TestDrillableEngines(t *testing.T) {
 		"external dumped":                {vps, "external", b, true},
 		"kubernetes, managed dumped":     {kube, "managed", b, true},
 		"kubernetes, managed not dumped": {kube, "managed", nil, false},
-		"kubernetes, external":           {kube, "external", b, false},
+		"kubernetes, external dumped":    {kube, "external", b, true},
+		"kubernetes, external":           {kube, "external", nil, false},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -108,8 +108,8 @@ type Database struct {
 	// Backups.RetentionDays, still read when that is unset.
 	BackupRetentionDays int `json:"backupRetentionDays,omitempty" jsonschema:"minimum=1,maximum=365"`
 	// Backups is when the databases are dumped to Spaces and how long the
-	// dumps are kept: always for selfhosted; for managed, and for external
-	// on the VPS, only when set (DumpedOn, docs/backups.md).
+	// dumps are kept: always for selfhosted; for managed and external only
+	// when set (DumpedOn, docs/backups.md).
 	Backups *Backups `json:"backups,omitempty"`
 }
 

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,26 +24,43 @@ const ManagedBackupDays = 7
 const DumpAllowance = 2 * time.Hour
 
 // DumpedOn says whether infra dumps this managed or external database on
-// topology: when database.backups is set, a CronJob (kubernetes, managed
-// only) or the Droplet's cron (vps) dumps it into a bucket of the stack's
-// own (docs/backups.md). The self-hosted engine is always dumped.
+// topology: when database.backups is set, a CronJob (kubernetes) or the
+// Droplet's cron (vps) dumps it into a bucket of the stack's own
+// (docs/backups.md). The self-hosted engine is always dumped.
 func (d *Database) DumpedOn(topology Topology) bool {
 	if d.Backups == nil {
 		return false
 	}
 	switch d.Engine {
-	case "managed":
+	case "managed", "external":
 		return topology == TopologyKubernetes || topology == TopologyVPS
-	case "external":
-		return topology == TopologyVPS
 	}
 	return false
 }
+
+// ExternalDumpPorts are the TCP ports the Kubernetes backup CronJob may
+// reach an external database on (its NetworkPolicy's dump rule, on the
+// internet outside the private ranges): PostgreSQL's 5432, which is also
+// the port of a session pooler such as Supabase's. Not a transaction
+// pooler's (Supabase's 6543): pg_dump's --snapshot wants a session of its
+// own, so a dump through one cannot work. The port is in the URL, a
+// secret, and a NetworkPolicy is no place for a secret's part, so
+// validation refuses a URL on another port instead (docs/backups.md).
+var ExternalDumpPorts = []int{5432}
 
 // RolesDumped says whether the dumps include the roles file: not for an
 // external database, whose roles are managed where it lives (infra
 // declares none) and whose provider adds platform roles of its own.
 func (d *Database) RolesDumped() bool { return d.Engine != "external" }
+
+// RolesSkipped is why the dumps carry no roles file, for the manifest's
+// rolesSkipped ("" when RolesDumped).
+func (d *Database) RolesSkipped() string {
+	if d.RolesDumped() {
+		return ""
+	}
+	return "the " + d.Engine + " database's roles are managed where it lives"
+}
 
 // validateBackups checks database.backups (and its deprecated spelling
 // backupRetentionDays): a 5-field schedule and a retention the engine can
@@ -76,10 +94,8 @@ func validateBackups(d *Database, topology Topology, p string, ps *problems) {
 		if d.BackupRetentionDays != 0 && d.BackupRetentionDays != ManagedBackupDays {
 			ps.add(legacy, "%d cannot be honoured: %s", d.BackupRetentionDays, why)
 		}
-	case d.Engine == "external" && d.Backups != nil:
-		ps.add(bp, "an external database is dumped by infra only on topology vps (the Droplet's cron); on %s it is backed up by whoever runs it", topology)
 	case d.Engine == "external" && d.BackupRetentionDays != 0:
-		ps.add(legacy, "an external database is dumped by infra only when infra:database.backups is set (topology vps); write %s.retentionDays", bp)
+		ps.add(legacy, "an external database is dumped by infra only when infra:database.backups is set; write %s.retentionDays", bp)
 	}
 }
 
@@ -101,15 +117,37 @@ func validateExternalDumps(d *Database, p string, ps *problems) {
 // validateExternalDumpURL checks that the external URL the dumps use is a
 // URI (internal/connstr): backup.sh puts it on pg_dump's command line
 // without its password, which reaches pg_dump as PGPASSWORD, and only a
-// URI's password is taken out. An offline plan's placeholder is no URL
-// to check. The problem never quotes the value.
+// URI's password is taken out. On Kubernetes its ports must be among
+// ExternalDumpPorts, the only ones the CronJob's egress opens. An offline
+// plan's placeholder is no URL to check. The problems never quote the
+// value.
 func validateExternalDumpURL(c *Config, name string, ps *problems) {
 	v, ok := c.Secrets[name]
 	if !ok || IsOfflinePlaceholder(v) {
 		return
 	}
+	path := key(key(Namespace, SecretsKey), name)
 	if _, _, err := connstr.SplitPassword(v); err != nil {
-		ps.add(key(key(Namespace, SecretsKey), name), "with infra:database.backups the external database's URL is dumped from the Droplet and must be a postgresql:// or postgres:// URI with any password percent-encoded: %v", err)
+		ps.add(path, "with infra:database.backups the external database's URL is dumped by infra and must be a postgresql:// or postgres:// URI with any password percent-encoded: %v", err)
+		return
+	}
+	if c.Topology != TopologyKubernetes {
+		return
+	}
+	ports, err := connstr.Ports(v)
+	if err != nil {
+		ps.add(path, "with infra:database.backups the external database's URL must name its hosts as libpq reads them: %v", err)
+		return
+	}
+	allowed := make([]string, len(ExternalDumpPorts))
+	for i, p := range ExternalDumpPorts {
+		allowed[i] = strconv.Itoa(p)
+	}
+	for _, p := range ports {
+		if !slices.Contains(allowed, p) {
+			ps.add(path, "with infra:database.backups on topology kubernetes the backup CronJob reaches the external database only on port %s (its NetworkPolicy; a transaction pooler's port such as Supabase's 6543 cannot serve pg_dump): the URL names another port (docs/backups.md)", strings.Join(allowed, " or "))
+			return
+		}
 	}
 }
 

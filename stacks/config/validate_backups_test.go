@@ -366,22 +366,89 @@ func TestExternalBackupsConfigAccepted(t *testing.T) {
 	}
 }
 
-// On Kubernetes nothing dumps an external database: database.backups is
-// refused with the topology named, and DumpedOn says no.
-func TestKubernetesExternalBackupsRefused(t *testing.T) {
+// externalCluster turns the committed Kubernetes stack's managed database
+// into an external one (its URL in the secret ext-url) with
+// database.backups set.
+func externalCluster(t *testing.T, url string) *Raw {
+	t.Helper()
 	base, err := ReadFile(clusterFile)
 	if err != nil {
 		t.Fatal(err)
 	}
 	raw := cloneRaw(t, base)
+	raw.Values["database"] = map[string]any{
+		"engine":            "external",
+		"version":           "16",
+		"externalUrlSecret": "ext-url",
+		"databases":         []any{map[string]any{"name": "jarvis"}},
+		"backups":           map[string]any{"retentionDays": float64(14)},
+	}
+	raw.Values["secrets"].(map[string]any)["ext-url"] = url
+	return raw
+}
+
+// On Kubernetes an external database with database.backups is dumped by
+// the CronJob: accepted with the defaults filled in, no roles file, and a
+// URL on the port the CronJob's egress opens (ExternalDumpPorts: 5432).
+func TestKubernetesExternalBackupsAccepted(t *testing.T) {
+	for name, url := range map[string]string{
+		"default port":   "postgresql://app:pw@db.example.com/jarvis?sslmode=require",
+		"5432":           "postgresql://app:pw@db.example.com:5432/jarvis",
+		"session pooler": "postgres://app.ref:pw@aws-0-us-east-1.pooler.supabase.com:5432/jarvis",
+		"offline plan":   Placeholder("ext-url"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg, err := Parse(externalCluster(t, url))
+			if err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			d := cfg.Database
+			if !d.DumpedOn(TopologyKubernetes) || d.RolesDumped() {
+				t.Errorf("DumpedOn(kubernetes) %v, RolesDumped %v; want true, false", d.DumpedOn(TopologyKubernetes), d.RolesDumped())
+			}
+			if b := d.Backups; b == nil || b.Schedule != DefaultBackupSchedule || b.RetentionDays != 14 {
+				t.Errorf("backups = %+v, want the default schedule, 14 days", b)
+			}
+		})
+	}
+}
+
+// The rules of the VPS's external dumps hold on Kubernetes too, every
+// problem in one error; and a URL on a port the CronJob's egress does not
+// open is refused without quoting the URL.
+func TestKubernetesExternalBackupsProblems(t *testing.T) {
+	secret := "s3cr3t-pw"
+	raw := externalCluster(t, "postgresql://app:"+secret+"@db.example.com:25060/jarvis")
 	db := raw.Values["database"].(map[string]any)
-	db["engine"] = "external"
-	db["backups"] = map[string]any{"retentionDays": float64(14)}
-	_, err = Parse(raw)
-	requireProblem(t, err, "infra:database.backups", "only on topology vps")
-	d := &Database{Engine: "external", Backups: &Backups{}}
-	if d.DumpedOn(TopologyKubernetes) || !d.DumpedOn(TopologyVPS) {
-		t.Errorf("DumpedOn: kubernetes %v, vps %v; want false, true", d.DumpedOn(TopologyKubernetes), d.DumpedOn(TopologyVPS))
+	db["backups"] = map[string]any{"schedule": "0 25 * * *", "retentionDays": float64(400)}
+	db["databases"] = []any{map[string]any{"name": "jarvis"}, map[string]any{"name": "analytics"}}
+	db["version"] = "12"
+	delete(raw.Values["cluster"].(map[string]any), "spacesKeySecret")
+	delete(raw.Values["cluster"].(map[string]any), "spacesSecretSecret")
+	_, err := Parse(raw)
+	for path, text := range map[string]string{
+		"infra:database.backups.schedule":      "not a cron expression",
+		"infra:database.backups.retentionDays": "",
+		"infra:database.databases":             "list exactly one",
+		"infra:database.version":               "no pinned client image",
+		"infra:cluster.spacesKeySecret":        "required with infra:database.backups",
+		"infra:secrets.ext-url":                "only on port 5432",
+	} {
+		requireProblem(t, err, path, text)
+	}
+	if err != nil && strings.Contains(err.Error(), secret) {
+		t.Errorf("the error quotes the URL: %v", err)
+	}
+	for name, url := range map[string]string{
+		"transaction pooler":       "postgresql://app.ref@aws-0-us-east-1.pooler.supabase.com:6543/jarvis",
+		"two hosts, one elsewhere": "postgresql://app@a.example.com:5432,b.example.com:5433/jarvis",
+		"port parameter":           "postgresql://app@a.example.com/jarvis?port=25060",
+		"keyword/value":            "host=a.example.com dbname=jarvis user=app",
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Parse(externalCluster(t, url))
+			requireProblem(t, err, "infra:secrets.ext-url", "")
+		})
 	}
 }
 

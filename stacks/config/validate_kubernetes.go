@@ -63,7 +63,7 @@ func checkChartRepository(raw string) error {
 }
 
 // validateClusterSpaces checks the Spaces key of the Kubernetes backups: both
-// halves or neither, required when a managed database is dumped, and a
+// halves or neither, required when a managed or external database is dumped, and a
 // region with Spaces for the bucket.
 func validateClusterSpaces(c *Config, ps *problems) {
 	cp := key(Namespace, "cluster")
@@ -73,7 +73,7 @@ func validateClusterSpaces(c *Config, ps *problems) {
 	case (cl.SpacesKeySecret == "") != (cl.SpacesSecretSecret == ""):
 		ps.add(cp, "set both spacesKeySecret and spacesSecretSecret, or neither")
 	case cl.SpacesKeySecret == "" && dumped:
-		ps.add(key(cp, "spacesKeySecret"), "required with infra:database.backups on a managed database: the backup CronJob uploads the dumps to Spaces with it")
+		ps.add(key(cp, "spacesKeySecret"), "required with infra:database.backups on a managed or external database: the backup CronJob uploads the dumps to Spaces with it")
 	}
 	requireSecret(c, key(cp, "spacesKeySecret"), cl.SpacesKeySecret, ps)
 	requireSecret(c, key(cp, "spacesSecretSecret"), cl.SpacesSecretSecret, ps)
