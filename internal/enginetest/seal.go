@@ -42,10 +42,18 @@ func SealSecrets(t testing.TB, e *Engine, project, dir, stack, doc string) []str
 	if len(entries) == 0 {
 		t.Fatalf("the example has no %s:%s: nothing to seal", config.Namespace, config.SecretsKey)
 	}
+	// The external database's URL is read as a URI when infra dumps it.
+	db, _ := raw.Values["database"].(map[string]any)
+	dbURL, _ := db["externalUrlSecret"].(string)
 	var needles []string
 	settings := auto.ConfigMap{}
 	for name := range entries {
 		value, needle := secretValue(t, name)
+		if name == dbURL {
+			// The random part is the password: a URI's userinfo takes
+			// letters, digits and '-' as they are.
+			value = "postgresql://app:" + needle + "@db.example.test:5432/postgres?sslmode=require"
+		}
 		needles = append(needles, needle)
 		settings[config.Namespace+":"+config.SecretsKey+"."+name] = auto.ConfigValue{Value: value, Secret: true}
 	}
