@@ -1,10 +1,11 @@
 package plandiff
 
 import (
-	"sort"
 	"strings"
 
 	"github.com/aymanbagabas/go-udiff"
+
+	"infra/internal/mapkeys"
 )
 
 // File is one rendered file (compose.yaml, nginx.conf, a Kubernetes
@@ -22,18 +23,8 @@ type File struct {
 
 // compareFiles diffs every file of either side, by path.
 func compareFiles(base, head map[string]string) []File {
-	paths := make([]string, 0, len(base)+len(head))
-	for p := range base {
-		paths = append(paths, p)
-	}
-	for p := range head {
-		if _, ok := base[p]; !ok {
-			paths = append(paths, p)
-		}
-	}
-	sort.Strings(paths)
 	files := []File{}
-	for _, p := range paths {
+	for _, p := range mapkeys.Union(base, head) {
 		before, inBase := base[p]
 		after, inHead := head[p]
 		f := File{Path: p, Change: Changed}

@@ -3,11 +3,11 @@ package plandiff
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/aymanbagabas/go-udiff"
 
+	"infra/internal/mapkeys"
 	"infra/internal/plan"
 )
 
@@ -127,17 +127,7 @@ func (c *comparer) one(path string, change Change, v any) {
 }
 
 func (c *comparer) maps(at place, a, b map[string]any) {
-	keys := make([]string, 0, len(a)+len(b))
-	for k := range a {
-		keys = append(keys, k)
-	}
-	for k := range b {
-		if _, ok := a[k]; !ok {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range mapkeys.Union(a, b) {
 		av, inA := a[k]
 		bv, inB := b[k]
 		next := at.key(k)

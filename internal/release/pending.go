@@ -3,10 +3,11 @@ package release
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+
+	"infra/internal/mapkeys"
 )
 
 // namespace is the project's config namespace (stacks/config.Namespace,
@@ -48,17 +49,7 @@ func PendingChanges(file map[string]any, history []auto.UpdateSummary, rel Relea
 			recorded[rest] = v
 		}
 	}
-	keys := make([]string, 0, len(file)+len(recorded))
-	for k := range file {
-		keys = append(keys, k)
-	}
-	for k := range recorded {
-		if _, ok := file[k]; !ok {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
+	for _, k := range mapkeys.Union(file, recorded) {
 		path := namespace + ":" + k
 		cur, inFile := file[k]
 		rec, inRec := recorded[k]
@@ -123,7 +114,7 @@ func diffPaths(path string, a, b any) []string {
 			return []string{path}
 		}
 		var out []string
-		for _, k := range sortedKeys(x, y) {
+		for _, k := range mapkeys.Union(x, y) {
 			va, inA := x[k]
 			vb, inB := y[k]
 			if inA != inB {
@@ -170,18 +161,4 @@ func scalar(v any) string {
 		return fmt.Sprint(v)
 	}
 	return string(b)
-}
-
-func sortedKeys(a, b map[string]any) []string {
-	keys := make([]string, 0, len(a)+len(b))
-	for k := range a {
-		keys = append(keys, k)
-	}
-	for k := range b {
-		if _, ok := a[k]; !ok {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	return keys
 }
